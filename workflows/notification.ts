@@ -1,0 +1,53 @@
+// What the PayPal intake tells an invoice workflow, whatever the channel (IPN, REST webhook, PDT,
+// or a status poll). The intake stores the raw message first and sends only this normalised form.
+
+/** PayPal's payment_status values; REST events are mapped onto the same words. */
+export type PaymentStatus =
+  | 'Pending'
+  | 'Completed'
+  | 'Denied'
+  | 'Declined'
+  | 'Failed'
+  | 'Expired'
+  | 'Voided'
+  | 'Refunded'
+  | 'Reversed'
+  | 'Canceled_Reversal'
+  | 'Created'
+  | 'Processed';
+
+export interface NotificationItem {
+  itemNumber: string;
+  itemName?: string;
+  quantity: number;
+  /** Decimal string, as PayPal wrote it (e.g. "19.95"). */
+  gross?: string;
+}
+
+export interface PaymentNotification {
+  source: 'ipn' | 'webhook' | 'pdt' | 'poll';
+  /** paypal_messages.id of the stored raw copy (0 when a poll answer was not stored). */
+  messageId: number;
+  /** Unique per PayPal message: ipn_track_id, the webhook event id, ... A repeat is ignored. */
+  dedupeKey: string;
+  /** The payment this invoice is about: txn_id, or parent_txn_id on refunds and reversals. */
+  txnId: string;
+  /** This message's own transaction id (the refund's id on a refund). */
+  eventTxnId: string;
+  status: PaymentStatus;
+  pendingReason?: string;
+  /** reason_code on refunds and reversals (chargeback, refund, buyer-complaint, ...). */
+  reasonCode?: string;
+  receiverEmail?: string;
+  receiverId?: string;
+  payer: { email: string; payerId?: string; firstName?: string; lastName?: string };
+  items: NotificationItem[];
+  /** Decimal strings; negative on refunds and reversals. */
+  gross: string;
+  currency: string;
+  /** ISO 8601. */
+  paymentDate?: string;
+  custom?: string;
+  /** True when the message came from PayPal's sandbox (informational: never decides verification). */
+  sandbox?: boolean;
+}
