@@ -1,0 +1,183 @@
+// Every environment variable Keyship reads, parsed and validated once at start. A bad value stops
+// the process with one sentence naming the variable, what is wrong and how to fix it.
+import { z } from 'zod';
+
+const durationUnits: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "3d", "72h", "90m", "3600s" or a bare number of seconds. */
+export function parseDurationSeconds(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(text);
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * (durationUnits[match[2] || 's'] ?? 1);
+  return seconds > 0 ? seconds : undefined;
+}
+
+const duration = (example: string) =>
+  z.string().transform((text, ctx) => {
+    const seconds = parseDurationSeconds(text);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as ${example} (s, m, h or d)` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const port = z.coerce.number({ error: 'must be a port number' }).int().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535');
+
+const schema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://keyship@127.0.0.1:5433/keyship'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'must be host:port, for example 127.0.0.1:7233')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('keyship'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().min(3).default('Keyship <sales@keyship.localhost>'),
+  OPERATOR_EMAIL: z.email('must be an e-mail address').default('operator@keyship.localhost'),
+  PUBLIC_URL: url(['http:', 'https:'])
+    .transform((text) => text.replace(/\/+$/, ''))
+    .default('http://127.0.0.1:3000'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  PAYPAL_MODE: z.enum(['live', 'sandbox', 'simulator'], { error: 'must be live, sandbox or simulator' }).default('simulator'),
+  PAYPAL_IPN_VERIFY_URL: url(['http:', 'https:']).optional(),
+  PAYPAL_SIMULATOR_URL: url(['http:', 'https:'])
+    .transform((text) => text.replace(/\/+$/, ''))
+    .default('http://127.0.0.1:8090'),
+  PAYPAL_RECEIVER_EMAIL: z.email('must be the e-mail address of your PayPal business account').default('seller@keyship.localhost'),
+  PAYPAL_WEBHOOK_ID: z.string().min(1).default('WEBHOOK_ID'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(),
+  FILES_DIR: z.string().min(1).default('.data/files'),
+  KEY_TTL: duration('3d').default(3 * 86400),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info'),
+});
+
+const secretVariables = new Set(['ADMIN_TOKEN', 'TEMPORAL_API_KEY']);
+
+export type RawConfig = z.output<typeof schema>;
+
+export interface Config {
+  databaseUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string;
+    tlsCertPath?: string;
+    tlsKeyPath?: string;
+  };
+  smtpUrl: string;
+  mailFrom: string;
+  operatorEmail: string;
+  publicUrl: string;
+  apiHost: string;
+  apiPort: number;
+  paypal: {
+    mode: 'live' | 'sandbox' | 'simulator';
+    /** Where IPN messages are posted back for verification: the override, or the mode's endpoint. */
+    ipnVerifyUrl: string;
+    simulatorUrl: string;
+    receiverEmail: string;
+    webhookId: string;
+  };
+  adminToken?: string;
+  filesDir: string;
+  keyTtlSeconds: number;
+  logLevel: RawConfig['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ipnEndpoints = {
+  live: 'https://ipnpb.paypal.com/cgi-bin/webscr',
+  sandbox: 'https://ipnpb.sandbox.paypal.com/cgi-bin/webscr',
+};
+
+/** Parses the environment; throws ConfigError whose message has one sentence per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { require?: (keyof RawConfig)[] } = {}): Config {
+  // An empty variable means "not set": shells and compose files often export FOO= .
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      const given = present[name];
+      const shown = given === undefined ? 'is missing' : `is "${secretVariables.has(name) ? '…' : given}"`;
+      problems.push(`${name} ${shown} but ${issue.message}; set it in the environment (see README, Configuration).`);
+    }
+  }
+  for (const name of options.require ?? []) {
+    if (present[name] === undefined) {
+      problems.push(`${name} is missing; set it in the environment (see README, Configuration).`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
+  const raw = parsed.data;
+  if ((raw.TEMPORAL_TLS_CERT === undefined) !== (raw.TEMPORAL_TLS_KEY === undefined)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together; set both paths for mTLS, or neither.');
+  }
+  return {
+    databaseUrl: raw.DATABASE_URL,
+    temporal: {
+      address: raw.TEMPORAL_ADDRESS,
+      namespace: raw.TEMPORAL_NAMESPACE,
+      taskQueue: raw.TEMPORAL_TASK_QUEUE,
+      apiKey: raw.TEMPORAL_API_KEY,
+      tlsCertPath: raw.TEMPORAL_TLS_CERT,
+      tlsKeyPath: raw.TEMPORAL_TLS_KEY,
+    },
+    smtpUrl: raw.SMTP_URL,
+    mailFrom: raw.MAIL_FROM,
+    operatorEmail: raw.OPERATOR_EMAIL,
+    publicUrl: raw.PUBLIC_URL,
+    apiHost: raw.API_HOST,
+    apiPort: raw.API_PORT,
+    paypal: {
+      mode: raw.PAYPAL_MODE,
+      ipnVerifyUrl:
+        raw.PAYPAL_IPN_VERIFY_URL ??
+        (raw.PAYPAL_MODE === 'simulator' ? `${raw.PAYPAL_SIMULATOR_URL}/cgi-bin/webscr` : ipnEndpoints[raw.PAYPAL_MODE]),
+      simulatorUrl: raw.PAYPAL_SIMULATOR_URL,
+      receiverEmail: raw.PAYPAL_RECEIVER_EMAIL,
+      webhookId: raw.PAYPAL_WEBHOOK_ID,
+    },
+    adminToken: raw.ADMIN_TOKEN,
+    filesDir: raw.FILES_DIR,
+    keyTtlSeconds: raw.KEY_TTL,
+    logLevel: raw.LOG_LEVEL,
+  };
+}
+
+/** For entry points: parse or print the sentences and exit, without a stack trace. */
+export function loadConfigOrExit(options?: { require?: (keyof RawConfig)[] }): Config {
+  try {
+    return loadConfig(process.env, options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Keyship cannot start: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
