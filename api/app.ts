@@ -1,0 +1,18 @@
+// The Hono app, built from its dependencies so tests drive it with app.request() and api/main.ts
+// only wires real ones. One small app per resource, mounted here.
+import { Hono } from 'hono';
+import type { AppDeps } from './deps';
+import { healthRoutes } from './health';
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.route('/', healthRoutes(deps));
+  app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
+  app.onError((error, c) => {
+    console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
+    return c.text('Keyship hit an internal error; the request was not completed. Try again in a minute.', 500);
+  });
+  return app;
+}
+
+export type { AppDeps };

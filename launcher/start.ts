@@ -1,0 +1,173 @@
+// `npm start`: the whole Keyship stack on 127.0.0.1 in one command, data kept under .data/.
+// Postgres (unless DATABASE_URL is set), the Temporal dev server with its Web UI (unless
+// TEMPORAL_ADDRESS is set), a mail catcher with a web UI (unless SMTP_URL is set), the PayPal
+// simulator (when PAYPAL_MODE=simulator), the worker and the api. Ctrl-C stops them all, in order.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadConfigOrExit } from '../config/env';
+import { startCluster, ensureDatabase, type Cluster } from '../db/cluster';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { startDevServer, type DevServer } from '../temporal-server/dev-server';
+import { installTemporalExecutables } from '../temporal-server/install';
+import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
+import { startChild, startTsChild, type Child } from './children';
+
+const root = path.resolve(__dirname, '..');
+const dataDir = path.join(root, '.data');
+
+// Ports of the embedded services; each can be moved with its variable.
+const ports = z
+  .object({
+    POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+    TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    MAIL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8025),
+    MAIL_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+    PAYPAL_SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(8090),
+  })
+  .safeParse(process.env);
+
+function log(line: string) {
+  process.stdout.write(`[keyship] ${line}\n`);
+}
+
+/** An ADMIN_TOKEN kept in .data so the admin login survives restarts; the environment wins. */
+function adminToken(): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  const file = path.join(dataDir, 'admin-token');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function main() {
+  if (!ports.success) {
+    for (const issue of ports.error.issues) console.error(`Keyship cannot start: ${String(issue.path[0])} must be a port number from 1 to 65535.`);
+    process.exit(2);
+  }
+  const p = ports.data;
+  mkdirSync(dataDir, { recursive: true });
+  // What the environment names is used as it is; the rest runs here.
+  const embedded = { postgres: !process.env.DATABASE_URL, temporal: !process.env.TEMPORAL_ADDRESS, mail: !process.env.SMTP_URL };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  env.ADMIN_TOKEN = adminToken();
+  env.TEMPORAL_ADDRESS ||= `127.0.0.1:${p.TEMPORAL_PORT}`;
+  env.SMTP_URL ||= `smtp://127.0.0.1:${p.MAIL_SMTP_PORT}`;
+  env.PAYPAL_SIMULATOR_URL ||= `http://127.0.0.1:${p.PAYPAL_SIMULATOR_PORT}`;
+  env.FILES_DIR ||= path.join(dataDir, 'files');
+  env.DATABASE_URL ||= `postgres://keyship@127.0.0.1:${p.POSTGRES_PORT}/keyship`;
+  // Validate with the environment the children will get, before starting anything.
+  Object.assign(process.env, env);
+  const checked = loadConfigOrExit({ require: ['ADMIN_TOKEN'] });
+
+  const stack: { name: string; stop(): Promise<void> }[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping ...');
+    for (const part of [...stack].reverse()) {
+      await part.stop().catch((error: unknown) => log(`${part.name} did not stop cleanly: ${String(error)}`));
+      log(`${part.name} stopped`);
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  const crashed = (name: string) => (code: number | null) => {
+    log(`${name} exited unexpectedly (code ${code}); stopping the stack.`);
+    void stopAll(1);
+  };
+
+  try {
+    if (embedded.postgres) {
+      const cluster: Cluster = await startCluster({ dataDir: path.join(dataDir, 'postgres'), port: p.POSTGRES_PORT });
+      stack.push({ name: 'postgres', stop: () => cluster.stop() });
+      await ensureDatabase(cluster.adminUrl, 'keyship');
+      log(`Postgres          ${checked.databaseUrl}`);
+    }
+    const migrated = await migrate(checked.databaseUrl);
+    if (migrated.length) log(`migrations applied: ${migrated.join(', ')}`);
+    const pool = createPool(checked.databaseUrl, { max: 2 });
+    const seeded = await seedDemoPackage(pool, checked.filesDir);
+    await pool.end();
+    if (seeded.created) log(`seeded the demo package ${demoPackage.itemNumber}`);
+
+    if (embedded.temporal) {
+      installTemporalExecutables();
+      mkdirSync(path.join(dataDir, 'temporal'), { recursive: true });
+      const temporal: DevServer = await startDevServer({
+        port: p.TEMPORAL_PORT,
+        uiPort: p.TEMPORAL_UI_PORT,
+        dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+        namespace: checked.temporal.namespace,
+        log: (line) => process.stdout.write(`[temporal] ${line}\n`),
+      });
+      stack.push({ name: 'temporal', stop: () => temporal.stop() });
+    }
+
+    if (embedded.mail) {
+      mkdirSync(path.join(dataDir, 'mail'), { recursive: true });
+      const maildev = startChild(
+        'mail',
+        process.execPath,
+        [
+          path.join(root, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js'),
+          '--ip', '127.0.0.1', '--smtp', String(p.MAIL_SMTP_PORT),
+          '--web-ip', '127.0.0.1', '--web', String(p.MAIL_UI_PORT),
+          '--mail-directory', path.join(dataDir, 'mail'),
+        ],
+        { env, onExit: crashed('mail catcher') },
+      );
+      stack.push(maildev);
+    }
+
+    const simulatorEntry = path.join(root, 'paypal', 'simulator', 'main.ts');
+    if (checked.paypal.mode === 'simulator' && existsSync(simulatorEntry)) {
+      env.PAYPAL_SIMULATOR_PORT = String(p.PAYPAL_SIMULATOR_PORT);
+      stack.push(startTsChild('paypal-simulator', simulatorEntry, env, crashed('PayPal simulator')));
+    }
+
+    const worker: Child = startTsChild('worker', path.join(root, 'worker', 'main.ts'), env, crashed('worker'));
+    stack.push(worker);
+    const api: Child = startTsChild('api', path.join(root, 'api', 'main.ts'), env, crashed('api'));
+    stack.push(api);
+    await waitForHttp(`http://${checked.apiHost}:${checked.apiPort}/healthz`, 30_000);
+
+    const lines = [
+      '',
+      'Keyship is running. Ctrl-C stops everything; data stays in .data/ for the next npm start.',
+      `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
+      `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
+      `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,
+      `  Temporal          ${checked.temporal.address}, namespace ${checked.temporal.namespace}`,
+      stack.some((s) => s.name === 'temporal') ? `  Temporal Web UI   http://127.0.0.1:${p.TEMPORAL_UI_PORT}` : '',
+      stack.some((s) => s.name === 'mail') ? `  mail catcher UI   http://127.0.0.1:${p.MAIL_UI_PORT}   (SMTP ${checked.smtpUrl})` : `  SMTP              ${checked.smtpUrl}`,
+      checked.paypal.mode === 'simulator' ? `  PayPal simulator  ${checked.paypal.simulatorUrl}   (npm run simulate -- --help)` : `  PayPal            ${checked.paypal.mode}`,
+      `  Postgres          ${checked.databaseUrl.replace(/:[^:@/]+@/, ':…@')}`,
+      '',
+    ];
+    for (const line of lines) if (line !== '') log(line); else process.stdout.write('\n');
+  } catch (error) {
+    log(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll(1);
+  }
+}
+
+async function waitForHttp(url: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+void main();
