@@ -16,7 +16,8 @@ import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
 import { startChild, startTsChild, type Child } from './children';
 
 const root = path.resolve(__dirname, '..');
-const dataDir = path.join(root, '.data');
+// KEYSHIP_DATA_DIR moves the whole data folder (the launcher's own test uses a temporary one).
+const dataDir = path.resolve(process.env.KEYSHIP_DATA_DIR ?? path.join(root, '.data'));
 
 // Ports of the embedded services; each can be moved with its variable.
 const ports = z
@@ -57,6 +58,7 @@ async function main() {
   env.SMTP_URL ||= `smtp://127.0.0.1:${p.MAIL_SMTP_PORT}`;
   env.PAYPAL_SIMULATOR_URL ||= `http://127.0.0.1:${p.PAYPAL_SIMULATOR_PORT}`;
   env.FILES_DIR ||= path.join(dataDir, 'files');
+  env.PUBLIC_URL ||= `http://127.0.0.1:${env.API_PORT || 3000}`;
   env.DATABASE_URL ||= `postgres://keyship@127.0.0.1:${p.POSTGRES_PORT}/keyship`;
   // Validate with the environment the children will get, before starting anything.
   Object.assign(process.env, env);
@@ -83,7 +85,11 @@ async function main() {
 
   try {
     if (embedded.postgres) {
-      const cluster: Cluster = await startCluster({ dataDir: path.join(dataDir, 'postgres'), port: p.POSTGRES_PORT });
+      const cluster: Cluster = await startCluster({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: p.POSTGRES_PORT,
+        log: (line) => process.stdout.write(`[postgres] ${line}\n`),
+      });
       stack.push({ name: 'postgres', stop: () => cluster.stop() });
       await ensureDatabase(cluster.adminUrl, 'keyship');
       log(`Postgres          ${checked.databaseUrl}`);
