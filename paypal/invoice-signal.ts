@@ -1,0 +1,32 @@
+// The one place the intake talks to Temporal: signal the invoice workflow of this payment, starting
+// it if it does not run yet. Switches to worker/invoice-client.ts's signalInvoice once it exists.
+import type { Client } from '@temporalio/client';
+import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
+import { paypalNotification } from '../workflows/messages';
+import type { PaymentNotification } from '../workflows/notification';
+
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
+
+export type InvoiceSignaller = (notification: PaymentNotification) => Promise<void>;
+
+export function invoiceSignaller(client: Client, taskQueue: string, options: { timeoutMs?: number } = {}): InvoiceSignaller {
+  const timeoutMs = options.timeoutMs ?? 8_000;
+  return async (notification) => {
+    try {
+      // A deadline well inside PayPal's ~30 s, so a Temporal outage answers 503 instead of hanging.
+      await client.withDeadline(Date.now() + timeoutMs, () =>
+        client.workflow.signalWithStart(invoiceWorkflowType, {
+          workflowId: invoiceWorkflowId(notification.txnId),
+          taskQueue,
+          signal: paypalNotification,
+          signalArgs: [notification],
+          args: [],
+        }),
+      );
+    } catch (error) {
+      throw new TemporalUnavailableError(`Temporal could not be reached to signal ${invoiceWorkflowId(notification.txnId)} (${(error as Error).message}); PayPal will resend.`);
+    }
+  };
+}

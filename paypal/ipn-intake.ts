@@ -1,0 +1,94 @@
+// POST /paypal/ipn's work: keep the raw message, post it back for verification, then route it.
+// The order matters: nothing happens before the raw copy is in Postgres, and nothing is acted on
+// before PayPal answered VERIFIED.
+import { createHash } from 'node:crypto';
+import type { Pool } from '../db/pool';
+import type { PayPalMode } from './endpoints';
+import type { InvoiceSignaller } from './invoice-signal';
+import type { IntakeResult } from './intake-result';
+import { parseIpnBody, type IpnForm } from './ipn-form';
+import { ipnToNotification } from './ipn-notification';
+import type { IpnVerifier } from './ipn-postback';
+import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { receiverNote } from './receiver-note';
+import { routeVerified } from './route-verified';
+import { PayPalUnavailableError } from './unavailable-error';
+
+export interface IpnIntakeDeps {
+  pool: Pool;
+  verifier: IpnVerifier;
+  signal: InvoiceSignaller;
+  mode: PayPalMode;
+  receiverEmail: string;
+}
+
+export interface IncomingMessage {
+  raw: Buffer;
+  headers: Record<string, string>;
+  remoteAddr?: string;
+}
+
+/** ipn_track_id names one IPN and is kept on PayPal's resends; old messages lack it, their bytes do not. */
+export function ipnDedupeKey(form: IpnForm | undefined, raw: Buffer): string {
+  const track = form?.fields.ipn_track_id;
+  return track ? `ipn:${track}` : `ipn:sha256:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+export function createIpnIntake(deps: IpnIntakeDeps) {
+  const { pool } = deps;
+  const reject = async (messageId: number, detail: string): Promise<IntakeResult> => {
+    await recordOutcome(pool, messageId, 'rejected', detail);
+    return { messageId, outcome: 'rejected', detail, status: 200 };
+  };
+
+  return {
+    async handle(message: IncomingMessage): Promise<IntakeResult> {
+      let form: IpnForm | undefined;
+      try {
+        form = parseIpnBody(message.raw);
+      } catch {
+        form = undefined;
+      }
+      const fields = form?.fields;
+      const messageId = await insertRawMessage(pool, {
+        channel: 'ipn',
+        raw: message.raw,
+        headers: message.headers,
+        remoteAddr: message.remoteAddr,
+        charset: form?.charset,
+        fields,
+        txnId: fields?.txn_id || undefined,
+        parentTxnId: fields?.parent_txn_id || undefined,
+        eventId: fields?.ipn_track_id || undefined,
+        paymentStatus: fields?.payment_status || undefined,
+        dedupeKey: ipnDedupeKey(form, message.raw),
+      });
+      if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
+
+      let verdict;
+      try {
+        verdict = await deps.verifier.verify(message.raw);
+      } catch (error) {
+        if (!(error instanceof PayPalUnavailableError)) throw error;
+        await recordVerification(pool, messageId, 'error', error.message);
+        await recordOutcome(pool, messageId, 'retry', error.message);
+        return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+      }
+      if (verdict === 'INVALID') {
+        await recordVerification(pool, messageId, 'invalid', 'PayPal answered INVALID');
+        return reject(messageId, 'PayPal answered INVALID: the message is forged, altered, or from another PayPal environment; nothing was done');
+      }
+      await recordVerification(pool, messageId, 'verified', 'PayPal answered VERIFIED');
+
+      // The postback endpoint already decides the environment; this also stops a sandbox message
+      // at a live listener whose verify URL was overridden.
+      if (deps.mode === 'live' && form.fields.test_ipn === '1') {
+        return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done');
+      }
+      const dedupeKey = ipnDedupeKey(form, message.raw);
+      const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
+      if (!mapped.ok) return reject(messageId, mapped.reason);
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// paypal_messages: every message PayPal sent, raw bytes first, then what became of it.
+import type { Pool } from '../db/pool';
+import type { PaymentNotification } from '../workflows/notification';
+
+export type Channel = 'ipn' | 'webhook' | 'pdt' | 'poll';
+export type Verification = 'unverified' | 'verified' | 'invalid' | 'error';
+export type Outcome = 'received' | 'routed' | 'rejected' | 'duplicate' | 'retry';
+
+export interface RawMessage {
+  channel: Channel;
+  raw: Buffer;
+  headers: Record<string, string>;
+  remoteAddr?: string;
+  charset?: string;
+  fields?: unknown;
+  txnId?: string;
+  parentTxnId?: string;
+  eventId?: string;
+  paymentStatus?: string;
+  dedupeKey?: string;
+}
+
+export async function insertRawMessage(pool: Pool, m: RawMessage): Promise<number> {
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO paypal_messages (channel, raw_body, headers, remote_addr, charset, fields, txn_id, parent_txn_id, event_id, payment_status, dedupe_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+    [m.channel, m.raw, JSON.stringify(m.headers), m.remoteAddr ?? null, m.charset ?? null, m.fields === undefined ? null : JSON.stringify(m.fields), m.txnId ?? null, m.parentTxnId ?? null, m.eventId ?? null, m.paymentStatus ?? null, m.dedupeKey ?? null],
+  );
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error('INSERT INTO paypal_messages returned no id');
+  return id;
+}
+
+export async function recordVerification(pool: Pool, id: number, verification: Verification, detail?: string): Promise<void> {
+  await pool.query('UPDATE paypal_messages SET verification = $2, verification_detail = $3 WHERE id = $1', [id, verification, detail ?? null]);
+}
+
+export async function recordOutcome(pool: Pool, id: number, outcome: Outcome, detail?: string): Promise<void> {
+  await pool.query('UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, processed_at = now() WHERE id = $1', [id, outcome, detail ?? null]);
+}
+
+/**
+ * Routes a verified message at most once per dedupe key: under a lock on the key, a copy already
+ * routed makes this one a duplicate; otherwise `send` runs and the row is marked routed. A resend
+ * that arrives while the first copy is still being sent waits for it.
+ */
+export async function routeOnce(
+  pool: Pool,
+  id: number,
+  notification: PaymentNotification,
+  workflowId: string,
+  send: () => Promise<void>,
+  detail?: string,
+): Promise<{ outcome: 'routed' | 'duplicate'; firstId?: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('paypal-dedupe:' || $1, 0))", [notification.dedupeKey]);
+    const { rows } = await client.query<{ id: number }>("SELECT id FROM paypal_messages WHERE dedupe_key = $1 AND outcome = 'routed' AND id <> $2 LIMIT 1", [notification.dedupeKey, id]);
+    const first = rows[0];
+    if (first) {
+      await client.query("UPDATE paypal_messages SET outcome = 'duplicate', outcome_detail = $2, workflow_id = $3, processed_at = now() WHERE id = $1", [id, `same message as #${first.id}, already routed`, workflowId]);
+      await client.query('COMMIT');
+      return { outcome: 'duplicate', firstId: first.id };
+    }
+    await send();
+    await client.query("UPDATE paypal_messages SET outcome = 'routed', outcome_detail = $2, workflow_id = $3, notification = $4, processed_at = now() WHERE id = $1", [id, detail ?? null, workflowId, JSON.stringify(notification)]);
+    await client.query('COMMIT');
+    return { outcome: 'routed' };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

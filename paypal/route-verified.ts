@@ -1,0 +1,21 @@
+// The shared last step of every channel: a verified, mapped notification goes to its invoice
+// workflow once; Temporal being unreachable leaves the message marked for PayPal's resend.
+import type { Pool } from '../db/pool';
+import { invoiceWorkflowId } from '../workflows/ids';
+import type { PaymentNotification } from '../workflows/notification';
+import { TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
+import type { IntakeResult } from './intake-result';
+import { recordOutcome, routeOnce } from './message-store';
+
+export async function routeVerified(pool: Pool, signal: InvoiceSignaller, messageId: number, notification: PaymentNotification, note?: string): Promise<IntakeResult> {
+  const workflowId = invoiceWorkflowId(notification.txnId);
+  try {
+    const routed = await routeOnce(pool, messageId, notification, workflowId, () => signal(notification), note);
+    const detail = routed.outcome === 'duplicate' ? `same message as #${routed.firstId}, already routed` : note;
+    return { messageId, outcome: routed.outcome, detail, status: 200, workflowId, notification };
+  } catch (error) {
+    if (!(error instanceof TemporalUnavailableError)) throw error;
+    await recordOutcome(pool, messageId, 'retry', error.message);
+    return { messageId, outcome: 'retry', detail: error.message, status: 503, workflowId, notification };
+  }
+}

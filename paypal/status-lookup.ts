@@ -1,0 +1,41 @@
+// The invoice workflow's question for a pending payment gone silent: where does it stand now?
+// Answered with PDT's _notify-synch (the Standard-button API that needs no REST credentials); the
+// answer is kept raw in paypal_messages (channel 'poll') like any other PayPal message.
+import type { Pool } from '../db/pool';
+import type { PaymentNotification } from '../workflows/notification';
+import { ipnToNotification } from './ipn-notification';
+import { insertRawMessage } from './message-store';
+import type { PdtClient } from './pdt-client';
+
+export interface PayPalStatusLookup {
+  /** The payment's status now; undefined when PayPal does not know it; throws when PayPal cannot be asked (retry). */
+  lookup(txnId: string): Promise<PaymentNotification | undefined>;
+}
+
+export function createPdtStatusLookup(deps: { pdt: PdtClient; pool?: Pool }): PayPalStatusLookup {
+  return {
+    async lookup(txnId) {
+      const answer = await deps.pdt.synch(txnId);
+      const fields = answer.status === 'SUCCESS' ? answer.form.fields : undefined;
+      // Not a routed message (the workflow acts on the answer itself), so it takes no dedupe key in the table.
+      const dedupeKey = `poll:${txnId}:${fields?.payment_status ?? 'unknown'}`;
+      let messageId = 0;
+      if (deps.pool) {
+        messageId = await insertRawMessage(deps.pool, {
+          channel: 'poll',
+          raw: answer.raw,
+          headers: {},
+          charset: answer.status === 'SUCCESS' ? answer.form.charset : undefined,
+          fields,
+          txnId: fields?.txn_id || txnId,
+          parentTxnId: fields?.parent_txn_id || undefined,
+          paymentStatus: fields?.payment_status || undefined,
+        });
+        await deps.pool.query("UPDATE paypal_messages SET verification = $2, outcome = 'routed', outcome_detail = 'answered a status lookup', processed_at = now() WHERE id = $1", [messageId, fields ? 'verified' : 'invalid']);
+      }
+      if (!fields) return undefined;
+      const mapped = ipnToNotification(fields, { source: 'poll', messageId, dedupeKey });
+      return mapped.ok ? mapped.notification : undefined;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// POST /paypal/webhook's work: keep the raw body, verify the signature over those exact bytes before
+// trusting any of the JSON, refuse transmissions outside the replay window, then route once per event id.
+import type { Pool } from '../db/pool';
+import type { InvoiceSignaller } from './invoice-signal';
+import type { IntakeResult } from './intake-result';
+import type { IncomingMessage } from './ipn-intake';
+import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { receiverNote } from './receiver-note';
+import { routeVerified } from './route-verified';
+import { PayPalUnavailableError } from './unavailable-error';
+import { webhookToNotification, type WebhookEvent } from './webhook-notification';
+import { readTransmission } from './webhook-transmission';
+import type { WebhookVerifier } from './webhook-verifier';
+
+export interface WebhookIntakeDeps {
+  pool: Pool;
+  verifier: WebhookVerifier;
+  signal: InvoiceSignaller;
+  receiverEmail: string;
+  /** A transmission older than this (or this far in the future) is a replay. */
+  replayWindowSeconds: number;
+  clock?: () => Date;
+}
+
+/** Outside the window: a reason. PayPal signs the time, so it is checked after the signature. */
+export function replayProblem(transmissionTime: string, now: Date, windowSeconds: number): string | undefined {
+  const sent = Date.parse(transmissionTime);
+  if (Number.isNaN(sent)) return `PAYPAL-TRANSMISSION-TIME "${transmissionTime.slice(0, 40)}" is not a time`;
+  const ageSeconds = (now.getTime() - sent) / 1000;
+  if (ageSeconds > windowSeconds || ageSeconds < -windowSeconds) {
+    return `transmission time ${transmissionTime} is outside the ${windowSeconds} s replay window around ${now.toISOString()}`;
+  }
+  return undefined;
+}
+
+export function createWebhookIntake(deps: WebhookIntakeDeps) {
+  const { pool } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const reject = async (messageId: number, detail: string): Promise<IntakeResult> => {
+    await recordOutcome(pool, messageId, 'rejected', detail);
+    return { messageId, outcome: 'rejected', detail, status: 200 };
+  };
+
+  return {
+    async handle(message: IncomingMessage): Promise<IntakeResult> {
+      let event: WebhookEvent | undefined;
+      try {
+        const parsed: unknown = JSON.parse(message.raw.toString('utf8'));
+        event = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as WebhookEvent) : undefined;
+      } catch {
+        event = undefined;
+      }
+      // Stored before anything is believed; jsonb refuses \u0000, so such a body keeps only its bytes.
+      const fields = event && !message.raw.includes('\\u0000') ? event : undefined;
+      const messageId = await insertRawMessage(pool, {
+        channel: 'webhook',
+        raw: message.raw,
+        headers: message.headers,
+        remoteAddr: message.remoteAddr,
+        charset: 'utf-8',
+        fields,
+        eventId: typeof event?.id === 'string' ? event.id : undefined,
+        txnId: typeof event?.resource?.id === 'string' ? event.resource.id : undefined,
+        paymentStatus: typeof event?.event_type === 'string' ? event.event_type : undefined,
+        dedupeKey: typeof event?.id === 'string' ? `webhook:${event.id}` : undefined,
+      });
+
+      let verdict;
+      try {
+        verdict = await deps.verifier.verify({ headers: message.headers, raw: message.raw });
+      } catch (error) {
+        if (!(error instanceof PayPalUnavailableError)) throw error;
+        await recordVerification(pool, messageId, 'error', error.message);
+        await recordOutcome(pool, messageId, 'retry', error.message);
+        return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+      }
+      if (!verdict.ok) {
+        await recordVerification(pool, messageId, 'invalid', verdict.reason);
+        return reject(messageId, `signature not verified (${verdict.reason}); nothing was done`);
+      }
+      await recordVerification(pool, messageId, 'verified', 'signature verified');
+
+      const transmission = readTransmission(message.headers);
+      const replay = 'missing' in transmission ? 'no transmission time' : replayProblem(transmission.time, clock(), deps.replayWindowSeconds);
+      if (replay) return reject(messageId, `replay refused: ${replay}`);
+      if (!event) return reject(messageId, 'body is not a JSON object');
+
+      const mapped = webhookToNotification(event, { messageId });
+      if (!mapped.ok) return reject(messageId, mapped.reason);
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));
+    },
+  };
+}
