@@ -62,6 +62,14 @@ const schema = z.object({
     .default('http://127.0.0.1:8090'),
   PAYPAL_RECEIVER_EMAIL: z.email('must be the e-mail address of your PayPal business account').default('seller@keyship.localhost'),
   PAYPAL_WEBHOOK_ID: z.string().min(1).default('WEBHOOK_ID'),
+  PAYPAL_WEBHOOK_VERIFY: z.enum(['offline', 'online'], { error: 'must be offline or online' }).default('offline'),
+  PAYPAL_WEBHOOK_REPLAY_WINDOW: duration('3d').default(3 * 86400),
+  PAYPAL_PDT_TOKEN: z.string().min(1).optional(),
+  PAYPAL_API_URL: url(['http:', 'https:'])
+    .transform((text) => text.replace(/\/+$/, ''))
+    .optional(),
+  PAYPAL_CLIENT_ID: z.string().min(1).optional(),
+  PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(),
   FILES_DIR: z.string().min(1).default('.data/files'),
   KEY_TTL: duration('3d').default(3 * 86400),
@@ -70,7 +78,7 @@ const schema = z.object({
     .default('info'),
 });
 
-const secretVariables = new Set(['ADMIN_TOKEN', 'TEMPORAL_API_KEY']);
+const secretVariables = new Set(['ADMIN_TOKEN', 'TEMPORAL_API_KEY', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_SECRET']);
 
 export type RawConfig = z.output<typeof schema>;
 
@@ -97,6 +105,15 @@ export interface Config {
     simulatorUrl: string;
     receiverEmail: string;
     webhookId: string;
+    /** offline: signature checked here with PayPal's certificate; online: PayPal's verify endpoint. */
+    webhookVerify: 'offline' | 'online';
+    webhookReplayWindowSeconds: number;
+    /** PDT identity token; in simulator mode the simulator's own when unset. */
+    pdtToken?: string;
+    /** REST API base: the override, or the mode's (api-m.paypal.com, api-m.sandbox.paypal.com, the simulator). */
+    apiUrl: string;
+    clientId?: string;
+    clientSecret?: string;
   };
   adminToken?: string;
   filesDir: string;
@@ -112,6 +129,14 @@ const ipnEndpoints = {
   live: 'https://ipnpb.paypal.com/cgi-bin/webscr',
   sandbox: 'https://ipnpb.sandbox.paypal.com/cgi-bin/webscr',
 };
+
+const restEndpoints = {
+  live: 'https://api-m.paypal.com',
+  sandbox: 'https://api-m.sandbox.paypal.com',
+};
+
+/** The local PayPal simulator's PDT identity token (it is not a secret: the simulator is local). */
+export const simulatorPdtToken = 'SIMULATOR-PDT-IDENTITY-TOKEN';
 
 /** Parses the environment; throws ConfigError whose message has one sentence per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { require?: (keyof RawConfig)[] } = {}): Config {
@@ -134,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
   const raw = parsed.data;
+  if (raw.PAYPAL_WEBHOOK_VERIFY === 'online' && (raw.PAYPAL_CLIENT_ID === undefined || raw.PAYPAL_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('PAYPAL_WEBHOOK_VERIFY=online needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET (your REST app credentials); set them, or use offline.');
+  }
   if ((raw.TEMPORAL_TLS_CERT === undefined) !== (raw.TEMPORAL_TLS_KEY === undefined)) {
     throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together; set both paths for mTLS, or neither.');
   }
@@ -161,6 +189,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
       simulatorUrl: raw.PAYPAL_SIMULATOR_URL,
       receiverEmail: raw.PAYPAL_RECEIVER_EMAIL,
       webhookId: raw.PAYPAL_WEBHOOK_ID,
+      webhookVerify: raw.PAYPAL_WEBHOOK_VERIFY,
+      webhookReplayWindowSeconds: raw.PAYPAL_WEBHOOK_REPLAY_WINDOW,
+      pdtToken: raw.PAYPAL_PDT_TOKEN ?? (raw.PAYPAL_MODE === 'simulator' ? simulatorPdtToken : undefined),
+      apiUrl: raw.PAYPAL_API_URL ?? (raw.PAYPAL_MODE === 'simulator' ? raw.PAYPAL_SIMULATOR_URL : restEndpoints[raw.PAYPAL_MODE]),
+      clientId: raw.PAYPAL_CLIENT_ID,
+      clientSecret: raw.PAYPAL_CLIENT_SECRET,
     },
     adminToken: raw.ADMIN_TOKEN,
     filesDir: raw.FILES_DIR,
