@@ -82,6 +82,7 @@ export interface InvoiceState extends InvoiceStateView {
   /** When the current pending period started and when we last heard or asked (ISO). */
   pendingSince?: string;
   lastHeardAt?: string;
+  lastPolledAt?: string;
   /** Status to return to when a reversal is cancelled before any key was issued. */
   statusBeforeRevoke?: InvoiceStatus;
   /** Dedupe keys of PayPal messages already applied (a repeat changes nothing). */

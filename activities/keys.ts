@@ -1,0 +1,233 @@
+// Download keys and the e-mails that carry them.
+//
+// A key is HMAC-SHA256(KEY_SECRET, salt of the invoice's generation, file, generation), 256 bits,
+// base64url. Postgres keeps the salt (16 random bytes per generation) and each key's SHA-256, never
+// a key; the worker, which holds the secret, derives the same keys again whenever it sends them.
+// That makes `sendKeys` idempotent as a whole: a retry (or a second worker after a crash) inserts
+// nothing new (unique (invoice, file, generation)) and, unless the e-mail's dedupe key is already
+// recorded as sent, sends an e-mail holding the very same keys. The one crash window left is
+// between SMTP accepting the message and the 'sent' row committing: the buyer then gets a second,
+// identical copy (same keys, same Message-ID); never a second set of keys.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { heartbeat } from '@temporalio/activity';
+import type { ActivityDeps } from './deps';
+import { renderMailTemplate, type TemplateContext } from './mail-template';
+import { sendRecordedMail } from './mail';
+
+export type KeyMailPurpose = 'delivery' | 'resend' | 'extend' | 'regenerate' | 'reinstated' | 'reminder';
+
+export interface SendKeysInput {
+  invoiceId: number;
+  generation: number;
+  /** ISO 8601: the expiry of this generation's keys (the workflow decides it). */
+  expiresAt: string;
+  purpose: KeyMailPurpose;
+  /** Names the e-mail in `notifications`; the same key never sends twice. */
+  dedupeKey: string;
+}
+
+export interface SendKeysResult {
+  keyCount: number;
+  /** False when this e-mail had already been sent by an earlier attempt. */
+  sent: boolean;
+}
+
+export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, generation: number): string {
+  return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
+}
+
+/** What the download route looks a key up by. */
+export function keyHash(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+interface KeyFileRow {
+  package_file_id: number;
+  name: string;
+  size_bytes: number;
+  md5: string;
+  sha256: string;
+  download_limit: number | null;
+}
+
+interface InvoiceMailRow {
+  id: number;
+  number: string;
+  txn_id: string;
+  account_id: number | null;
+  payer_email: string;
+  first_name: string | null;
+  amount: string;
+  currency: string;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** "2026-11-29 14:05 UTC": one unambiguous form for every buyer. */
+export function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export async function invoiceForMail(deps: ActivityDeps, invoiceId: number): Promise<InvoiceMailRow & { packageNames: string; supportText: string }> {
+  const { rows } = await deps.pool.query<InvoiceMailRow>(
+    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency
+       FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1`,
+    [invoiceId],
+  );
+  const invoice = rows[0];
+  if (!invoice) throw new Error(`invoice ${invoiceId} is not in the database; was the database restored from an older copy?`);
+  const packages = await deps.pool.query<{ name: string; support_text: string }>(
+    'SELECT p.name, p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1 ORDER BY p.id',
+    [invoiceId],
+  );
+  return {
+    ...invoice,
+    currency: invoice.currency.trim(),
+    packageNames: packages.rows.map((p) => p.name).join(', '),
+    supportText: packages.rows.map((p) => p.support_text.trim()).filter(Boolean).join('\n\n'),
+  };
+}
+
+/** Issues (or finds) the keys of one generation, sets their expiry, and e-mails them. */
+export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promise<SendKeysResult> {
+  // Heartbeats let a crashed worker's attempt time out in seconds rather than minutes.
+  const beat = setInterval(() => heartbeatSafely(), 2000);
+  try {
+    const { salt, files } = await issueKeys(deps, input);
+    heartbeatSafely();
+    const invoice = await invoiceForMail(deps, input.invoiceId);
+    const secret = deps.settings.keySecret;
+    const fileContext = (withKeys: boolean): TemplateContext[] =>
+      files.map((f) => {
+        const key = deriveKey(secret, salt, f.package_file_id, input.generation);
+        return {
+          name: f.name,
+          size: formatBytes(Number(f.size_bytes)),
+          sizeBytes: Number(f.size_bytes),
+          md5: f.md5,
+          sha256: f.sha256,
+          url: withKeys ? `${deps.settings.publicUrl}/d/${key}` : `${deps.settings.publicUrl}/d/[key withheld; sha256 ${keyHash(key).toString('hex').slice(0, 12)}…]`,
+          downloadLimit: f.download_limit ?? '',
+        };
+      });
+    const context = (withKeys: boolean): TemplateContext => ({
+      invoiceNumber: invoice.number,
+      txnId: invoice.txn_id,
+      firstName: invoice.first_name ?? '',
+      packageName: invoice.packageNames,
+      supportText: invoice.supportText,
+      expiresAt: formatTime(input.expiresAt),
+      files: fileContext(withKeys),
+      firstDelivery: input.purpose === 'delivery',
+      resent: input.purpose === 'resend',
+      extended: input.purpose === 'extend',
+      regenerated: input.purpose === 'regenerate',
+      reinstated: input.purpose === 'reinstated',
+    });
+    const template = input.purpose === 'reminder' ? 'reminder' : 'delivery';
+    const sent = renderMailTemplate(deps.settings.templatesDir, template, context(true));
+    const stored = renderMailTemplate(deps.settings.templatesDir, template, context(false));
+    const result = await sendRecordedMail(deps, {
+      kind: input.purpose === 'reminder' ? 'reminder' : input.purpose === 'delivery' ? 'delivery' : `delivery-${input.purpose}`,
+      dedupeKey: input.dedupeKey,
+      invoiceId: invoice.id,
+      accountId: invoice.account_id ?? undefined,
+      to: invoice.payer_email,
+      subject: sent.subject,
+      text: sent.text,
+      html: sent.html,
+      storedText: stored.text,
+      storedHtml: stored.html,
+    });
+    return { keyCount: files.length, sent: result.sent };
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+function heartbeatSafely(): void {
+  try {
+    heartbeat();
+  } catch {
+    // Outside an activity context (a direct call in a test): nothing to report to.
+  }
+}
+
+async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ salt: Buffer; files: KeyFileRow[] }> {
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One delivery at a time per invoice, whatever the number of workers.
+    await client.query('SELECT id FROM invoices WHERE id = $1 FOR UPDATE', [input.invoiceId]);
+    await client.query(
+      `INSERT INTO key_generations (invoice_id, generation, salt, purpose) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (invoice_id, generation) DO NOTHING`,
+      [input.invoiceId, input.generation, randomBytes(16), input.generation === 1 ? 'delivery' : 'regenerate'],
+    );
+    const saltRow = await client.query<{ salt: Buffer }>('SELECT salt FROM key_generations WHERE invoice_id = $1 AND generation = $2', [input.invoiceId, input.generation]);
+    const salt = saltRow.rows[0]!.salt;
+    const files = await client.query<KeyFileRow>(
+      `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
+         FROM invoice_items ii
+         JOIN packages p ON p.id = ii.package_id
+         JOIN package_files pf ON pf.package_id = p.id AND pf.active
+        WHERE ii.invoice_id = $1
+        ORDER BY p.id, pf.position, pf.id`,
+      [input.invoiceId],
+    );
+    for (const file of files.rows) {
+      const key = deriveKey(deps.settings.keySecret, salt, file.package_file_id, input.generation);
+      await client.query(
+        `INSERT INTO download_keys (invoice_id, package_file_id, key_hash, generation, expires_at, download_limit)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (invoice_id, package_file_id, generation) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        [input.invoiceId, file.package_file_id, keyHash(key), input.generation, input.expiresAt, file.download_limit],
+      );
+    }
+    await client.query(
+      `UPDATE download_keys SET revoked_at = now(), revoked_reason = 'regenerated'
+        WHERE invoice_id = $1 AND generation < $2 AND revoked_at IS NULL`,
+      [input.invoiceId, input.generation],
+    );
+    await client.query('UPDATE invoices SET keys_expire_at = $2, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1', [
+      input.invoiceId,
+      input.expiresAt,
+    ]);
+    await client.query('COMMIT');
+    return { salt, files: files.rows };
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Revokes every live key of an invoice (refund, reversal). */
+export async function revokeKeys(deps: ActivityDeps, input: { invoiceId: number; reason: 'refunded' | 'reversed' }): Promise<{ revoked: number }> {
+  const { rowCount } = await deps.pool.query(
+    `UPDATE download_keys SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`,
+    [input.invoiceId, input.reason],
+  );
+  return { revoked: rowCount ?? 0 };
+}
+
+/** Gives back the keys a reversal took (a canceled reversal); regenerated keys stay revoked. */
+export async function restoreKeys(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ restored: number }> {
+  const { rowCount } = await deps.pool.query(
+    `UPDATE download_keys SET revoked_at = NULL, revoked_reason = NULL
+      WHERE invoice_id = $1 AND revoked_reason = 'reversed'
+        AND generation = (SELECT max(generation) FROM key_generations WHERE invoice_id = $1)`,
+    [input.invoiceId],
+  );
+  return { restored: rowCount ?? 0 };
+}

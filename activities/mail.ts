@@ -1,0 +1,69 @@
+// Outgoing e-mail, each one recorded in `notifications` under a dedupe key: the unique key is what
+// makes a retried activity send an e-mail once. Crash window: if the worker dies after the SMTP
+// server accepted a message and before the row says 'sent', the retry sends it again; the copy
+// is identical (same content, same Message-ID, which many mailboxes collapse).
+import { createHash } from 'node:crypto';
+import type { ActivityDeps } from './deps';
+
+export interface OutgoingMail {
+  kind: string;
+  /** Names this e-mail for ever: the same key is never sent twice. */
+  dedupeKey: string;
+  invoiceId?: number;
+  accountId?: number;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** What Postgres keeps when the sent bodies hold secrets (download keys); defaults to the bodies. */
+  storedText?: string;
+  storedHtml?: string;
+}
+
+export interface SendResult {
+  /** False when an earlier attempt had already sent it. */
+  sent: boolean;
+  messageId: string;
+}
+
+function domainOf(address: string): string {
+  const match = /@([^>\s]+)>?\s*$/.exec(address);
+  return match?.[1] ?? 'keyship.localhost';
+}
+
+/** A Message-ID derived from the dedupe key, so a resent copy carries the same one. */
+export function messageIdFor(dedupeKey: string, from: string): string {
+  return `<${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 32)}@${domainOf(from)}>`;
+}
+
+export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): Promise<SendResult> {
+  const from = deps.settings.mailFrom;
+  const messageId = messageIdFor(mail.dedupeKey, from);
+  const storedText = mail.storedText ?? mail.text;
+  const storedHtml = mail.storedHtml ?? mail.html ?? null;
+  const headers = { From: from, To: mail.to, Subject: mail.subject, 'Message-ID': messageId };
+  await deps.pool.query(
+    `INSERT INTO notifications (invoice_id, account_id, kind, dedupe_key, to_address, from_address, subject, headers, text_body, html_body, message_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, storedText, storedHtml, messageId],
+  );
+  // Claim the row for this attempt; a row already 'sent' is left alone and nothing goes out.
+  const claimed = await deps.pool.query(
+    `UPDATE notifications
+        SET attempts = attempts + 1, subject = $2, headers = $3, text_body = $4, html_body = $5, error = NULL
+      WHERE dedupe_key = $1 AND status <> 'sent'
+      RETURNING id`,
+    [mail.dedupeKey, mail.subject, headers, storedText, storedHtml],
+  );
+  if (claimed.rowCount === 0) return { sent: false, messageId };
+  try {
+    await deps.mailer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await deps.pool.query(`UPDATE notifications SET status = 'failed', error = $2 WHERE dedupe_key = $1 AND status <> 'sent'`, [mail.dedupeKey, reason]);
+    throw new Error(`sending the ${mail.kind} e-mail to ${mail.to} failed (${reason}); it is retried, check SMTP_URL if this repeats`);
+  }
+  await deps.pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), error = NULL WHERE dedupe_key = $1`, [mail.dedupeKey]);
+  return { sent: true, messageId };
+}

@@ -1,0 +1,105 @@
+// What was bought: checks a cleared payment against the packages in Postgres (receiver, items,
+// quantities, amount, currency) and reads an invoice's files and delivery terms.
+import type { ActivityDeps } from './deps';
+import type { InvoiceFileView } from '../workflows/invoice-state';
+import type { NotificationItem } from '../workflows/notification';
+
+export interface CheckPaymentInput {
+  receiverEmail?: string;
+  items: NotificationItem[];
+  /** Decimal string as PayPal wrote it. */
+  gross: string;
+  currency: string;
+}
+
+export interface DeliveryTerms {
+  files: InvoiceFileView[];
+  /** The shortest key lifetime among the packages (KEY_TTL where a package names none). */
+  keyTtlSeconds: number;
+  /** Hours before expiry for the reminder; null when every package turned it off. */
+  reminderHours: number | null;
+}
+
+export interface CheckPaymentResult extends DeliveryTerms {
+  /** Empty when the payment matches; otherwise one sentence per mismatch, for the operator. */
+  problems: string[];
+}
+
+/** "19.95" -> 1995; undefined for anything that is not a plain decimal amount. */
+export function toCents(amount: string): number | undefined {
+  const match = /^\s*(-?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(amount);
+  if (!match) return undefined;
+  const cents = Number(match[2]) * 100 + Number((match[3] ?? '').padEnd(2, '0'));
+  return match[1] ? -cents : cents;
+}
+
+interface PackageRow {
+  id: number;
+  item_number: string;
+  name: string;
+  currency: string;
+  price: string;
+  key_ttl_seconds: number | null;
+  reminder_hours: number | null;
+  active: boolean;
+}
+
+export async function checkPayment(deps: ActivityDeps, input: CheckPaymentInput): Promise<CheckPaymentResult> {
+  const problems: string[] = [];
+  const expectedReceiver = deps.settings.receiverEmail.toLowerCase();
+  // REST captures may name no receiver e-mail; when one is named it must be ours.
+  if (input.receiverEmail && input.receiverEmail.trim().toLowerCase() !== expectedReceiver) {
+    problems.push(`the payment went to ${input.receiverEmail}, not to ${deps.settings.receiverEmail}`);
+  }
+  if (input.items.length === 0) problems.push('the payment names no item number');
+  const numbers = input.items.map((i) => i.itemNumber);
+  const { rows } = await deps.pool.query<PackageRow>(
+    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, active FROM packages WHERE item_number = ANY($1)',
+    [numbers],
+  );
+  const byNumber = new Map(rows.map((r) => [r.item_number, r]));
+  let expectedCents = 0;
+  const matched: PackageRow[] = [];
+  for (const item of input.items) {
+    const pkg = byNumber.get(item.itemNumber);
+    if (!pkg) {
+      problems.push(`item number "${item.itemNumber}" is not a package`);
+      continue;
+    }
+    if (!pkg.active) problems.push(`package "${pkg.item_number}" is not for sale (inactive)`);
+    if (!Number.isInteger(item.quantity) || item.quantity < 1) problems.push(`quantity ${item.quantity} of "${pkg.item_number}" is not a whole number of at least 1`);
+    if (pkg.currency.trim() !== input.currency.trim().toUpperCase()) problems.push(`"${pkg.item_number}" is sold in ${pkg.currency}, the payment is in ${input.currency}`);
+    expectedCents += (toCents(pkg.price) ?? 0) * item.quantity;
+    matched.push(pkg);
+  }
+  const paidCents = toCents(input.gross);
+  if (paidCents === undefined) problems.push(`the amount "${input.gross}" is not a decimal amount`);
+  else if (matched.length === input.items.length && paidCents !== expectedCents) {
+    problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${(expectedCents / 100).toFixed(2)} ${input.currency}`);
+  }
+  return { problems, ...(await termsOf(deps, matched)) };
+}
+
+async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]): Promise<DeliveryTerms> {
+  const { rows } = await deps.pool.query<{ name: string; size_bytes: number; md5: string; sha256: string }>(
+    `SELECT name, size_bytes, md5, sha256 FROM package_files
+      WHERE package_id = ANY($1) AND active ORDER BY package_id, position, id`,
+    [packages.map((p) => p.id)],
+  );
+  const ttls = packages.map((p) => p.key_ttl_seconds ?? deps.settings.timings.defaultKeyTtlSeconds);
+  const reminders = packages.map((p) => p.reminder_hours).filter((h): h is number => h !== null);
+  return {
+    files: rows.map((r) => ({ name: r.name, sizeBytes: Number(r.size_bytes), md5: r.md5, sha256: r.sha256 })),
+    keyTtlSeconds: ttls.length ? Math.min(...ttls) : deps.settings.timings.defaultKeyTtlSeconds,
+    reminderHours: reminders.length ? Math.min(...reminders) : null,
+  };
+}
+
+/** The delivery terms of an invoice's recorded items. */
+export async function invoiceTerms(deps: ActivityDeps, invoiceId: number): Promise<DeliveryTerms> {
+  const { rows } = await deps.pool.query<PackageRow>(
+    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
+    [invoiceId],
+  );
+  return termsOf(deps, rows);
+}

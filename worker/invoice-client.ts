@@ -1,0 +1,89 @@
+// How everything outside the worker talks to invoice workflows: the PayPal intake signals
+// notifications, the admin api runs actions as updates and reads the state, tests do both.
+// Each call starts the workflow when no run is open (a closed invoice is taken up again from
+// Postgres by the new run), so callers never need to know whether one is running.
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
+import type { invoice } from '../workflows/invoice';
+import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
+import * as messages from '../workflows/messages';
+import type { PaymentNotification } from '../workflows/notification';
+
+function summary(notification: PaymentNotification): string {
+  const items = notification.items.map((i) => i.itemNumber).join(', ') || 'no item';
+  return `PayPal ${notification.txnId}: ${items} for ${notification.payer.email}`;
+}
+
+/** Delivers a PayPal notification to the invoice workflow of its payment, starting it if needed. */
+export async function signalInvoice(client: Client, taskQueue: string, notification: PaymentNotification): Promise<void> {
+  await client.workflow.signalWithStart<typeof invoice, [PaymentNotification]>(invoiceWorkflowType, {
+    workflowId: invoiceWorkflowId(notification.txnId),
+    taskQueue,
+    args: [{}],
+    signal: messages.paypalNotification,
+    signalArgs: [notification],
+    staticSummary: summary(notification),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+}
+
+const signals = {
+  resendKeys: messages.resendKeysSignal,
+  extendKeys: messages.extendKeysSignal,
+  regenerateKeys: messages.regenerateKeysSignal,
+  refund: messages.refundSignal,
+  approve: messages.approveSignal,
+  reject: messages.rejectSignal,
+} as const;
+
+const updates = {
+  resendKeys: messages.resendKeys,
+  extendKeys: messages.extendKeys,
+  regenerateKeys: messages.regenerateKeys,
+  refund: messages.refund,
+  approve: messages.approve,
+  reject: messages.reject,
+} as const;
+
+/** Fire-and-forget operator action (what the Temporal UI and `temporal workflow signal` do). */
+export async function signalInvoiceAction(client: Client, taskQueue: string, txnId: string, action: OperatorAction): Promise<void> {
+  await client.workflow.signalWithStart(invoiceWorkflowType, {
+    workflowId: invoiceWorkflowId(txnId),
+    taskQueue,
+    args: [{}],
+    signal: signals[action.kind] as typeof messages.resendKeysSignal,
+    signalArgs: [action.input],
+    staticSummary: `PayPal ${txnId}: operator ${action.kind}`,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+}
+
+/**
+ * Runs an operator action and returns the invoice state after it. Throws a
+ * WorkflowUpdateFailedError whose cause's message says why when the action makes no sense
+ * (the validator or, for a run just started, the handler refused it).
+ */
+export async function runInvoiceAction(client: Client, taskQueue: string, txnId: string, action: OperatorAction): Promise<InvoiceStateView> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
+    workflowId: invoiceWorkflowId(txnId),
+    taskQueue,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `PayPal ${txnId}: operator ${action.kind}`,
+  });
+  return client.workflow.executeUpdateWithStart(updates[action.kind] as typeof messages.resendKeys, {
+    args: [action.input],
+    startWorkflowOperation,
+  });
+}
+
+/** The invoice state of the newest run (open or closed); undefined when no run ever existed. */
+export async function queryInvoiceState(client: Client, txnId: string): Promise<InvoiceStateView | undefined> {
+  try {
+    return await client.workflow.getHandle(invoiceWorkflowId(txnId)).query(messages.state);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'WorkflowNotFoundError') return undefined;
+    throw error;
+  }
+}

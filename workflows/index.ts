@@ -1,0 +1,2 @@
+// The workflows the worker runs (bundled from this file).
+export { invoice } from './invoice';
