@@ -73,12 +73,17 @@ const schema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(),
   FILES_DIR: z.string().min(1).default('.data/files'),
   KEY_TTL: duration('3d').default(3 * 86400),
+  KEY_SECRET: z.string().min(32, 'must be at least 32 characters (generate one with: openssl rand -hex 32)').optional(),
+  PENDING_LIMIT: duration('30d').default(30 * 86400),
+  PENDING_POLL_AFTER: duration('1d').default(86400),
+  INVOICE_RETENTION: duration('180d').default(180 * 86400),
+  MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
 });
 
-const secretVariables = new Set(['ADMIN_TOKEN', 'TEMPORAL_API_KEY', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_SECRET']);
+const secretVariables = new Set(['KEY_SECRET', 'ADMIN_TOKEN', 'TEMPORAL_API_KEY', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_SECRET']);
 
 export type RawConfig = z.output<typeof schema>;
 
@@ -118,6 +123,18 @@ export interface Config {
   adminToken?: string;
   filesDir: string;
   keyTtlSeconds: number;
+  /** The invoice workflow's settings (issue 3). */
+  invoice: {
+    /** HMAC secret the download keys are derived from; changing it breaks every issued key. The worker requires it outside simulator mode. */
+    keySecret?: string;
+    pendingLimitSeconds: number;
+    /** A pending payment silent this long is looked up at PayPal (and again after as long). */
+    pendingPollSeconds: number;
+    /** How long a paid invoice's workflow run stays open (PayPal's 180-day dispute window). */
+    retentionSeconds: number;
+    /** Folder of the e-mail templates; the repository's mail-templates/ when unset. */
+    mailTemplatesDir?: string;
+  };
   logLevel: RawConfig['LOG_LEVEL'];
 }
 
@@ -199,6 +216,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
     adminToken: raw.ADMIN_TOKEN,
     filesDir: raw.FILES_DIR,
     keyTtlSeconds: raw.KEY_TTL,
+    invoice: {
+      keySecret: raw.KEY_SECRET,
+      pendingLimitSeconds: raw.PENDING_LIMIT,
+      pendingPollSeconds: raw.PENDING_POLL_AFTER,
+      retentionSeconds: raw.INVOICE_RETENTION,
+      mailTemplatesDir: raw.MAIL_TEMPLATES_DIR,
+    },
     logLevel: raw.LOG_LEVEL,
   };
 }
