@@ -3,10 +3,14 @@
 import { Hono } from 'hono';
 import type { AppDeps } from './deps';
 import { healthRoutes } from './health';
+import { paypalRoutes } from './paypal';
+import { storeRoutes } from './store';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
+  app.route('/', paypalRoutes(deps));
+  app.route('/', storeRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {
     console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);

@@ -1,0 +1,47 @@
+// PayPal's doors: POST /paypal/ipn and POST /paypal/webhook. Each answers 200 once the message is
+// settled (routed, a duplicate, or rejected and recorded), 503 when PayPal must resend it later.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createPayPalIntakes, type PayPalIntakeOptions } from '../paypal/intakes';
+import type { IntakeResult } from '../paypal/intake-result';
+import type { AppDeps } from './deps';
+
+/** PayPal's messages are a few KiB; anything near this is not from PayPal. */
+export const paypalBodyLimitBytes = 64 * 1024;
+
+function remoteAddr(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    // app.request() in tests has no socket.
+    return undefined;
+  }
+}
+
+function answer(c: Context, result: IntakeResult) {
+  c.header('x-keyship-message-id', String(result.messageId));
+  if (result.status === 503) return c.text(`Not processed yet: ${result.detail ?? 'try again'}`, 503);
+  return c.body(null, 200);
+}
+
+export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
+  const intakes = createPayPalIntakes(deps, options);
+  const limit = bodyLimit({
+    maxSize: paypalBodyLimitBytes,
+    onError: (c) => c.text(`Payload too large: PayPal messages are under ${paypalBodyLimitBytes / 1024} KiB; this one was not stored.`, 413),
+  });
+  const app = new Hono();
+
+  app.post('/paypal/ipn', limit, async (c) => {
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    return answer(c, await intakes.ipn.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+  });
+
+  app.post('/paypal/webhook', limit, async (c) => {
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    return answer(c, await intakes.webhook.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+  });
+
+  return app;
+}

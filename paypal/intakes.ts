@@ -1,0 +1,66 @@
+// Builds the PayPal intakes from configuration: the mode picks the postback endpoint, the webhook
+// certificate policy (PayPal's live or sandbox certificate, or the simulator's, never a mix) and
+// the PDT endpoint. Tests replace single parts (a pinned clock, a verifier) through the options.
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/env';
+import type { Pool } from '../db/pool';
+import { createCertFetcher } from './cert-fetcher';
+import { payPalCertTrust, paypalSubjects, simulatorCertTrust, type CertTrust } from './cert-trust';
+import { webscrUrl } from './endpoints';
+import { invoiceSignaller, type InvoiceSignaller } from './invoice-signal';
+import { createIpnIntake } from './ipn-intake';
+import { createIpnVerifier, type IpnVerifier } from './ipn-postback';
+import { createPdtClient, type PdtClient } from './pdt-client';
+import { createPdtIntake } from './pdt-intake';
+import { createWebhookIntake } from './webhook-intake';
+import { createOnlineWebhookVerifier } from './webhook-online-verifier';
+import { createOfflineWebhookVerifier, type WebhookVerifier } from './webhook-verifier';
+
+export interface PayPalIntakeOptions {
+  /** The time certificates and the replay window are judged at. */
+  clock?: () => Date;
+  ipnVerifier?: IpnVerifier;
+  webhookVerifier?: WebhookVerifier;
+  signal?: InvoiceSignaller;
+}
+
+export function webhookCertTrust(config: Config['paypal']): CertTrust {
+  if (config.mode === 'simulator') return simulatorCertTrust(config.simulatorUrl);
+  return payPalCertTrust({ subjects: [config.mode === 'live' ? paypalSubjects.live : paypalSubjects.sandbox] });
+}
+
+export function webhookVerifierFromConfig(config: Config['paypal'], clock?: () => Date): WebhookVerifier {
+  if (config.webhookVerify === 'online') {
+    return createOnlineWebhookVerifier({ apiUrl: config.apiUrl, clientId: config.clientId ?? '', clientSecret: config.clientSecret ?? '', webhookId: config.webhookId });
+  }
+  const trust = webhookCertTrust(config);
+  return createOfflineWebhookVerifier({ webhookId: config.webhookId, trust, certs: createCertFetcher({ refuseUrl: trust.refuseUrl }), clock });
+}
+
+/** The PDT client, when a PDT identity token is configured (always in simulator mode). */
+export function pdtClientFromConfig(config: Config['paypal']): PdtClient | undefined {
+  if (!config.pdtToken) return undefined;
+  return createPdtClient({ url: webscrUrl(config.mode, config.simulatorUrl), identityToken: config.pdtToken });
+}
+
+export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal: Client }, options: PayPalIntakeOptions = {}) {
+  const { pool } = deps;
+  const paypal = deps.config.paypal;
+  const signal = options.signal ?? invoiceSignaller(deps.temporal, deps.config.temporal.taskQueue);
+  const pdtClient = pdtClientFromConfig(paypal);
+  return {
+    ipn: createIpnIntake({ pool, verifier: options.ipnVerifier ?? createIpnVerifier({ url: paypal.ipnVerifyUrl }), signal, mode: paypal.mode, receiverEmail: paypal.receiverEmail }),
+    webhook: createWebhookIntake({
+      pool,
+      verifier: options.webhookVerifier ?? webhookVerifierFromConfig(paypal, options.clock),
+      signal,
+      receiverEmail: paypal.receiverEmail,
+      replayWindowSeconds: paypal.webhookReplayWindowSeconds,
+      clock: options.clock,
+    }),
+    /** For the thank-you page: confirm PayPal's `tx` with PDT (undefined without a PDT token). */
+    pdt: pdtClient ? createPdtIntake({ pool, pdt: pdtClient, signal, receiverEmail: paypal.receiverEmail }) : undefined,
+  };
+}
+
+export type PayPalIntakes = ReturnType<typeof createPayPalIntakes>;

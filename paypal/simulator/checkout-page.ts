@@ -1,0 +1,40 @@
+// The simulator's checkout page: what a buyer sees after pressing a Buy Now button. Pay by card,
+// pay by eCheck (pending, clears after a chosen delay), or cancel.
+import { html } from 'hono/html';
+import type { SimItem } from './ledger';
+
+export function checkoutPage(input: { sessionId: string; business: string; items: SimItem[]; currency: string; total: string; environment: string }) {
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>PayPal simulator: checkout</title>
+    <style>
+      body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; color: #1c1c1c; }
+      .banner { background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem; }
+      table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
+      td, th { padding: .3rem; border-bottom: 1px solid #ddd; text-align: left; }
+      label { display: block; margin: .4rem 0; }
+      button { margin: .6rem .4rem 0 0; padding: .5rem 1rem; }
+    </style>
+  </head>
+  <body>
+    <p class="banner">Local PayPal simulator (${input.environment}): no money moves.</p>
+    <h1>Pay ${input.business}</h1>
+    <table>
+      <tr><th>Item</th><th>Number</th><th>Qty</th><th>Price</th></tr>
+      ${input.items.map((item) => html`<tr><td>${item.itemName}</td><td>${item.itemNumber}</td><td>${item.quantity}</td><td>${item.amount} ${input.currency}</td></tr>`)}
+      <tr><th colspan="3">Total</th><th id="total">${input.total} ${input.currency}</th></tr>
+    </table>
+    <form method="post" action="/checkout/${input.sessionId}" accept-charset="utf-8">
+      <label>E-mail <input name="email" type="email" value="buyer@example.com" required /></label>
+      <label>First name <input name="first_name" value="Zoë" /></label>
+      <label>Last name <input name="last_name" value="Müller" /></label>
+      <label>eCheck clears after (seconds) <input name="clear_after" type="number" min="0" value="20" /></label>
+      <button name="action" value="card" type="submit">Pay with card</button>
+      <button name="action" value="echeck" type="submit">Pay with eCheck</button>
+      <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return to the store</button>
+    </form>
+  </body>
+</html>`;
+}

@@ -1,0 +1,87 @@
+// The simulator's memory: its payments and every IPN it has issued (the exact bytes, which is all
+// _notify-validate compares), per PayPal environment.
+import { randomBytes } from 'node:crypto';
+
+export type Environment = 'live' | 'sandbox';
+
+export interface SimItem {
+  itemNumber: string;
+  itemName: string;
+  /** Unit price, decimal string. */
+  amount: string;
+  quantity: number;
+}
+
+export interface SimPayment {
+  txnId: string;
+  method: 'card' | 'echeck';
+  environment: Environment;
+  status: 'Pending' | 'Completed' | 'Refunded' | 'Reversed' | 'Canceled_Reversal';
+  items: SimItem[];
+  cart: boolean;
+  currency: string;
+  gross: string;
+  business: string;
+  receiverId: string;
+  payer: { email: string; firstName: string; lastName: string; payerId: string };
+  custom?: string;
+  invoice?: string;
+  charset: string;
+  notifyUrl?: string;
+  createdAt: Date;
+  /** Transactions made later about this payment (refund, reversal, ...): [txnId, status, amount]. */
+  children: { txnId: string; status: SimPayment['status']; gross: string; reasonCode: string }[];
+}
+
+export interface IssuedIpn {
+  id: number;
+  txnId: string;
+  environment: Environment;
+  raw: Buffer;
+  notifyUrl: string;
+  /** HTTP statuses of each delivery attempt, in order (0: no answer). */
+  attempts: number[];
+  forged?: boolean;
+}
+
+export interface SentWebhook {
+  id: number;
+  eventId: string;
+  eventType: string;
+  transmissionId: string;
+  signature: string;
+  raw: Buffer;
+  url: string;
+  attempts: number[];
+}
+
+export function newTxnId(): string {
+  // PayPal's transaction ids: 17 upper-case letters and digits.
+  const alphabet = 'ABCDEFGHJKLMNPRSTUVWXY0123456789';
+  return Array.from(randomBytes(17), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+export class Ledger {
+  readonly payments = new Map<string, SimPayment>();
+  readonly ipns: IssuedIpn[] = [];
+  readonly webhooks: SentWebhook[] = [];
+
+  issueIpn(txnId: string, environment: Environment, raw: Buffer, notifyUrl: string, forged = false): IssuedIpn {
+    const ipn: IssuedIpn = { id: this.ipns.length + 1, txnId, environment, raw, notifyUrl, attempts: [], forged };
+    this.ipns.push(ipn);
+    return ipn;
+  }
+
+  /** _notify-validate: VERIFIED only for the exact bytes of an IPN this environment issued. */
+  knows(environment: Environment, raw: Buffer): boolean {
+    return this.ipns.some((ipn) => !ipn.forged && ipn.environment === environment && ipn.raw.equals(raw));
+  }
+
+  /** The payment a transaction id names, also when it is a refund's or reversal's own id. */
+  findPayment(txnId: string): SimPayment | undefined {
+    const direct = this.payments.get(txnId);
+    if (direct) return direct;
+    for (const payment of this.payments.values()) if (payment.children.some((c) => c.txnId === txnId)) return payment;
+    return undefined;
+  }
+}
