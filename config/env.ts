@@ -78,6 +78,17 @@ const schema = z.object({
   PENDING_POLL_AFTER: duration('1d').default(86400),
   INVOICE_RETENTION: duration('180d').default(180 * 86400),
   MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
+  DOWNLOAD_OFFLOAD: z.enum(['stream', 'x-accel'], { error: 'must be stream or x-accel' }).default('stream'),
+  X_ACCEL_PREFIX: z
+    .string()
+    .regex(/^\/([A-Za-z0-9._~-]+\/)+$/, 'must be an nginx internal location such as /_keyship_files/ (starting and ending with /)')
+    .default('/_keyship_files/'),
+  DOWNLOAD_RATE_LIMIT: z.coerce.number({ error: 'must be a whole number of requests a minute' }).int().min(0, 'must be 0 (off) or more').default(60),
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((text) => text.split(',').map((a) => a.trim()).filter(Boolean))
+    .default([]),
+  THANKS_LINKS_FOR: duration('1h').default(3600),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
@@ -134,6 +145,19 @@ export interface Config {
     retentionSeconds: number;
     /** Folder of the e-mail templates; the repository's mail-templates/ when unset. */
     mailTemplatesDir?: string;
+  };
+  /** Keyed downloads and the thank-you page (issue 5). */
+  downloads: {
+    /** stream: the api sends the bytes; x-accel: the api answers X-Accel-Redirect and nginx sends them. */
+    offload: 'stream' | 'x-accel';
+    /** nginx's internal location that maps onto FILES_DIR. */
+    xAccelPrefix: string;
+    /** Requests a minute per address to /d/ (an unknown key costs 10); 0 turns the limit off. */
+    ratePerMinute: number;
+    /** Peers whose X-Forwarded-For names the client (a reverse proxy such as nginx). */
+    trustedProxies: string[];
+    /** How long after payment the thank-you page itself shows the download links. */
+    thanksLinksForSeconds: number;
   };
   logLevel: RawConfig['LOG_LEVEL'];
 }
@@ -222,6 +246,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
       pendingPollSeconds: raw.PENDING_POLL_AFTER,
       retentionSeconds: raw.INVOICE_RETENTION,
       mailTemplatesDir: raw.MAIL_TEMPLATES_DIR,
+    },
+    downloads: {
+      offload: raw.DOWNLOAD_OFFLOAD,
+      xAccelPrefix: raw.X_ACCEL_PREFIX,
+      ratePerMinute: raw.DOWNLOAD_RATE_LIMIT,
+      trustedProxies: raw.TRUSTED_PROXIES,
+      thanksLinksForSeconds: raw.THANKS_LINKS_FOR,
     },
     logLevel: raw.LOG_LEVEL,
   };
