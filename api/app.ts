@@ -2,15 +2,19 @@
 // only wires real ones. One small app per resource, mounted here.
 import { Hono } from 'hono';
 import type { AppDeps } from './deps';
+import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
 import { paypalRoutes } from './paypal';
 import { storeRoutes } from './store';
+import { thanksRoutes } from './thanks';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
   app.route('/', paypalRoutes(deps));
   app.route('/', storeRoutes(deps));
+  app.route('/', downloadRoutes(deps));
+  app.route('/', thanksRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {
     console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);

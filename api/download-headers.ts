@@ -1,0 +1,24 @@
+// Response headers of a keyed download that do not depend on the Range: the saved file's name,
+// and validators in nginx's own format, so a download started through the api can be resumed
+// when nginx serves (X-Accel mode) and the other way round.
+
+/** RFC 6266: an ASCII fallback and the exact UTF-8 name (RFC 8187), with nothing that could end the header. */
+export function contentDisposition(fileName: string): string {
+  const clean =
+    [...fileName]
+      .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
+      .join('')
+      .replace(/[/\\]/g, '_') || 'download';
+  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_');
+  const encoded = encodeURIComponent(clean).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return ascii === clean && !/[%;"]/.test(clean) ? `attachment; filename="${ascii}"` : `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** nginx's strong ETag: "<mtime seconds, hex>-<size, hex>". */
+export function fileEtag(size: number, mtimeMs: number): string {
+  return `"${Math.floor(mtimeMs / 1000).toString(16)}-${size.toString(16)}"`;
+}
+
+export function lastModified(mtimeMs: number): string {
+  return new Date(Math.floor(mtimeMs / 1000) * 1000).toUTCString();
+}

@@ -1,0 +1,153 @@
+// POST /d/request: a buyer asks a person for a fresh link (stored in link_requests, where the
+// operator works through the open ones). POST /d/renew: the self-service renewal, for a package
+// that allows it and a paid invoice whose link expired: the invoice workflow's `extendKeys`
+// signal extends the same keys (so their download counts stand) and e-mails them to the address
+// the buyer paid with, never to an address typed into the form. At most once a day per invoice.
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import { keyHash } from '../activities/keys';
+import { signalInvoiceAction } from '../worker/invoice-client';
+import type { Pool } from '../db/pool';
+import type { AppDeps } from './deps';
+import { clientAddress } from './client-address';
+import { findKey, isExhausted, keyProblem, type KeyRow } from './download-usage';
+import { renderKeyPage } from './pages/key-pages';
+import { RenewalPage, RequestReceivedPage } from './pages/link-request-done';
+import { LinkRequestPage } from './pages/link-request-form';
+import { renderPage } from './pages/render';
+
+/** Days a self-service renewal adds (the package's key lifetime), or undefined when this key may not renew itself. */
+export function selfServiceDays(key: KeyRow, defaultTtlSeconds: number): number | undefined {
+  if (!key.self_service || keyProblem(key) !== 'expired' || isExhausted(key)) return undefined;
+  return Math.max(1, Math.ceil((key.key_ttl_seconds ?? defaultTtlSeconds) / 86400));
+}
+
+/** "b***@example.com": enough for the buyer to recognise, too little to harvest. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at < 1 ? '***' : `${email[0]}***${email.slice(at)}`;
+}
+
+const problems = ['unknown', 'expired', 'exhausted', 'revoked', 'unpaid', 'missing_file'] as const;
+
+const requestForm = z.object({
+  email: z.email().max(254),
+  invoice: z.string().trim().max(64).optional(),
+  message: z.string().trim().max(2000).optional(),
+  key: z.string().max(128).optional(),
+  problem: z.enum(problems).catch('unknown'),
+});
+
+async function matchInvoice(pool: Pool, ref: string | undefined, email: string): Promise<number | undefined> {
+  if (!ref) return undefined;
+  const { rows } = await pool.query<{ id: number }>(
+    'SELECT id FROM invoices WHERE (number = $1 OR txn_id = $1) AND lower(payer_email) = lower($2)',
+    [ref, email],
+  );
+  return rows[0]?.id;
+}
+
+export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'config' | 'pool' | 'temporal'>) {
+  const app = new Hono();
+
+  app.post(
+    '/d/request',
+    zValidator('form', requestForm, async (result, c) => {
+      if (result.success) return;
+      const raw = result.data as Record<string, string | undefined>;
+      return renderPage(
+        c,
+        <LinkRequestPage
+          downloadKey={raw.key}
+          problem={raw.problem ?? 'unknown'}
+          values={{ email: raw.email, invoice: raw.invoice, message: raw.message }}
+          error="Please give an e-mail address we can answer to."
+        />,
+        400,
+      );
+    }),
+    async (c) => {
+      const form = c.req.valid('form');
+      const key = form.key ? await findKey(pool, keyHash(form.key)) : undefined;
+      const invoiceId = key?.invoice_id ?? (await matchInvoice(pool, form.invoice, form.email));
+      await pool.query(
+        `INSERT INTO link_requests (kind, email, invoice_ref, message, key_problem, download_key_id, invoice_id, remote_addr, user_agent)
+         VALUES ('operator', $1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          form.email,
+          form.invoice || null,
+          form.message || null,
+          key ? (keyProblem(key) ?? 'none') : form.problem,
+          key?.id ?? null,
+          invoiceId ?? null,
+          clientAddress(c, config.downloads.trustedProxies),
+          c.req.header('user-agent') ?? null,
+        ],
+      );
+      // The same answer whether or not anything matched, so the form tells nobody which orders exist.
+      return renderPage(c, <RequestReceivedPage email={form.email} />);
+    },
+  );
+
+  app.post('/d/renew', zValidator('form', z.object({ key: z.string().max(128) })), async (c) => {
+    const { key: downloadKey } = c.req.valid('form');
+    const key = await findKey(pool, keyHash(downloadKey));
+    if (!key) return renderKeyPage(c, { problem: 'unknown' });
+    const days = selfServiceDays(key, config.keyTtlSeconds);
+    if (days === undefined) {
+      const problem = keyProblem(key);
+      const reason = !key.self_service
+        ? 'Fresh links for this purchase are sent by a person.'
+        : problem === undefined
+          ? 'Your link still works: go back and use it to download.'
+          : problem === 'expired' || problem === 'exhausted'
+            ? 'All the downloads this link allows have been used.'
+            : 'This link has been withdrawn or its payment has not cleared.';
+      return renderPage(c, <RenewalPage outcome="not_allowed" reason={reason} />, 409);
+    }
+    const requestId = await reserveRenewal(pool, key, clientAddress(c, config.downloads.trustedProxies), c.req.header('user-agent'), days);
+    const maskedEmail = maskEmail(key.payer_email);
+    if (requestId === undefined) return renderPage(c, <RenewalPage outcome="already_sent" maskedEmail={maskedEmail} />, 429);
+    try {
+      await temporal.withDeadline(Date.now() + 5_000, () =>
+        signalInvoiceAction(temporal, config.temporal.taskQueue, key.txn_id, { kind: 'extendKeys', input: { days, by: 'buyer (self-service)' } }),
+      );
+    } catch (error) {
+      console.error(`self-service renewal of invoice ${key.invoice_number}: Temporal did not take the signal (${(error as Error).message})`);
+      await pool.query(
+        `UPDATE link_requests SET status = 'open', handled_at = NULL, status_detail = $2 WHERE id = $1`,
+        [requestId, `automatic renewal failed (${(error as Error).message}); extend the keys by ${days} day(s) by hand`],
+      );
+      return renderPage(c, <RenewalPage outcome="passed_on" />, 202);
+    }
+    return renderPage(c, <RenewalPage outcome="sent" maskedEmail={maskedEmail} days={days} />);
+  });
+
+  return app;
+}
+
+/** Records the renewal unless one was made for this invoice in the last day; undefined then. */
+async function reserveRenewal(pool: Pool, key: KeyRow, remoteAddr: string, userAgent: string | undefined, days: number): Promise<number | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Two clicks at once must not both pass the once-a-day check.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('keyship link renewal'), $1::int)", [key.invoice_id]);
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO link_requests (kind, email, key_problem, download_key_id, invoice_id, remote_addr, user_agent, status, status_detail, handled_at)
+       SELECT 'self_service', $1, 'expired', $2, $3, $4, $5, 'renewed', $6, now()
+        WHERE NOT EXISTS (SELECT 1 FROM link_requests WHERE invoice_id = $3 AND kind = 'self_service' AND status = 'renewed'
+                                                       AND created_at > now() - interval '1 day')
+       RETURNING id`,
+      [key.payer_email, key.id, key.invoice_id, remoteAddr, userAgent ?? null, `extendKeys by ${days} day(s) signalled`],
+    );
+    await client.query('COMMIT');
+    return rows[0]?.id;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,139 @@
+// GET /thanks and /thanks/:txn: PayPal's return URL (PayPal appends the transaction as `tx`, the
+// PDT convention). The page reads the invoice from Postgres; before the invoice exists it asks the
+// invoice workflow's `state` query; before any workflow exists it confirms `tx` with PDT (the
+// PayPal intake's code, which stores the answer and starts the workflow) and shows a page that
+// refreshes itself until the workflow knows the payment.
+import { Hono, type Context } from 'hono';
+import { invoiceSettingsFromConfig } from '../activities/deps';
+import { createPdtClient } from '../paypal/pdt-client';
+import { createPdtIntake } from '../paypal/pdt-intake';
+import { webscrUrl } from '../paypal/endpoints';
+import { invoiceSignaller } from '../paypal/invoice-signal';
+import type { IntakeResult } from '../paypal/intake-result';
+import { queryInvoiceState } from '../worker/invoice-client';
+import type { InvoiceStateView } from '../workflows/invoice-state';
+import type { AppDeps } from './deps';
+import { maskEmail } from './link-requests';
+import { renderPage } from './pages/render';
+import { ThanksPage, type ThanksModel } from './pages/thanks-views';
+import { thanksInvoice, type ThanksInvoice } from './thanks-invoice';
+
+/** Confirms PayPal's `tx` with PDT and routes the answer to the invoice workflow. */
+export interface PdtConfirmer {
+  confirm(tx: string): Promise<IntakeResult | undefined>;
+}
+
+const txShape = /^[A-Za-z0-9-]{1,64}$/;
+/** The processing page reloads every few seconds for about two minutes, then says an e-mail will follow. */
+const refreshSeconds = 3;
+const maxRefreshes = 40;
+
+type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal'>;
+
+function defaultPdt({ config, pool, temporal }: Deps): PdtConfirmer | undefined {
+  if (!config.paypal.pdtToken) return undefined;
+  const pdt = createPdtClient({ url: webscrUrl(config.paypal.mode, config.paypal.simulatorUrl), identityToken: config.paypal.pdtToken });
+  return createPdtIntake({ pool, pdt, signal: invoiceSignaller(temporal, config.temporal.taskQueue), receiverEmail: config.paypal.receiverEmail });
+}
+
+function keySecretOf(config: Deps['config']): Buffer | undefined {
+  try {
+    return invoiceSettingsFromConfig(config).keySecret;
+  } catch {
+    return undefined; // no KEY_SECRET outside simulator mode: the page points to the e-mail instead
+  }
+}
+
+function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
+  const maskedEmail = maskEmail(invoice.payerEmail);
+  switch (invoice.status) {
+    case 'fulfilled':
+    case 'reinstated':
+    case 'paid':
+    case 'keys_expired':
+      if (invoice.files.length === 0) return undefined; // paid, keys not issued yet: still processing
+      return invoice.keysExpired ? { kind: 'expired', invoice } : { kind: 'paid', invoice, maskedEmail };
+    case 'awaiting_payment':
+      return { kind: 'pending', invoiceNumber: invoice.number, pendingReason: invoice.pendingReason, maskedEmail };
+    case 'needs_review':
+      return { kind: 'review', invoiceNumber: invoice.number, maskedEmail };
+    case 'failed':
+    case 'rejected':
+      return { kind: 'failed' };
+    case 'refunded':
+    case 'reversed':
+      return { kind: 'refunded', reversed: invoice.status === 'reversed' };
+    default:
+      return undefined;
+  }
+}
+
+function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
+  const maskedEmail = view.customerEmail ? maskEmail(view.customerEmail) : undefined;
+  switch (view.status) {
+    case 'awaiting_payment':
+      return { kind: 'pending', invoiceNumber: view.invoiceNumber, pendingReason: view.pendingReason, maskedEmail };
+    case 'needs_review':
+      return { kind: 'review', invoiceNumber: view.invoiceNumber, maskedEmail };
+    case 'failed':
+    case 'rejected':
+      return { kind: 'failed', reason: view.failureReason };
+    case 'refunded':
+    case 'reversed':
+      return { kind: 'refunded', reversed: view.status === 'reversed' };
+    default:
+      return undefined; // new, paid, fulfilled without an invoice row yet: processing
+  }
+}
+
+export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } = {}) {
+  const { config, pool, temporal } = deps;
+  const keySecret = keySecretOf(config);
+  const pdt = options.pdt === undefined ? defaultPdt(deps) : (options.pdt ?? undefined);
+  const app = new Hono();
+
+  const workflowView = async (tx: string): Promise<InvoiceStateView | undefined> => {
+    try {
+      // A query needs a worker; without one, answer the buyer rather than wait.
+      return await temporal.withDeadline(Date.now() + 2_000, () => queryInvoiceState(temporal, tx));
+    } catch (error) {
+      console.error(`thank-you page: the state of invoice workflow for ${tx} could not be read (${(error as Error).message})`);
+      return undefined;
+    }
+  };
+
+  const page = async (c: Context) => {
+    const tx = c.req.query('tx') ?? c.req.param('txn');
+    if (!tx || !txShape.test(tx)) return renderPage(c, <ThanksPage model={{ kind: 'no_payment' }} />, 400);
+    const refreshes = Math.min(Math.max(Number.parseInt(c.req.query('n') ?? '0', 10) || 0, 0), maxRefreshes);
+
+    const invoice = await thanksInvoice(pool, tx, { keySecret, linksForSeconds: config.downloads.thanksLinksForSeconds });
+    let model = invoice && fromInvoice(invoice);
+    let paypalSays: string | undefined;
+    if (!invoice) {
+      const view = await workflowView(tx);
+      if (view) model = fromWorkflow(view);
+      else if (refreshes === 0 && pdt) {
+        // Only on arrival: the reloads that follow wait for the workflow rather than ask PayPal again.
+        try {
+          paypalSays = (await pdt.confirm(tx))?.notification?.status;
+        } catch (error) {
+          console.error(`thank-you page: PDT confirmation of ${tx} failed (${(error as Error).message}); waiting for the IPN`);
+        }
+      }
+    }
+    const checkUrl = `/thanks/${tx}`;
+    model ??= {
+      kind: 'processing',
+      checkUrl,
+      refreshUrl: refreshes < maxRefreshes ? `${checkUrl}?n=${refreshes + 1}` : undefined,
+      refreshSeconds,
+      paypalSays,
+    };
+    return renderPage(c, <ThanksPage model={model} />);
+  };
+
+  app.get('/thanks', page);
+  app.get('/thanks/:txn', page);
+  return app;
+}
