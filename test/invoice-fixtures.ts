@@ -95,7 +95,7 @@ export function testActivities(pool: Pool, smtpUrl: string, paypalStatus: PayPal
 }
 
 /** The keys in a delivery e-mail's download URLs. */
-export function keysInMail(mail: CapturedMail): string[] {
+export function keysInMail(mail: Pick<CapturedMail, 'parsed'>): string[] {
   const text = mail.parsed.text ?? '';
   return [...text.matchAll(new RegExp(`${publicUrl.replace(/[.:/]/g, '\\$&')}/d/([A-Za-z0-9_-]{43})`, 'g'))].map((m) => m[1]!);
 }
