@@ -1,8 +1,8 @@
 // The one place the intake talks to Temporal: signal the invoice workflow of this payment, starting
-// it if it does not run yet. Switches to worker/invoice-client.ts's signalInvoice once it exists.
+// it if it does not run yet (worker/invoice-client.ts's signalInvoice), within a deadline.
 import type { Client } from '@temporalio/client';
-import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
-import { paypalNotification } from '../workflows/messages';
+import { signalInvoice } from '../worker/invoice-client';
+import { invoiceWorkflowId } from '../workflows/ids';
 import type { PaymentNotification } from '../workflows/notification';
 
 export class TemporalUnavailableError extends Error {
@@ -16,15 +16,7 @@ export function invoiceSignaller(client: Client, taskQueue: string, options: { t
   return async (notification) => {
     try {
       // A deadline well inside PayPal's ~30 s, so a Temporal outage answers 503 instead of hanging.
-      await client.withDeadline(Date.now() + timeoutMs, () =>
-        client.workflow.signalWithStart(invoiceWorkflowType, {
-          workflowId: invoiceWorkflowId(notification.txnId),
-          taskQueue,
-          signal: paypalNotification,
-          signalArgs: [notification],
-          args: [],
-        }),
-      );
+      await client.withDeadline(Date.now() + timeoutMs, () => signalInvoice(client, taskQueue, notification));
     } catch (error) {
       throw new TemporalUnavailableError(`Temporal could not be reached to signal ${invoiceWorkflowId(notification.txnId)} (${(error as Error).message}); PayPal will resend.`);
     }
