@@ -22,7 +22,8 @@ before(async () => {
   await seedPackages(db.pool);
 });
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(alive.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
   await Promise.all([db.close(), temporal.close()]);
 });
 
