@@ -1,6 +1,7 @@
 // `npm run simulate -- <command>`: drives the local PayPal simulator (which must be running: `npm
 // start` with PAYPAL_MODE=simulator) to send Keyship PayPal's messages, byte for byte.
 import { parseArgs } from 'node:util';
+import { demoPackage } from '../catalog/demo-seed';
 
 const usage = `npm run simulate -- <command> [options]
 
@@ -18,8 +19,9 @@ Later events about a payment:
   duplicate IPN_ID                   send an IPN already sent once more, byte for byte
   list                               payments, IPNs and webhooks sent, with their HTTP answers
 
-Several --item make a cart. Without a price the item's price is 19.95; without --item the item is
-DEMO-1. The simulator is at PAYPAL_SIMULATOR_URL (http://127.0.0.1:8090).`;
+Several --item make a cart. Without --item the item is the demo package ${demoPackage.itemNumber} at
+${demoPackage.price} ${demoPackage.currency}; any other item needs its price (--item KS-2:19.95).
+The simulator is at PAYPAL_SIMULATOR_URL (http://127.0.0.1:8090).`;
 
 function fail(message: string): never {
   console.error(message);
@@ -79,9 +81,10 @@ async function main() {
     return;
   }
   const payInput = () => ({
-    items: (values.item ?? ['DEMO-1']).map((spec) => {
+    items: (values.item ?? [demoPackage.itemNumber]).map((spec) => {
       const [itemNumber = '', price, quantity] = spec.split(':');
-      return { itemNumber, itemName: itemNumber, amount: price ?? '19.95', quantity: quantity ? Number(quantity) : 1 };
+      const amount = price ?? (itemNumber === demoPackage.itemNumber ? demoPackage.price : fail(`--item ${spec} needs a price: --item ${itemNumber}:19.95`));
+      return { itemNumber, itemName: itemNumber === demoPackage.itemNumber ? demoPackage.name : itemNumber, amount, quantity: quantity ? Number(quantity) : 1 };
     }),
     currency: values.currency,
     business: values.business,
