@@ -344,6 +344,7 @@ describe('invoice workflow (time-skipping)', () => {
     assert.ok((await keyRows(txnId)).every((r) => r.expires_at.toISOString() === resumed.keys!.expiresAt));
     await saveHistory('action-after-close', txnId);
 
+    assert.equal(await queryInvoiceState(env.client, newTxnId()), undefined, 'no run ever: no state');
     await assert.rejects(
       action(newTxnId(), { kind: 'resendKeys', input: {} }),
       (e: Error) => e instanceof WorkflowUpdateFailedError && /there is no invoice for PayPal transaction/.test(String(e.cause?.message)),

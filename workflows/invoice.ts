@@ -354,6 +354,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     s.reviewProblems = ['a reversal was cancelled for a payment whose keys were never issued; check the payment in PayPal, then approve or reject'];
     await saveStatus('needs_review');
     event('needs review', s.reviewProblems[0]!);
+    await records.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'review-alert', dedupeKey: actionKey('review-alert'), problems: s.reviewProblems });
   }
 
   // ---- operator actions --------------------------------------------------------------------------
