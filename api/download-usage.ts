@@ -1,16 +1,18 @@
 // The download side of download_keys and download_events: look a key up by its hash, decide
 // whether it may download, charge it, and log what happened.
 //
-// THE COUNTING RULE. Downloads are counted in bytes. A key whose limit is N downloads may be sent
-// N times its file's size; before a transfer the key is charged the length about to be sent (the
-// whole file, or the requested Range), and when a transfer breaks off, what was not sent is given
-// back. So a buyer on a flaky connection who resumes with Range pays only for the bytes that
-// reached them, the interrupted attempt and the resume together cost one download; while no
-// choice of ranges or parallel requests gets more bytes than the limit allows: a request is
-// refused once the key has been charged N file sizes, so the most a key ever yields is N copies
-// plus the one transfer in flight when the budget ran out. `download_count` shows the downloads
-// used, rounded up: ceil(bytes charged / file size). (X-Accel mode: nginx sends the bytes and
-// the api never learns how many, so there the charge for the requested length stands.)
+// THE COUNTING RULE. Downloads are counted in bytes. A key with a limit of N downloads may send N
+// times its file's size, plus an allowance for data lost in flight when a connection breaks (half
+// the file, at most 16 MiB). Each transfer is charged the length it is about to send and, if it
+// breaks off, given back what never went out; so an interrupted download costs only the bytes
+// sent, and resuming it with Range costs only the rest: a buyer on a flaky connection uses one
+// download per file however often the connection drops. A request from the first byte is served
+// only when the whole of it still fits in what is left; a resume (a Range starting after byte 0)
+// is served while anything is left. No choice of ranges or parallel requests therefore yields
+// more than N copies plus one resumed transfer. `download_count` shows the downloads used:
+// ceil((bytes charged - allowance) / file size). In X-Accel mode nginx sends the bytes and the api
+// never learns how many, so the charge for the requested length stands (an interrupted transfer
+// costs the whole range it asked for).
 import type { Pool } from '../db/pool';
 
 export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
@@ -28,10 +30,10 @@ export interface KeyRow {
   revoked_reason: string | null;
   download_limit: number | null;
   download_count: number;
-  bytes_charged: string;
+  bytes_charged: number;
   file_name: string;
   storage_path: string;
-  size_bytes: string;
+  size_bytes: number;
   content_type: string;
   self_service: boolean;
   key_ttl_seconds: number | null;
@@ -60,11 +62,17 @@ export async function findKey(pool: Pool, keyHash: Buffer): Promise<KeyRow | und
 
 /** The unit a download is counted in: the file's size (an empty file counts requests). */
 export function downloadUnit(key: Pick<KeyRow, 'size_bytes'>): number {
-  return Math.max(Number(key.size_bytes), 1);
+  return Math.max(key.size_bytes, 1);
 }
 
+/** Bytes a key may be short-changed by broken connections without losing a download. */
+export function lossAllowance(key: Pick<KeyRow, 'size_bytes'>): number {
+  return Math.min(Math.floor(key.size_bytes / 2), 16 * 1024 * 1024);
+}
+
+/** Nothing left at all: not even a resume is served. */
 export function isExhausted(key: KeyRow): boolean {
-  return key.download_limit !== null && Number(key.bytes_charged) >= key.download_limit * downloadUnit(key);
+  return key.download_limit !== null && key.bytes_charged >= key.download_limit * downloadUnit(key) + lossAllowance(key);
 }
 
 /** Why this key may not download now, or undefined when it may. Revoked wins over everything. */
@@ -96,6 +104,7 @@ export interface Charge {
   keyId: number;
   charged: number;
   unit: number;
+  allowance: number;
   /** download_count before this transfer. */
   countBefore: number;
 }
@@ -108,20 +117,24 @@ export interface Charge {
 export async function chargeKey(
   pool: Pool,
   key: KeyRow,
+  start: number,
   length: number,
   facts: RequestFacts,
   status: number,
   servedBy: 'api' | 'nginx',
 ): Promise<Charge | undefined> {
   const unit = downloadUnit(key);
-  const charged = Number(key.size_bytes) === 0 ? 1 : length;
-  const { rows } = await pool.query<{ event_id: string; bytes_charged: string }>({
+  const allowance = lossAllowance(key);
+  const charged = key.size_bytes === 0 ? 1 : length;
+  const { rows } = await pool.query<{ event_id: number; bytes_charged: number }>({
     name: 'download-charge',
     text: `WITH charged AS (
              UPDATE download_keys
-                SET bytes_charged = bytes_charged + $2, download_count = ceil((bytes_charged + $2)::numeric / $3)
+                SET bytes_charged = bytes_charged + $2, download_count = ceil(greatest(bytes_charged + $2 - $9, 0)::numeric / $3)
               WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()
-                AND (download_limit IS NULL OR bytes_charged < download_limit::bigint * $3)
+                AND (download_limit IS NULL
+                     OR ($10 AND bytes_charged + $2 <= download_limit::bigint * $3 + $9)
+                     OR (NOT $10 AND bytes_charged < download_limit::bigint * $3 + $9))
              RETURNING id, invoice_id, bytes_charged)
            -- nginx's transfers are closed here at once: the api hears nothing more of them.
            INSERT INTO download_events (download_key_id, invoice_id, remote_addr, user_agent, range_header, status_code, served_by,
@@ -129,15 +142,15 @@ export async function chargeKey(
            SELECT id, invoice_id, $4, $5, $6, $7, $8,
                   CASE WHEN $8 = 'nginx' THEN $2 ELSE 0 END,
                   CASE WHEN $8 = 'nginx' THEN now() END,
-                  $8 = 'nginx' AND ceil(bytes_charged::numeric / $3) > ceil((bytes_charged - $2)::numeric / $3)
+                  $8 = 'nginx' AND ceil(greatest(bytes_charged - $9, 0)::numeric / $3) > ceil(greatest(bytes_charged - $2 - $9, 0)::numeric / $3)
              FROM charged
            RETURNING id AS event_id, (SELECT bytes_charged FROM charged) AS bytes_charged`,
-    values: [key.id, charged, unit, facts.remoteAddr, facts.userAgent ?? null, facts.rangeHeader ?? null, status, servedBy],
+    values: [key.id, charged, unit, facts.remoteAddr, facts.userAgent ?? null, facts.rangeHeader ?? null, status, servedBy, allowance, start === 0],
   });
   const row = rows[0];
   if (!row) return undefined;
-  const countBefore = Math.ceil((Number(row.bytes_charged) - charged) / unit);
-  return { eventId: Number(row.event_id), keyId: key.id, charged, unit, countBefore };
+  const countBefore = Math.ceil(Math.max(row.bytes_charged - charged - allowance, 0) / unit);
+  return { eventId: row.event_id, keyId: key.id, charged, unit, allowance, countBefore };
 }
 
 /** Closes a transfer: gives back what was charged and not sent, and logs the outcome. */
@@ -147,12 +160,12 @@ export async function settleCharge(pool: Pool, charge: Charge, bytesSent: number
     name: 'download-settle',
     text: `WITH refunded AS (
              UPDATE download_keys
-                SET bytes_charged = greatest(bytes_charged - $2, 0), download_count = ceil(greatest(bytes_charged - $2, 0)::numeric / $3)
+                SET bytes_charged = greatest(bytes_charged - $2, 0), download_count = ceil(greatest(bytes_charged - $2 - $8, 0)::numeric / $3)
               WHERE id = $1
              RETURNING download_count)
            UPDATE download_events
               SET finished_at = now(), bytes_sent = $5, completed = $6, counted = (SELECT download_count FROM refunded) > $7
             WHERE id = $4`,
-    values: [charge.keyId, refund, charge.unit, charge.eventId, bytesSent, completed, charge.countBefore],
+    values: [charge.keyId, refund, charge.unit, charge.eventId, bytesSent, completed, charge.countBefore, charge.allowance],
   });
 }

@@ -110,7 +110,7 @@ export function downloadRoutes(deps: Deps, limiter: RateLimiter = createRateLimi
 
     if (head) return c.body(null, status, headers);
 
-    const charge = await chargeKey(pool, key, length, facts, status, offload ? 'nginx' : 'api');
+    const charge = await chargeKey(pool, key, start, length, facts, status, offload ? 'nginx' : 'api');
     if (!charge) {
       // Another request used the last of the allowance (or the key changed) since it was read.
       await handle?.close();

@@ -48,7 +48,7 @@ interface InvoiceRow {
 interface FileRow {
   package_file_id: number;
   name: string;
-  size_bytes: string;
+  size_bytes: number;
   md5: string;
   sha256: string;
   key_hash: Buffer;
@@ -102,7 +102,7 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { keySec
         // A different KEY_SECRET here than in the worker would show links that do not work: show none.
         if (keyHash(key).equals(f.key_hash)) downloadPath = `/d/${key}`;
       }
-      return { name: f.name, sizeBytes: Number(f.size_bytes), md5: f.md5, sha256: f.sha256, downloadPath, downloadLimit: f.download_limit };
+      return { name: f.name, sizeBytes: f.size_bytes, md5: f.md5, sha256: f.sha256, downloadPath, downloadLimit: f.download_limit };
     }),
   };
 }

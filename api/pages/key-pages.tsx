@@ -56,7 +56,7 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
       return {
         title: 'This download link has been used up',
         lead: `The link for ${file} allows ${p.downloadLimit ?? 'a limited number of'} ${p.downloadLimit === 1 ? 'download' : 'downloads'}, and all of them have been used.`,
-        next: 'If a download failed or you need the file again, ask for a fresh link below.',
+        next: 'If a download broke off, your browser or download manager can still resume it from where it stopped. If you need the file again, ask for a fresh link below.',
       };
     case 'revoked':
       if (p.revokedReason === 'regenerated') {
