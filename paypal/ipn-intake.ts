@@ -8,7 +8,7 @@ import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import { parseIpnBody, type IpnForm } from './ipn-form';
 import { ipnToNotification } from './ipn-notification';
-import type { IpnVerifier } from './ipn-postback';
+import type { IpnVerdict, IpnVerifier } from './ipn-postback';
 import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
@@ -65,7 +65,7 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
       });
       if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
 
-      let verdict;
+      let verdict: IpnVerdict;
       try {
         verdict = await deps.verifier.verify(message.raw);
       } catch (error) {

@@ -20,11 +20,20 @@ export interface RawMessage {
   dedupeKey?: string;
 }
 
+/** Postgres text and jsonb refuse NUL; a %00 in a forged form must not stop the raw copy being kept. */
+function text(value: string | undefined): string | null {
+  return value === undefined ? null : value.replaceAll('\0', '\ufffd');
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
+}
+
 export async function insertRawMessage(pool: Pool, m: RawMessage): Promise<number> {
   const { rows } = await pool.query<{ id: number }>(
     `INSERT INTO paypal_messages (channel, raw_body, headers, remote_addr, charset, fields, txn_id, parent_txn_id, event_id, payment_status, dedupe_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-    [m.channel, m.raw, JSON.stringify(m.headers), m.remoteAddr ?? null, m.charset ?? null, m.fields === undefined ? null : JSON.stringify(m.fields), m.txnId ?? null, m.parentTxnId ?? null, m.eventId ?? null, m.paymentStatus ?? null, m.dedupeKey ?? null],
+    [m.channel, m.raw, json(m.headers), text(m.remoteAddr), text(m.charset), json(m.fields), text(m.txnId), text(m.parentTxnId), text(m.eventId), text(m.paymentStatus), text(m.dedupeKey)],
   );
   const id = rows[0]?.id;
   if (id === undefined) throw new Error('INSERT INTO paypal_messages returned no id');

@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import { ipnToNotification } from './ipn-notification';
-import { insertRawMessage, recordOutcome } from './message-store';
+import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
 import type { PdtClient } from './pdt-client';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
@@ -34,12 +34,12 @@ export function createPdtIntake(deps: { pool: Pool; pdt: PdtClient; signal: Invo
       });
       if (answer.status === 'FAIL' || !fields || !dedupeKey) {
         const detail = `PDT answered FAIL for ${tx} (${answer.status === 'FAIL' ? answer.reason : 'no fields'})`;
-        await deps.pool.query("UPDATE paypal_messages SET verification = 'invalid', verification_detail = $2 WHERE id = $1", [messageId, detail]);
+        await recordVerification(deps.pool, messageId, 'invalid', detail);
         await recordOutcome(deps.pool, messageId, 'rejected', detail);
         return { messageId, outcome: 'rejected', detail, status: 200 };
       }
       // The answer came from PayPal over its own TLS endpoint, to our request with the identity token.
-      await deps.pool.query("UPDATE paypal_messages SET verification = 'verified', verification_detail = 'PDT SUCCESS' WHERE id = $1", [messageId]);
+      await recordVerification(deps.pool, messageId, 'verified', 'PDT SUCCESS');
       const mapped = ipnToNotification(fields, { source: 'pdt', messageId, dedupeKey });
       if (!mapped.ok) {
         await recordOutcome(deps.pool, messageId, 'rejected', mapped.reason);

@@ -5,7 +5,7 @@ import type { Config } from '../config/env';
 import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
 import { ipnToNotification } from './ipn-notification';
-import { insertRawMessage } from './message-store';
+import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
 import { pdtClientFromConfig } from './intakes';
 import type { PdtClient } from './pdt-client';
 
@@ -33,7 +33,8 @@ export function createPdtStatusLookup(deps: { pdt: PdtClient; pool?: Pool }): Pa
           parentTxnId: fields?.parent_txn_id || undefined,
           paymentStatus: fields?.payment_status || undefined,
         });
-        await deps.pool.query("UPDATE paypal_messages SET verification = $2, outcome = 'routed', outcome_detail = 'answered a status lookup', processed_at = now() WHERE id = $1", [messageId, fields ? 'verified' : 'invalid']);
+        await recordVerification(deps.pool, messageId, fields ? 'verified' : 'invalid', answer.status === 'FAIL' ? answer.reason : 'PDT SUCCESS');
+        await recordOutcome(deps.pool, messageId, 'routed', 'answered the invoice workflow\'s status lookup');
       }
       if (!fields) return undefined;
       const mapped = ipnToNotification(fields, { source: 'poll', messageId, dedupeKey });

@@ -10,7 +10,7 @@ import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';
 import { webhookToNotification, type WebhookEvent } from './webhook-notification';
 import { readTransmission } from './webhook-transmission';
-import type { WebhookVerifier } from './webhook-verifier';
+import type { WebhookVerdict, WebhookVerifier } from './webhook-verifier';
 
 export interface WebhookIntakeDeps {
   pool: Pool;
@@ -50,22 +50,20 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
       } catch {
         event = undefined;
       }
-      // Stored before anything is believed; jsonb refuses \u0000, so such a body keeps only its bytes.
-      const fields = event && !message.raw.includes('\\u0000') ? event : undefined;
       const messageId = await insertRawMessage(pool, {
         channel: 'webhook',
         raw: message.raw,
         headers: message.headers,
         remoteAddr: message.remoteAddr,
         charset: 'utf-8',
-        fields,
+        fields: event,
         eventId: typeof event?.id === 'string' ? event.id : undefined,
         txnId: typeof event?.resource?.id === 'string' ? event.resource.id : undefined,
         paymentStatus: typeof event?.event_type === 'string' ? event.event_type : undefined,
         dedupeKey: typeof event?.id === 'string' ? `webhook:${event.id}` : undefined,
       });
 
-      let verdict;
+      let verdict: WebhookVerdict;
       try {
         verdict = await deps.verifier.verify({ headers: message.headers, raw: message.raw });
       } catch (error) {

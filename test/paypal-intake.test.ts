@@ -213,6 +213,17 @@ describe('PayPal intake', () => {
     assert.equal(await workflowExists(`${sent.txnId.slice(0, -1)}Z`), false);
   });
 
+  test('garbage is kept raw and rejected: NUL bytes, a body that is no form, an empty body', async () => {
+    const bodies = [Buffer.from('txn_id=AB%00CD&payment_status=Completed&first_name=Zo%00e', 'latin1'), Buffer.from([0x00, 0xff, 0x26, 0x3d]), Buffer.alloc(0)];
+    for (const body of bodies) {
+      const response = await fetch(`${api.url}/paypal/ipn`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      assert.equal(response.status, 200);
+      const [row] = await rows('id = $1', [Number(response.headers.get('x-keyship-message-id'))]);
+      assert.ok(row?.raw_body.equals(body));
+      assert.equal(row?.outcome, 'rejected');
+    }
+  });
+
   test('the same IPN twice (a PayPal resend, and two copies at once) has one effect', async () => {
     const sent = await sim.pay({ items: [{ itemNumber: 'BOOK-1', amount: '19.95' }], webhooks: false });
     const ipnId = sent.ipns[0]?.id ?? 0;
@@ -316,11 +327,15 @@ describe('PayPal intake', () => {
     assert.equal((await signals(sent.txnId)).length, 1);
   });
 
-  test('503 while Temporal is unreachable, raw copy kept; PayPal\'s resend is routed once it is back', async () => {
+  test('503 while Temporal is unreachable, raw copy kept; PayPal\'s resend is routed once it is back', async (t) => {
+    // The same routes as the app's, with a shorter Temporal deadline than production's 8 s, to keep the test quick.
+    const proxied = new Client({ connection: proxiedConnection, namespace: temporal.namespace });
+    const quick = await listen(paypalRoutes({ config, pool: db.pool, temporal: proxied }, { signal: invoiceSignaller(proxied, taskQueue, { timeoutMs: 2_000 }) }).fetch);
+    t.after(() => closeServer(quick.server));
     await temporalProxy.down();
     let sent: SentReport;
     try {
-      sent = await sim.pay({ items: [{ itemNumber: 'BOOK-1', amount: '19.95' }], webhooks: false });
+      sent = await sim.pay({ notifyUrl: `${quick.url}/paypal/ipn`, items: [{ itemNumber: 'BOOK-1', amount: '19.95' }], webhooks: false });
       assert.deepEqual(sent.ipns.map((i) => i.httpStatus), [503]);
       const [kept] = await rows("channel = 'ipn' AND txn_id = $1", [sent.txnId]);
       assert.deepEqual([kept?.verification, kept?.outcome], ['verified', 'retry']);
