@@ -16,6 +16,7 @@ import { invoiceSignaller } from '../paypal/invoice-signal';
 import { createPayPalIntakes } from '../paypal/intakes';
 import { createPdtStatusLookup } from '../paypal/status-lookup';
 import { createPdtClient } from '../paypal/pdt-client';
+import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
 import { invoiceWorkflowId } from '../workflows/ids';
@@ -355,6 +356,14 @@ describe('PayPal intake', () => {
     const hook = await fetch(`${api.url}/paypal/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ junk: 'x'.repeat(70 * 1024) }) });
     assert.equal(hook.status, 413);
     assert.equal((await rows('true', [])).length, before);
+  });
+
+  test('under load (the bench\'s IPN measurement), every IPN is acknowledged 200 and routed once', async () => {
+    const result = await ipnLoad(sim, { notifyUrl: `${api.url}/paypal/ipn`, count: 40, concurrency: 4, itemNumber: 'BOOK-1', amount: '19.95' });
+    assert.deepEqual(result.statuses, { 200: 40 });
+    assert.ok(result.p50Ms > 0 && result.p99Ms >= result.p50Ms && result.perSecond > 0);
+    const { rows: routed } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM paypal_messages WHERE channel = 'ipn' AND outcome = 'routed' AND txn_id = ANY($1)", [result.txnIds]);
+    assert.equal(routed[0]?.n, 40);
   });
 
   describe('webhooks', () => {

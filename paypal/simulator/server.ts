@@ -69,6 +69,8 @@ export interface Simulator {
   resend(ipnId: number): Promise<SentReport>;
   /** Posts a message PayPal never sent (the postback answers INVALID). */
   forge(input: PayInput): Promise<SentReport>;
+  /** Makes a payment and issues its IPN without delivering it (for load tests that post themselves). */
+  prepare(input: PayInput): { txnId: string; raw: Buffer };
   /** Waits until no delivery attempt is running. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -383,6 +385,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     cancelReversal: (txnId) => child(txnId, 'Canceled_Reversal', 'other'),
     resend,
     forge,
+    prepare(input) {
+      const p = makePayment(input);
+      ledger.payments.set(p.txnId, p);
+      const ipn = ledger.issueIpn(p.txnId, p.environment, paymentIpn(p), input.notifyUrl ?? options.ipnUrl ?? '');
+      return { txnId: p.txnId, raw: ipn.raw };
+    },
     idle: () => deliverer.idle(),
     async close() {
       deliverer.stop();
