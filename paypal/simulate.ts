@@ -7,7 +7,7 @@ const usage = `npm run simulate -- <command> [options]
 
 Payments (the simulator sends the IPN, and a signed webhook, to Keyship):
   card         [--item NUMBER[:PRICE[:QTY]]]... [--currency USD] [--email ADDR] [--first-name N] [--last-name N]
-               [--charset windows-1252|utf-8] [--sandbox] [--no-webhooks] [--custom TEXT] [--business ADDR]
+               [--charset windows-1252|utf-8] [--sandbox] [--no-webhooks] [--webhook-first] [--custom TEXT] [--business ADDR]
   echeck       same options, and [--clear-after 30s|never]    (Pending now, Completed after the delay)
   out-of-order same options as card: an eCheck whose Completed IPN arrives before its Pending one
   forged       same options as card: an IPN PayPal never sent (the postback answers INVALID)
@@ -66,6 +66,7 @@ async function main() {
       charset: { type: 'string' },
       sandbox: { type: 'boolean' },
       'no-webhooks': { type: 'boolean' },
+      'webhook-first': { type: 'boolean' },
       custom: { type: 'string' },
       business: { type: 'string' },
       'clear-after': { type: 'string' },
@@ -93,6 +94,7 @@ async function main() {
     custom: values.custom,
     environment: values.sandbox ? 'sandbox' : 'live',
     webhooks: !values['no-webhooks'],
+    webhookFirst: values['webhook-first'],
   });
   const needTxn = () => arg ?? fail(`${command} needs a transaction id: npm run simulate -- ${command} TXN (see npm run simulate -- list).`);
   switch (command) {

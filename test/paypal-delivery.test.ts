@@ -64,8 +64,8 @@ describe('PayPal to keys, end to end', () => {
     await db?.close();
   });
 
-  async function until(txnId: string, ok: (s: InvoiceStateView) => boolean, what: string): Promise<InvoiceStateView> {
-    const deadline = Date.now() + 20_000;
+  async function until(txnId: string, ok: (s: InvoiceStateView) => boolean, what: string, ms = 20_000): Promise<InvoiceStateView> {
+    const deadline = Date.now() + ms;
     let last: InvoiceStateView | undefined;
     while (Date.now() < deadline) {
       last = await queryInvoiceState(temporal.client, txnId).catch(() => undefined);
@@ -109,6 +109,15 @@ describe('PayPal to keys, end to end', () => {
       assert.deepEqual(await keyFiles(sent.txnId), [], label);
       assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email) && /\/d\//.test(m.parsed.text ?? '')).length, 0, `${label}: no download link mailed`);
     }
+  });
+
+  // PAYMENT.CAPTURE.COMPLETED names no item and no buyer; when it comes before the IPN, the
+  // invoice workflow must wait for the IPN (or ask PDT) rather than judge the payment by it.
+  test('a capture webhook that arrives before the IPN still ends with the keys delivered', { todo: 'invoice workflow: a Completed webhook without items is sent to review (activities/packages.ts checkPayment)' }, async () => {
+    const sent = await sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email: buyer('webhook-first') }, webhookFirst: true });
+    assert.deepEqual([sent.webhooks[0]?.httpStatus, sent.ipns[0]?.httpStatus], [200, 200]);
+    await until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled', 5_000);
+    assert.deepEqual(await keyFiles(sent.txnId), ['guide-extras.zip', 'guide.pdf']);
   });
 
   test('a forged IPN starts no invoice at all', async () => {

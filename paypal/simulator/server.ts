@@ -47,6 +47,8 @@ export interface PayInput {
   outOfOrder?: boolean;
   /** Also send REST webhooks (when a webhook URL is configured); default true. */
   webhooks?: boolean;
+  /** Deliver the webhook before the IPN (PayPal gives no order between the two channels). */
+  webhookFirst?: boolean;
 }
 
 export interface SentReport {
@@ -124,10 +126,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   /** Issues (remembers) and delivers the payment's IPN as it stands now, then its webhook. */
-  async function announce(payment: SimPayment, report: SentReport, webhooks: boolean): Promise<void> {
+  async function announce(payment: SimPayment, report: SentReport, webhooks: boolean, webhookFirst = false): Promise<void> {
     const ipn = ledger.issueIpn(payment.txnId, payment.environment, paymentIpn(payment), notifyUrlOf(payment));
+    const hook = async () => {
+      if (webhooks) report.webhooks.push(...(await deliverWebhook(webhookEvents.captureEvent(payment, baseUrl, new Date()))));
+    };
+    if (webhookFirst) await hook();
     report.ipns.push(await deliverIpn(ipn, payment.status));
-    if (webhooks) report.webhooks.push(...(await deliverWebhook(webhookEvents.captureEvent(payment, baseUrl, new Date()))));
+    if (!webhookFirst) await hook();
   }
 
   function makePayment(input: PayInput): SimPayment {
@@ -180,7 +186,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       report.ipns.push(await deliverIpn(pending, 'Pending'));
       return report;
     }
-    await announce(payment, report, webhooks);
+    await announce(payment, report, webhooks, input.webhookFirst);
     if (payment.method === 'echeck' && input.clearAfterMs !== undefined) {
       const timer = setTimeout(() => {
         clearTimers.delete(timer);
