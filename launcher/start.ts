@@ -35,11 +35,16 @@ function log(line: string) {
   process.stdout.write(`[keyship] ${line}\n`);
 }
 
-/** An ADMIN_TOKEN kept in .data so the admin login survives restarts; the environment wins. */
-function adminToken(): string {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  const file = path.join(dataDir, 'admin-token');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+/**
+ * A secret made once and kept in .data, so it survives restarts: the admin login (ADMIN_TOKEN) and
+ * the key derivation secret (KEY_SECRET, which must not change while keys are out). The
+ * environment wins.
+ */
+function persistedSecret(variable: string, fileName: string, bytes: number): string {
+  const fromEnv = process.env[variable];
+  if (fromEnv) return fromEnv;
+  const file = path.join(dataDir, fileName);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(bytes).toString('hex') + '\n', { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -53,7 +58,8 @@ async function main() {
   // What the environment names is used as it is; the rest runs here.
   const embedded = { postgres: !process.env.DATABASE_URL, temporal: !process.env.TEMPORAL_ADDRESS, mail: !process.env.SMTP_URL };
   const env: NodeJS.ProcessEnv = { ...process.env };
-  env.ADMIN_TOKEN = adminToken();
+  env.ADMIN_TOKEN = persistedSecret('ADMIN_TOKEN', 'admin-token', 24);
+  env.KEY_SECRET = persistedSecret('KEY_SECRET', 'key-secret', 32);
   env.TEMPORAL_ADDRESS ||= `127.0.0.1:${p.TEMPORAL_PORT}`;
   env.SMTP_URL ||= `smtp://127.0.0.1:${p.MAIL_SMTP_PORT}`;
   env.PAYPAL_SIMULATOR_URL ||= `http://127.0.0.1:${p.PAYPAL_SIMULATOR_PORT}`;
@@ -124,7 +130,7 @@ async function main() {
         'mail',
         process.execPath,
         [
-          path.join(root, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js'),
+          path.join(root, 'node_modules', 'maildev', 'bin', 'maildev'),
           '--ip', '127.0.0.1', '--smtp', String(p.MAIL_SMTP_PORT),
           '--web-ip', '127.0.0.1', '--web', String(p.MAIL_UI_PORT),
           '--mail-directory', path.join(dataDir, 'mail'),
