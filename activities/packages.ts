@@ -7,6 +7,8 @@ import type { NotificationItem } from '../workflows/notification';
 export interface CheckPaymentInput {
   receiverEmail?: string;
   items: NotificationItem[];
+  /** The invoice already recorded: its items stand in when this message names none (a REST capture). */
+  invoiceId?: number;
   /** Decimal string as PayPal wrote it. */
   gross: string;
   currency: string;
@@ -44,7 +46,8 @@ interface PackageRow {
   active: boolean;
 }
 
-export async function checkPayment(deps: ActivityDeps, input: CheckPaymentInput): Promise<CheckPaymentResult> {
+export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput): Promise<CheckPaymentResult> {
+  const input = given.items.length === 0 && given.invoiceId ? { ...given, items: await recordedItems(deps, given.invoiceId) } : given;
   const problems: string[] = [];
   const expectedReceiver = deps.settings.receiverEmail.toLowerCase();
   // REST captures may name no receiver e-mail; when one is named it must be ours.
@@ -78,6 +81,14 @@ export async function checkPayment(deps: ActivityDeps, input: CheckPaymentInput)
     problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${(expectedCents / 100).toFixed(2)} ${input.currency}`);
   }
   return { problems, ...(await termsOf(deps, matched)) };
+}
+
+async function recordedItems(deps: ActivityDeps, invoiceId: number): Promise<NotificationItem[]> {
+  const { rows } = await deps.pool.query<{ item_number: string; item_name: string | null; quantity: number }>(
+    'SELECT item_number, item_name, quantity FROM invoice_items WHERE invoice_id = $1 ORDER BY item_number',
+    [invoiceId],
+  );
+  return rows.map((r) => ({ itemNumber: r.item_number, itemName: r.item_name ?? undefined, quantity: r.quantity }));
 }
 
 async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]): Promise<DeliveryTerms> {

@@ -15,6 +15,7 @@ import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState, runInvoiceAction, signalInvoice, signalInvoiceAction } from '../worker/invoice-client';
 import { invoiceWorkflowId } from '../workflows/ids';
 import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
+import type { PaymentNotification } from '../workflows/notification';
 import { CustomerEmail, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus } from '../workflows/search-attributes';
 import { buyerEmail, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
 
@@ -178,6 +179,36 @@ describe('invoice workflow (time-skipping)', () => {
     assert.ok(state.events.some((e) => e.kind === 'asked PayPal' && /PayPal says Completed/.test(e.detail)));
     await waitMail(email, /^Your download:/);
     await saveHistory('silent-pending-polled', txnId);
+  });
+
+  test('a capture webhook without buyer or items: the details come from PayPal, or else from the IPN', async () => {
+    const capture = (txnId: string): PaymentNotification => ({
+      ...notification(txnId, '', 'Completed', { source: 'webhook', items: [], receiverEmail: undefined }),
+      payer: { email: '' },
+    });
+    // PayPal answers the lookup with the whole payment: delivered without waiting for the IPN.
+    const asked = newTxnId();
+    const askedEmail = buyerEmail('webhook-asked');
+    answers.answers.set(asked, notification(asked, askedEmail, 'Completed', { source: 'poll' }));
+    await signalInvoice(env.client, taskQueue, capture(asked));
+    const delivered = await until(asked, (s) => s.status === 'fulfilled', 'fulfilled from the lookup');
+    assert.equal(delivered.customerEmail, askedEmail);
+    await waitMail(askedEmail, /^Your download:/);
+    await saveHistory('webhook-first-asked', asked);
+
+    // PayPal cannot say yet: nothing is recorded, no account without an e-mail; the IPN then delivers.
+    const waiting = newTxnId();
+    const waitingEmail = buyerEmail('webhook-waiting');
+    await signalInvoice(env.client, taskQueue, capture(waiting));
+    const held = await until(waiting, (s) => s.events.some((e) => e.kind === 'waiting'), 'waiting for the IPN');
+    assert.equal(held.status, 'new');
+    assert.equal(held.invoiceId, undefined);
+    const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE email = ''");
+    assert.equal(rows[0]!.n, 0);
+    await signalInvoice(env.client, taskQueue, notification(waiting, waitingEmail, 'Completed'));
+    await until(waiting, (s) => s.status === 'fulfilled', 'fulfilled from the IPN');
+    await waitMail(waitingEmail, /^Your download:/);
+    await saveHistory('webhook-first-waiting', waiting);
   });
 
   test('tampered amount stops at needs review, alerts the operator, delivers nothing until approved', async () => {

@@ -1,8 +1,8 @@
 // The worker process: validates configuration, runs pending migrations, and runs the invoice
 // workflows and their activities against Temporal until SIGTERM/SIGINT, then drains.
 import nodemailer from 'nodemailer';
-import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../config/env';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfigOrExit, type Config } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
@@ -12,6 +12,7 @@ import { createWorker } from './create-worker';
 
 async function main() {
   const config = loadConfigOrExit();
+  Runtime.install({ logger: new DefaultLogger(temporalLogLevel[config.logLevel]) });
   const settings = invoiceSettingsFromConfig(config);
   await migrate(config.databaseUrl);
   const pool = createPool(config.databaseUrl, { max: 20 });
@@ -29,6 +30,16 @@ async function main() {
   await Promise.allSettled([pool.end(), connection.close()]);
   mailer.close();
 }
+
+const temporalLogLevel: Record<Config['logLevel'], LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
 
 /** Temporal may still be starting (npm start, compose): try for a minute before giving up. */
 async function connectWithRetry(options: ReturnType<typeof temporalConnectionOptions>): Promise<NativeConnection> {

@@ -230,6 +230,10 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
       event('duplicate', `${n.source} message ${n.dedupeKey} (${n.status}) was already applied`);
       return;
     }
+    if (!s.invoiceId && (n.items.length === 0 || !n.payer.email)) {
+      await onNotificationWithoutDetails(n);
+      return;
+    }
     s.seenMessages.push(n.dedupeKey);
     if (s.seenMessages.length > maxSeenMessages) s.seenMessages.splice(0, s.seenMessages.length - maxSeenMessages);
     s.lastHeardAt = iso(now());
@@ -285,7 +289,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.paymentStatus = n.status;
         s.paidAt = iso(now());
         s.failureReason = undefined;
-        const check = await records.checkPayment({ receiverEmail: n.receiverEmail, items: n.items, gross: n.gross, currency: n.currency });
+        const check = await records.checkPayment({ receiverEmail: n.receiverEmail, items: n.items, gross: n.gross, currency: n.currency, invoiceId: s.invoiceId });
         s.files = check.files;
         s.keyTtlSeconds = check.keyTtlSeconds;
         s.reminderHours = check.reminderHours;
@@ -314,6 +318,25 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.paymentStatus = n.status;
         await reinstate();
         return;
+    }
+  }
+
+  // A REST capture event (a webhook that beat the IPN) names neither the buyer nor the items, so no
+  // invoice can be recorded from it. PayPal is asked (PDT) for the whole payment; without an answer
+  // the IPN, which PayPal sends for every Standard payment, brings the details. The message is not
+  // marked as applied, so a resend of it is looked at again.
+  async function onNotificationWithoutDetails(n: PaymentNotification) {
+    let details: PaymentNotification | undefined;
+    try {
+      details = (await paypal.askPayPalForStatus({ txnId: s.txnId })).notification;
+    } catch (error) {
+      event('asked PayPal', `the status lookup failed (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (details && details.items.length > 0 && details.payer.email) {
+      event('asked PayPal', `${n.source} ${n.status} named no buyer or items; PayPal's answer (${details.status}) does`);
+      await onNotification({ ...details, txnId: s.txnId, source: 'poll', dedupeKey: `poll:${s.txnId}:${details.status}` });
+    } else {
+      event('waiting', `${n.source} ${n.status} names no buyer or items; waiting for PayPal's IPN for this payment`);
     }
   }
 
