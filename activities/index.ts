@@ -7,6 +7,7 @@ import { checkPayment, type CheckPaymentInput } from './packages';
 import { restoreKeys, revokeKeys, sendKeys, type SendKeysInput } from './keys';
 import { sendInvoiceNotice, sendPackageNotifications, type SendNoticeInput } from './notices';
 import { askPayPalForStatus } from './paypal-status';
+import { createBulkActivities } from './bulk-actions';
 
 export type { ActivityDeps, InvoiceSettings } from './deps';
 export { invoiceSettingsFromConfig } from './deps';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     sendInvoiceNotice: (input: SendNoticeInput) => sendInvoiceNotice(deps, input),
     sendPackageNotifications: (input: { invoiceId: number }) => sendPackageNotifications(deps, input),
     askPayPalForStatus: (input: { txnId: string }) => askPayPalForStatus(deps, input),
+    ...createBulkActivities(deps),
   };
 }
 
