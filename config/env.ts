@@ -91,7 +91,12 @@ const schema = z.object({
   THANKS_LINKS_FOR: duration('1h').default(3600),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
-    .default('info'),
+    .default('info'),  // Production operation (issue 7): worker concurrency, its Prometheus endpoint, shutdown grace.
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(40),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number, or 0 for no metrics endpoint' }).int().min(0, 'must be a port number, or 0 for no metrics endpoint').max(65535, 'must be a port number, or 0 for no metrics endpoint').default(9464),
+  SHUTDOWN_GRACE: duration('30s').default(30),
 });
 
 const secretVariables = new Set(['KEY_SECRET', 'ADMIN_TOKEN', 'TEMPORAL_API_KEY', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_SECRET']);
@@ -160,6 +165,16 @@ export interface Config {
     thanksLinksForSeconds: number;
   };
   logLevel: RawConfig['LOG_LEVEL'];
+  /** The worker process (issue 7). */
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    /** Where the worker serves Prometheus metrics (the Temporal SDK's and Keyship's); port 0: nowhere. */
+    metricsHost: string;
+    metricsPort: number;
+  };
+  /** After SIGTERM: how long the api lets in-flight requests (downloads) finish and the worker lets activities finish. */
+  shutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -255,6 +270,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
       thanksLinksForSeconds: raw.THANKS_LINKS_FOR,
     },
     logLevel: raw.LOG_LEVEL,
+    worker: {
+      maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: raw.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      metricsHost: raw.WORKER_METRICS_HOST,
+      metricsPort: raw.WORKER_METRICS_PORT,
+    },
+    shutdownGraceSeconds: raw.SHUTDOWN_GRACE,
   };
 }
 
