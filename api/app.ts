@@ -4,13 +4,17 @@ import { Hono } from 'hono';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
+import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
+import { requestLog } from './request-log';
 import { storeRoutes } from './store';
 import { thanksRoutes } from './thanks';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  app.use(requestLog({ logger: deps.logger, draining: () => deps.shutdown?.draining === true }));
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes());
   app.route('/', paypalRoutes(deps));
   app.route('/', storeRoutes(deps));
   app.route('/', downloadRoutes(deps));

@@ -1,10 +1,15 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/env';
 import type { Pool } from '../db/pool';
+import type { Logger } from '../logging/logger';
 
 /** Everything the api needs from outside; api/main.ts wires real ones, tests hand in their own. */
 export interface AppDeps {
   config: Config;
   pool: Pool;
   temporal: Client;
+  /** The process's JSON logger (api/main.ts); without it requests are counted but not logged. */
+  logger?: Logger;
+  /** Set to draining by api/main.ts on SIGTERM: /readyz answers 503, responses close their connection. */
+  shutdown?: { draining: boolean };
 }

@@ -11,6 +11,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   workflowsPath?: string;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  /** Shutdown drain times and activity interceptors (worker/main.ts: logs and metrics). */
+  operation?: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime' | 'interceptors'>;
 }
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -23,5 +25,6 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? require.resolve('../workflows') }),
     ...options.tuning,
+    ...options.operation,
   });
 }

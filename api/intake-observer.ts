@@ -1,0 +1,12 @@
+// What the api records about each PayPal message it takes in: the notifications counter, and the
+// workflow id and outcome on the request's log line.
+import type { Context } from 'hono';
+import type { IntakeResult } from '../paypal/intake-result';
+import { paypalNotifications } from './metrics';
+import { addLogFields } from './request-log';
+
+export function observeIntake(c: Context, result: IntakeResult): void {
+  const source = c.req.path.endsWith('/webhook') ? 'webhook' : 'ipn';
+  paypalNotifications.inc({ source, outcome: result.outcome });
+  addLogFields(c, { paypalMessageId: result.messageId, outcome: result.outcome, ...(result.workflowId ? { workflowId: result.workflowId } : {}) });
+}
