@@ -14,6 +14,7 @@
 // never learns how many, so the charge for the requested length stands (an interrupted transfer
 // costs the whole range it asked for).
 import type { Pool } from '../db/pool';
+import { countDownload } from './metrics';
 
 export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
 
@@ -155,6 +156,7 @@ export async function chargeKey(
 
 /** Closes a transfer: gives back what was charged and not sent, and logs the outcome. */
 export async function settleCharge(pool: Pool, charge: Charge, bytesSent: number, completed: boolean): Promise<void> {
+  countDownload(bytesSent, completed);
   const refund = completed ? 0 : Math.max(0, charge.charged - bytesSent);
   await pool.query({
     name: 'download-settle',

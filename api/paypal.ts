@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createPayPalIntakes, type PayPalIntakeOptions } from '../paypal/intakes';
 import type { IntakeResult } from '../paypal/intake-result';
 import type { AppDeps } from './deps';
+import { observeIntake } from './intake-observer';
 
 /** PayPal's messages are a few KiB; anything near this is not from PayPal. */
 export const paypalBodyLimitBytes = 64 * 1024;
@@ -20,6 +21,7 @@ function remoteAddr(c: Context): string | undefined {
 }
 
 function answer(c: Context, result: IntakeResult) {
+  observeIntake(c, result);
   c.header('x-keyship-message-id', String(result.messageId));
   if (result.status === 503) return c.text(`Not processed yet: ${result.detail ?? 'try again'}`, 503);
   return c.body(null, 200);

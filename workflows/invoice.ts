@@ -132,7 +132,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
   function event(kind: string, detail: string) {
     s.events.push({ at: iso(now()), kind, detail });
     if (s.events.length > maxEvents) s.events.splice(0, s.events.length - maxEvents);
-    log.info(`invoice ${s.invoiceNumber ?? s.txnId}: ${kind}: ${detail}`);
+    log.info(`invoice ${s.invoiceNumber ?? s.txnId}: ${kind}: ${detail}`, s.invoiceNumber ? { invoiceNumber: s.invoiceNumber } : {});
   }
 
   function actionKey(kind: string): string {
