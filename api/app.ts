@@ -1,6 +1,7 @@
 // The Hono app, built from its dependencies so tests drive it with app.request() and api/main.ts
 // only wires real ones. One small app per resource, mounted here.
 import { Hono } from 'hono';
+import { adminRoutes } from './admin';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
@@ -19,6 +20,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', storeRoutes(deps));
   app.route('/', downloadRoutes(deps));
   app.route('/', thanksRoutes(deps));
+  app.route('/', adminRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {
     console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);

@@ -1,0 +1,302 @@
+// The invoice pages' markup: the searchable list and one invoice with everything about it.
+import type { InvoiceStateView } from '../../workflows/invoice-state';
+import { actionKinds, actionLabels, type ActionKind } from './invoice-actions';
+import { invoiceStatuses, type InvoiceDetail, type InvoiceListRow, type InvoiceSearch, type TimelineEntry } from './invoice-queries';
+import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+
+export function searchLink(search: Partial<InvoiceSearch>, page: number): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...search, page })) if (value !== undefined && value !== '') params.set(name, String(value));
+  return `/admin/invoices?${params.toString()}`;
+}
+
+export function InvoiceRows(props: { rows: InvoiceListRow[] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>Invoice</th>
+            <th>Date</th>
+            <th>Buyer</th>
+            <th>Items</th>
+            <th>Amount</th>
+            <th>Status</th>
+            <th>Keys until</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr>
+              <td>
+                <a href={`/admin/invoices/${encodeURIComponent(r.number)}`}>{r.number}</a>
+                <br />
+                <small>{r.txnId}</small>
+              </td>
+              <td>{when(r.createdAt)}</td>
+              <td>{r.payerEmail}</td>
+              <td>{r.items}</td>
+              <td>
+                {r.amount} {r.currency}
+              </td>
+              <td>
+                <span class="status">{r.status}</span>
+              </td>
+              <td>{when(r.keysExpireAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.rows.length === 0 && <p class="muted">No invoices match.</p>}
+    </div>
+  );
+}
+
+export function InvoiceListPage(props: { csrf: string; search: InvoiceSearch; rows: InvoiceListRow[]; hasMore: boolean; error?: string }) {
+  const s = props.search;
+  return (
+    <AdminLayout title="Invoices" csrf={props.csrf}>
+      <h1>Invoices{s.item ? ` of ${s.item}` : ''}</h1>
+      <Flash message={props.error} error />
+      <form method="get" action="/admin/invoices" class="search" role="search">
+        {s.item && <input type="hidden" name="item" value={s.item} />}
+        <div>
+          <label for="q">E-mail, invoice number or PayPal transaction</label>
+          <input id="q" name="q" value={s.q ?? ''} />
+        </div>
+        <div>
+          <label for="status">Status</label>
+          <select id="status" name="status">
+            <option value="">any</option>
+            {invoiceStatuses.map((status) => (
+              <option value={status} selected={s.status === status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="from">From</label>
+          <input id="from" name="from" type="date" value={s.from ?? ''} />
+        </div>
+        <div>
+          <label for="to">To</label>
+          <input id="to" name="to" type="date" value={s.to ?? ''} />
+        </div>
+        <div>
+          <button type="submit">Search</button>
+        </div>
+      </form>
+      <InvoiceRows rows={props.rows} />
+      <p class="pager">
+        {s.page > 1 && <a href={searchLink(s, s.page - 1)}>← newer</a>}
+        <span class="muted">page {s.page}</span>
+        {props.hasMore && <a href={searchLink(s, s.page + 1)}>older →</a>}
+      </p>
+    </AdminLayout>
+  );
+}
+
+function ActionForms(props: { csrf: string; number: string }) {
+  const forms: ActionKind[] = [...actionKinds];
+  return (
+    <div>
+      {forms.map((kind) => (
+        <form method="post" action={`/admin/invoices/${encodeURIComponent(props.number)}/actions/${kind}`} class="inline">
+          <CsrfField token={props.csrf} />
+          {kind === 'extendKeys' && (
+            <span>
+              <label for="days">Days</label>
+              <input id="days" name="days" type="number" min="1" max="3650" value="7" required />
+            </span>
+          )}
+          {(kind === 'reject' || kind === 'refund') && (
+            <span>
+              <label for={`reason-${kind}`}>Reason</label>
+              <input id={`reason-${kind}`} name="reason" />
+            </span>
+          )}
+          <button type="submit" class={kind === 'refund' || kind === 'reject' ? 'danger' : undefined}>
+            {actionLabels[kind]}
+          </button>
+        </form>
+      ))}
+    </div>
+  );
+}
+
+export function InvoiceDetailPage(props: {
+  csrf: string;
+  detail: InvoiceDetail;
+  view?: InvoiceStateView;
+  timeline: TimelineEntry[];
+  flash?: string;
+  error?: string;
+}) {
+  const { invoice: i, items, messages, keys, emails, downloads, linkRequests } = props.detail;
+  const view = props.view;
+  return (
+    <AdminLayout title={`Invoice ${i.number}`} csrf={props.csrf}>
+      <h1>
+        Invoice {i.number} <span class="status" id="invoice-status">{view?.status ?? i.status}</span>
+      </h1>
+      <Flash message={props.flash} />
+      <Flash message={props.error} error />
+      <dl>
+        <dt>Buyer</dt>
+        <dd>
+          {i.accountId ? <a href={`/admin/accounts/${i.accountId}`}>{i.payerEmail}</a> : i.payerEmail}
+          {i.accountName ? ` (${i.accountName})` : ''}
+        </dd>
+        <dt>Amount</dt>
+        <dd>
+          {i.amount} {i.currency}
+        </dd>
+        <dt>Items</dt>
+        <dd>{items.map((it) => `${it.itemNumber} × ${it.quantity}${it.itemName ? ` (${it.itemName})` : ''}`).join(', ') || '–'}</dd>
+        <dt>PayPal transaction</dt>
+        <dd>
+          <code>{i.txnId}</code> · PayPal status {i.paymentStatus ?? '–'}
+          {i.pendingReason ? ` (pending: ${i.pendingReason})` : ''}
+        </dd>
+        <dt>Workflow</dt>
+        <dd>
+          <code>{i.workflowId}</code>
+          {view?.closesAt ? ` · run closes ${when(view.closesAt)}` : ''}
+        </dd>
+        <dt>Created · paid</dt>
+        <dd>
+          {when(i.createdAt)} · {when(i.paidAt)}
+        </dd>
+        <dt>Keys expire</dt>
+        <dd id="keys-expire">{when(view?.keys?.expiresAt ?? i.keysExpireAt)}</dd>
+        {view?.reviewProblems.length ? (
+          <>
+            <dt>Needs review</dt>
+            <dd class="error">{view.reviewProblems.join('; ')}</dd>
+          </>
+        ) : null}
+        {view?.failureReason ? (
+          <>
+            <dt>Failure</dt>
+            <dd class="error">{view.failureReason}</dd>
+          </>
+        ) : null}
+      </dl>
+      {!view && <p class="muted">The workflow did not answer just now; the page shows what Postgres holds.</p>}
+
+      <h2>Actions</h2>
+      <ActionForms csrf={props.csrf} number={i.number} />
+
+      <h2>Timeline</h2>
+      <div class="scroll">
+        <table>
+          <tbody>
+            {props.timeline.map((e) => (
+              <tr>
+                <td>
+                  <small>{when(e.at)}</small>
+                </td>
+                <td>{e.kind}</td>
+                <td>{e.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <h2>Keys</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>File</th>
+              <th>Gen.</th>
+              <th>Expires</th>
+              <th>Uses</th>
+              <th>Revoked</th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <tr>
+                <td>{k.file}</td>
+                <td>{k.generation}</td>
+                <td>{when(k.expiresAt)}</td>
+                <td>
+                  {k.downloadCount}
+                  {k.downloadLimit ? ` of ${k.downloadLimit}` : ''}
+                </td>
+                <td>{k.revokedAt ? `${when(k.revokedAt)} (${k.revokedReason ?? ''})` : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {keys.length === 0 && <p class="muted">No key issued.</p>}
+      </div>
+
+      <h2>E-mails sent ({emails.length})</h2>
+      {emails.map((e) => (
+        <details>
+          <summary>
+            {when(e.createdAt)} · {e.kind} · {e.subject} · <span class="status">{e.status}</span> to {e.to}
+            {e.error ? <span class="error"> {e.error}</span> : null}
+          </summary>
+          <pre>{e.textBody ?? ''}</pre>
+        </details>
+      ))}
+
+      <h2>PayPal messages ({messages.length})</h2>
+      {messages.map((m) => (
+        <details>
+          <summary>
+            {when(m.receivedAt)} · {m.channel} · {m.paymentStatus ?? '?'} · verification <strong>{m.verification}</strong>
+            {m.verificationDetail ? ` (${m.verificationDetail})` : ''} · {m.outcome}
+            {m.outcomeDetail ? ` (${m.outcomeDetail})` : ''}
+          </summary>
+          <p class="muted">from {m.remoteAddr ?? 'unknown'}</p>
+          <pre>{m.rawBody}</pre>
+          <pre>{JSON.stringify(m.headers, null, 2)}</pre>
+        </details>
+      ))}
+
+      <h2>Downloads ({downloads.length})</h2>
+      <div class="scroll">
+        <table>
+          <tbody>
+            {downloads.map((d) => (
+              <tr>
+                <td>{when(d.startedAt)}</td>
+                <td>{d.file ?? '?'}</td>
+                <td>{d.statusCode ?? ''}</td>
+                <td>
+                  {bytes(d.bytesSent)}
+                  {d.completed ? ' complete' : ''}
+                  {d.refused ? ` refused: ${d.refused}` : ''}
+                </td>
+                <td>
+                  <small>
+                    {d.remoteAddr} {d.range ?? ''} {d.userAgent ?? ''}
+                  </small>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      {linkRequests.length > 0 && (
+        <>
+          <h2>Fresh-link requests</h2>
+          <ul>
+            {linkRequests.map((r) => (
+              <li>
+                {when(r.createdAt)} · {r.kind} · {r.status} · {r.email} {r.keyProblem ? `(${r.keyProblem})` : ''} {r.message ?? ''}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </AdminLayout>
+  );
+}

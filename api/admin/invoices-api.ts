@@ -1,0 +1,39 @@
+// /api/admin/invoices: the same reads and actions as the pages, as JSON.
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import { actionInputSchema, actionKinds, performAction, workflowView } from './invoice-actions';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { validationError } from './json-errors';
+
+export function invoiceApi({ config, pool, temporal }: AppDeps) {
+  const app = new Hono();
+
+  app.get('/api/admin/invoices', zValidator('query', invoiceSearchSchema, validationError), async (c) => {
+    const result = await searchInvoices(pool, c.req.valid('query'));
+    return c.json(result);
+  });
+
+  app.get('/api/admin/invoices/:ref', async (c) => {
+    const detail = await invoiceDetail(pool, c.req.param('ref'));
+    if (!detail) return c.json({ error: `There is no invoice ${c.req.param('ref')}; search with GET /api/admin/invoices?q=...` }, 404);
+    const view = await workflowView(temporal, detail.invoice.txnId);
+    return c.json({ ...detail, workflow: view ?? null, timeline: invoiceTimeline(detail, view?.events) });
+  });
+
+  app.post(
+    '/api/admin/invoices/:ref/actions/:action',
+    zValidator('param', z.object({ ref: z.string(), action: z.enum(actionKinds) }), validationError),
+    zValidator('json', actionInputSchema, validationError),
+    async (c) => {
+      const { ref, action } = c.req.valid('param');
+      const detail = await invoiceDetail(pool, ref);
+      if (!detail) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
+      const answer = await performAction(temporal, config.temporal.taskQueue, detail.invoice.txnId, action, c.req.valid('json'), 'admin (api)');
+      return answer.ok ? c.json({ message: answer.message, state: answer.state }) : c.json({ error: answer.error }, answer.status);
+    },
+  );
+
+  return app;
+}

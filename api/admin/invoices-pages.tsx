@@ -1,0 +1,50 @@
+// /admin/invoices: search, one invoice, and the operator buttons (each an update of the invoice
+// workflow, whose answer the page shows).
+import { Hono } from 'hono';
+import type { AppDeps } from '../deps';
+import { renderPage } from '../pages/render';
+import type { AdminEnv } from './guards';
+import { actionInputSchema, actionKinds, performAction, workflowView, type ActionKind } from './invoice-actions';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
+
+export function invoicePages({ config, pool, temporal }: AppDeps) {
+  const app = new Hono<AdminEnv>();
+
+  app.get('/admin/invoices', async (c) => {
+    const parsed = invoiceSearchSchema.safeParse(c.req.query());
+    if (!parsed.success) {
+      const search = invoiceSearchSchema.parse({});
+      return renderPage(c, <InvoiceListPage csrf={c.var.csrf} search={search} rows={[]} hasMore={false} error={`The search was not understood: ${parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.`} />, 400);
+    }
+    const result = await searchInvoices(pool, parsed.data);
+    return renderPage(c, <InvoiceListPage csrf={c.var.csrf} search={parsed.data} rows={result.rows} hasMore={result.hasMore} />);
+  });
+
+  const showInvoice = async (ref: string, extra: { flash?: string; error?: string } = {}) => {
+    const detail = await invoiceDetail(pool, ref);
+    if (!detail) return undefined;
+    const view = await workflowView(temporal, detail.invoice.txnId);
+    return { detail, view, timeline: invoiceTimeline(detail, view?.events), ...extra };
+  };
+
+  app.get('/admin/invoices/:ref', async (c) => {
+    const shown = await showInvoice(c.req.param('ref'));
+    if (!shown) return c.text(`There is no invoice ${c.req.param('ref')}; search for it at /admin/invoices.`, 404);
+    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown} />);
+  });
+
+  app.post('/admin/invoices/:ref/actions/:action', async (c) => {
+    const kind = c.req.param('action') as ActionKind;
+    const detail = await invoiceDetail(pool, c.req.param('ref'));
+    if (!detail || !actionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
+    const input = actionInputSchema.safeParse(await c.req.parseBody());
+    const answer = input.success
+      ? await performAction(temporal, config.temporal.taskQueue, detail.invoice.txnId, kind, input.data, 'admin (web)')
+      : ({ ok: false, status: 400, error: `The action's input was not understood: ${input.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.` } as const);
+    const shown = await showInvoice(detail.invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
+    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answer.ok ? 200 : answer.status);
+  });
+
+  return app;
+}

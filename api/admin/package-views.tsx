@@ -1,0 +1,269 @@
+// The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
+// actions), and the create/edit form.
+import type { BulkActionRow, PackageFileRow, PackageRow } from './package-queries';
+import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+
+export function PackageListPage(props: { csrf: string; packages: PackageRow[] }) {
+  return (
+    <AdminLayout title="Packages" csrf={props.csrf}>
+      <h1>Packages</h1>
+      <p>
+        <a href="/admin/packages/new">New package</a>
+      </p>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Item</th>
+              <th>Name</th>
+              <th>Price</th>
+              <th>Files</th>
+              <th>Paid invoices</th>
+              <th>On sale</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.packages.map((p) => (
+              <tr>
+                <td>
+                  <a href={`/admin/packages/${encodeURIComponent(p.itemNumber)}`}>{p.itemNumber}</a>
+                </td>
+                <td>{p.name}</td>
+                <td>
+                  {p.price} {p.currency}
+                </td>
+                <td>{p.fileCount}</td>
+                <td>{p.paidInvoices}</td>
+                <td>{p.active ? 'yes' : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </AdminLayout>
+  );
+}
+
+export interface PackageFormValues {
+  itemNumber?: string;
+  name?: string;
+  currency?: string;
+  price?: string;
+  keyTtl?: string;
+  downloadLimit?: string;
+  reminderHours?: string;
+  selfService?: boolean;
+  supportText?: string;
+  active?: boolean;
+}
+
+export function formValues(p: PackageRow): PackageFormValues {
+  const ttl = p.keyTtlSeconds;
+  return {
+    itemNumber: p.itemNumber,
+    name: p.name,
+    currency: p.currency,
+    price: p.price,
+    keyTtl: ttl === null ? '' : ttl % 86400 === 0 ? `${ttl / 86400}d` : ttl % 3600 === 0 ? `${ttl / 3600}h` : `${ttl}s`,
+    downloadLimit: p.downloadLimit?.toString() ?? '',
+    reminderHours: p.reminderHours?.toString() ?? '',
+    selfService: p.selfService,
+    supportText: p.supportText,
+    active: p.active,
+  };
+}
+
+export function PackageFormPage(props: { csrf: string; editing?: string; values: PackageFormValues; error?: string }) {
+  const v = props.values;
+  const action = props.editing ? `/admin/packages/${encodeURIComponent(props.editing)}` : '/admin/packages';
+  return (
+    <AdminLayout title={props.editing ? `Edit ${props.editing}` : 'New package'} csrf={props.csrf}>
+      <h1>{props.editing ? `Edit ${props.editing}` : 'New package'}</h1>
+      <Flash message={props.error} error />
+      <form method="post" action={action} class="edit">
+        <CsrfField token={props.csrf} />
+        <div>
+          <label for="itemNumber">Item number (PayPal item_number)</label>
+          <input id="itemNumber" name="itemNumber" value={v.itemNumber ?? ''} required readonly={props.editing !== undefined} />
+        </div>
+        <div>
+          <label for="name">Name</label>
+          <input id="name" name="name" value={v.name ?? ''} required />
+        </div>
+        <div>
+          <label for="price">Price</label>
+          <input id="price" name="price" value={v.price ?? ''} required inputmode="decimal" />
+        </div>
+        <div>
+          <label for="currency">Currency</label>
+          <input id="currency" name="currency" value={v.currency ?? 'USD'} required maxlength={3} />
+        </div>
+        <div>
+          <label for="keyTtl">Key lifetime (e.g. 3d; empty: KEY_TTL)</label>
+          <input id="keyTtl" name="keyTtl" value={v.keyTtl ?? ''} />
+        </div>
+        <div>
+          <label for="downloadLimit">Downloads per key (empty: unlimited)</label>
+          <input id="downloadLimit" name="downloadLimit" value={v.downloadLimit ?? ''} inputmode="numeric" />
+        </div>
+        <div>
+          <label for="reminderHours">Reminder hours before expiry (empty: none)</label>
+          <input id="reminderHours" name="reminderHours" value={v.reminderHours ?? '24'} inputmode="numeric" />
+        </div>
+        <div>
+          <label>
+            <input type="checkbox" name="selfService" checked={v.selfService ?? false} /> Buyers may renew an expired link themselves
+          </label>
+          <label>
+            <input type="checkbox" name="active" checked={v.active ?? true} /> On sale
+          </label>
+        </div>
+        <div style="grid-column: 1 / -1">
+          <label for="supportText">Support text (in every delivery e-mail)</label>
+          <textarea id="supportText" name="supportText">
+            {v.supportText ?? ''}
+          </textarea>
+        </div>
+        <div>
+          <button type="submit">{props.editing ? 'Save' : 'Create package'}</button>
+        </div>
+      </form>
+    </AdminLayout>
+  );
+}
+
+export function PackageDetailPage(props: {
+  csrf: string;
+  pkg: PackageRow;
+  files: PackageFileRow[];
+  bulk: BulkActionRow[];
+  buttonHtml: string;
+  defaultDays: number;
+  flash?: string;
+  error?: string;
+}) {
+  const p = props.pkg;
+  const base = `/admin/packages/${encodeURIComponent(p.itemNumber)}`;
+  return (
+    <AdminLayout title={p.name} csrf={props.csrf}>
+      <h1>
+        {p.name} <small>{p.itemNumber}</small>
+      </h1>
+      <Flash message={props.flash} />
+      <Flash message={props.error} error />
+      <dl>
+        <dt>Price</dt>
+        <dd>
+          {p.price} {p.currency}
+        </dd>
+        <dt>Key lifetime</dt>
+        <dd>{p.keyTtlSeconds ? `${Math.round((p.keyTtlSeconds / 3600) * 10) / 10} h` : 'KEY_TTL'}</dd>
+        <dt>Downloads per key</dt>
+        <dd>{p.downloadLimit ?? 'unlimited'}</dd>
+        <dt>Reminder</dt>
+        <dd>{p.reminderHours ? `${p.reminderHours} h before expiry` : 'none'}</dd>
+        <dt>Self-service renewal</dt>
+        <dd>{p.selfService ? 'yes' : 'no'}</dd>
+        <dt>On sale</dt>
+        <dd>{p.active ? 'yes' : 'no'}</dd>
+        <dt>Paid invoices</dt>
+        <dd>
+          <a href={`/admin/invoices?item=${encodeURIComponent(p.itemNumber)}`}>{p.paidInvoices}</a> ·{' '}
+          <a href={`${base}/buyers.csv`}>buyers as CSV</a>
+        </dd>
+      </dl>
+      <p>
+        <a href={`${base}/edit`}>Edit package</a>
+      </p>
+
+      <h2>Files</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Size</th>
+              <th>Checksums</th>
+              <th>Stored at</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.files.map((f) => (
+              <tr>
+                <td>
+                  {f.name}
+                  {f.active ? '' : ' (inactive)'}
+                </td>
+                <td>{bytes(f.sizeBytes)}</td>
+                <td>
+                  <code>MD5 {f.md5}</code>
+                  <br />
+                  <code>SHA-256 {f.sha256}</code>
+                </td>
+                <td>
+                  <code>{f.storagePath}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {props.files.length === 0 && <p class="muted">No files yet: add one below.</p>}
+      </div>
+      <form method="post" action={`${base}/files`} enctype="multipart/form-data" class="edit">
+        <CsrfField token={props.csrf} />
+        <div>
+          <label for="upload">Upload a file</label>
+          <input id="upload" name="upload" type="file" />
+        </div>
+        <div>
+          <label for="path">or a path inside FILES_DIR</label>
+          <input id="path" name="path" placeholder="incoming/guide-v2.pdf" />
+        </div>
+        <div>
+          <label for="fileName">Name buyers see (optional)</label>
+          <input id="fileName" name="name" />
+        </div>
+        <div>
+          <button type="submit">Add file</button>
+        </div>
+      </form>
+      <p class="muted">A file with the same name replaces the old one (existing keys then serve the new version).</p>
+
+      <h2>PayPal Buy Now button</h2>
+      <pre>{props.buttonHtml}</pre>
+
+      <h2>Bulk actions</h2>
+      <form method="post" action={`${base}/bulk/extend`} class="inline">
+        <CsrfField token={props.csrf} />
+        <span>
+          <label for="bulk-days">Days</label>
+          <input id="bulk-days" name="days" type="number" min="1" max="3650" value="7" required />
+        </span>
+        <button type="submit">Extend every live key</button>
+      </form>
+      <form method="post" action={`${base}/bulk/new-version`} class="edit">
+        <CsrfField token={props.csrf} />
+        <div>
+          <label for="nv-days">Renew keys by days</label>
+          <input id="nv-days" name="days" type="number" min="1" max="3650" value={String(props.defaultDays)} required />
+        </div>
+        <div style="grid-column: span 2">
+          <label for="nv-note">What is new (goes into the e-mail)</label>
+          <textarea id="nv-note" name="note" />
+        </div>
+        <div>
+          <button type="submit">E-mail every buyer: new version</button>
+        </div>
+      </form>
+      {props.bulk.length > 0 && (
+        <ul>
+          {props.bulk.map((b) => (
+            <li>
+              <a href={`/admin/bulk/${encodeURIComponent(b.workflowId)}`}>{b.workflowId}</a> · {b.kind} · {b.days} day(s) · {b.startedBy} · {when(b.createdAt)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </AdminLayout>
+  );
+}

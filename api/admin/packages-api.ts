@@ -1,0 +1,82 @@
+// /api/admin/packages: packages as JSON, create and replace, add a file by path inside FILES_DIR,
+// the buyers (JSON, or CSV with ?format=csv), and the bulk actions.
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import { buyNowButtonHtml } from '../../paypal/button-form';
+import { buyersCsv } from './buyers-csv';
+import { bulkInputSchema, bulkStatus, startBulk } from './bulk-start';
+import { validationError } from './json-errors';
+import { addFileFromStore, FileInputError } from './package-file-input';
+import { createPackage, listPackages, packageBuyers, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+
+const notFound = (item: string) => ({ error: `There is no package ${item}; list them with GET /api/admin/packages.` });
+
+export function packageApi({ config, pool, temporal }: AppDeps) {
+  const app = new Hono();
+  const buttonSettings = { mode: config.paypal.mode, simulatorUrl: config.paypal.simulatorUrl, business: config.paypal.receiverEmail, publicUrl: config.publicUrl };
+
+  app.get('/api/admin/packages', async (c) => c.json({ packages: await listPackages(pool) }));
+
+  app.post('/api/admin/packages', zValidator('json', packageInputSchema, validationError), async (c) => {
+    const input = c.req.valid('json');
+    if ((await createPackage(pool, input)) === undefined) return c.json({ error: `Item number ${input.itemNumber} is taken; pick another.` }, 409);
+    return c.json(await packageDetail(pool, input.itemNumber), 201);
+  });
+
+  app.get('/api/admin/packages/:item', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    return c.json({ ...found, buttonHtml: await buyNowButtonHtml(found.pkg, buttonSettings) });
+  });
+
+  app.put('/api/admin/packages/:item', zValidator('json', packageInputSchema.omit({ itemNumber: true }), validationError), async (c) => {
+    const item = c.req.param('item');
+    if (!(await updatePackage(pool, item, { ...c.req.valid('json'), itemNumber: item }))) return c.json(notFound(item), 404);
+    return c.json(await packageDetail(pool, item));
+  });
+
+  app.post('/api/admin/packages/:item/files', zValidator('json', z.object({ path: z.string().min(1).max(1000), name: z.string().max(200).optional() }), validationError), async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    const { path, name } = c.req.valid('json');
+    try {
+      return c.json({ file: await addFileFromStore(pool, config.filesDir, found.pkg, path, name) }, 201);
+    } catch (error) {
+      if (error instanceof FileInputError) return c.json({ error: error.message }, 400);
+      throw error;
+    }
+  });
+
+  app.get('/api/admin/packages/:item/buyers', async (c) => {
+    const item = c.req.param('item');
+    if (!(await packageDetail(pool, item))) return c.json(notFound(item), 404);
+    const buyers = await packageBuyers(pool, item);
+    if (c.req.query('format') === 'csv') return c.body(buyersCsv(buyers), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
+    return c.json({ buyers });
+  });
+
+  for (const [path, kind] of [
+    ['extend', 'bulkExtendKeys'],
+    ['new-version', 'bulkNewVersion'],
+  ] as const) {
+    app.post(`/api/admin/packages/:item/bulk/${path}`, zValidator('json', bulkInputSchema, validationError), async (c) => {
+      const found = await packageDetail(pool, c.req.param('item'));
+      if (!found) return c.json(notFound(c.req.param('item')), 404);
+      try {
+        const workflowId = await startBulk({ pool, temporal, taskQueue: config.temporal.taskQueue }, kind, found.pkg, c.req.valid('json'), 'admin (api)');
+        return c.json({ workflowId, progressUrl: `/api/admin/bulk/${encodeURIComponent(workflowId)}` }, 202);
+      } catch (error) {
+        return c.json({ error: `Not started: ${error instanceof Error ? error.message : String(error)}` }, 503);
+      }
+    });
+  }
+
+  app.get('/api/admin/bulk/:workflowId', async (c) => {
+    const status = await bulkStatus(temporal, c.req.param('workflowId'));
+    return status ? c.json(status) : c.json({ error: 'There is no bulk action with that workflow id.' }, 404);
+  });
+
+  return app;
+}

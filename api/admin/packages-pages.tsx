@@ -1,0 +1,109 @@
+// /admin/packages: list, detail, create, edit, add a file, the buyers' CSV, and starting the bulk
+// actions of a package.
+import { Hono, type Context } from 'hono';
+import type { AppDeps } from '../deps';
+import { renderPage } from '../pages/render';
+import { buyNowButtonHtml } from '../../paypal/button-form';
+import { buyersCsv } from './buyers-csv';
+import { bulkInputSchema, startBulk } from './bulk-start';
+import type { AdminEnv } from './guards';
+import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
+import { createPackage, listPackages, packageBuyers, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { PackageDetailPage, PackageFormPage, PackageListPage, formValues, type PackageFormValues } from './package-views';
+
+export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || 'input'} ${i.message}`).join('; ');
+}
+
+export function packagePages({ config, pool, temporal }: AppDeps) {
+  const app = new Hono<AdminEnv>();
+  const buttonSettings = { mode: config.paypal.mode, simulatorUrl: config.paypal.simulatorUrl, business: config.paypal.receiverEmail, publicUrl: config.publicUrl };
+
+  const showPackage = async (c: Context<AdminEnv>, itemNumber: string, extra: { flash?: string; error?: string } = {}, status: 200 | 400 | 404 | 409 | 503 = 200) => {
+    const found = await packageDetail(pool, itemNumber);
+    if (!found) return c.text(`There is no package ${itemNumber}; see /admin/packages.`, 404);
+    const buttonHtml = await buyNowButtonHtml(found.pkg, buttonSettings);
+    const defaultDays = Math.max(1, Math.ceil((found.pkg.keyTtlSeconds ?? config.keyTtlSeconds) / 86400));
+    return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} defaultDays={defaultDays} {...extra} />, status);
+  };
+
+  app.get('/admin/packages', async (c) => renderPage(c, <PackageListPage csrf={c.var.csrf} packages={await listPackages(pool)} />));
+
+  app.get('/admin/packages/new', (c) => renderPage(c, <PackageFormPage csrf={c.var.csrf} values={{ active: true }} />));
+
+  app.post('/admin/packages', async (c) => {
+    const body = await c.req.parseBody();
+    const parsed = packageInputSchema.safeParse(body);
+    const values = body as PackageFormValues & Record<string, unknown>;
+    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
+    if ((await createPackage(pool, parsed.data)) === undefined) {
+      return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: item number ${parsed.data.itemNumber} is taken; pick another.`} />, 409);
+    }
+    return c.redirect(`/admin/packages/${encodeURIComponent(parsed.data.itemNumber)}`, 303);
+  });
+
+  app.get('/admin/packages/:item', (c) => showPackage(c, c.req.param('item')));
+
+  app.get('/admin/packages/:item/edit', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={found.pkg.itemNumber} values={formValues(found.pkg)} />);
+  });
+
+  app.post('/admin/packages/:item', async (c) => {
+    const item = c.req.param('item');
+    const body = await c.req.parseBody();
+    const parsed = packageInputSchema.safeParse({ ...body, itemNumber: item });
+    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={body as PackageFormValues} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
+    if (!(await updatePackage(pool, item, parsed.data))) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
+    return showPackage(c, item, { flash: 'Saved.' });
+  });
+
+  app.post('/admin/packages/:item/files', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    const body = await c.req.parseBody();
+    const name = typeof body.name === 'string' ? body.name.trim() : '';
+    try {
+      const upload = body.upload instanceof File && body.upload.size > 0 ? body.upload : undefined;
+      const relative = typeof body.path === 'string' ? body.path.trim() : '';
+      if (!upload && !relative) throw new FileInputError('Choose a file to upload or give a path inside FILES_DIR.');
+      const added = upload ? await addUploadedFile(pool, config.filesDir, found.pkg, upload, name) : await addFileFromStore(pool, config.filesDir, found.pkg, relative, name);
+      return showPackage(c, found.pkg.itemNumber, { flash: `File added: ${added.size} bytes, SHA-256 ${added.sha256}.` });
+    } catch (error) {
+      if (error instanceof FileInputError) return showPackage(c, found.pkg.itemNumber, { error: error.message }, 400);
+      throw error;
+    }
+  });
+
+  app.get('/admin/packages/:item/buyers.csv', async (c) => {
+    const item = c.req.param('item');
+    const found = await packageDetail(pool, item);
+    if (!found) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
+    return c.body(buyersCsv(await packageBuyers(pool, item)), 200, {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="buyers-${found.pkg.itemNumber}.csv"`,
+      'Cache-Control': 'no-store',
+    });
+  });
+
+  for (const [path, kind] of [
+    ['extend', 'bulkExtendKeys'],
+    ['new-version', 'bulkNewVersion'],
+  ] as const) {
+    app.post(`/admin/packages/:item/bulk/${path}`, async (c) => {
+      const found = await packageDetail(pool, c.req.param('item'));
+      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+      const parsed = bulkInputSchema.safeParse(await c.req.parseBody());
+      if (!parsed.success) return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${issues(parsed.error)}.` }, 400);
+      try {
+        const workflowId = await startBulk({ pool, temporal, taskQueue: config.temporal.taskQueue }, kind, found.pkg, parsed.data, 'admin (web)');
+        return c.redirect(`/admin/bulk/${encodeURIComponent(workflowId)}`, 303);
+      } catch (error) {
+        return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${error instanceof Error ? error.message : String(error)}` }, 503);
+      }
+    });
+  }
+
+  return app;
+}
