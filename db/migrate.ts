@@ -14,6 +14,8 @@ export async function migrate(databaseUrl: string, options: { log?: (line: strin
     count: Infinity,
     checkOrder: true,
     singleTransaction: true,
+    // The other process waits for the lock instead of failing (node-pg-migrate's default is 'fail').
+    advisoryLockMode: 'wait',
     verbose: false,
     log: options.log ?? (() => undefined),
     logger: { debug: () => undefined, info: options.log ?? (() => undefined), warn: console.warn, error: console.error },
