@@ -38,7 +38,8 @@ export function requestLog(options: { logger?: Logger; draining?: () => boolean 
       httpRequests.inc({ method: c.req.method, route, status: String(status) });
       httpDuration.observe({ method: c.req.method, route }, seconds);
       const line = { method: c.req.method, route, path: c.req.path, status, ms: Math.round(seconds * 1000), ...(aborted ? { aborted } : {}), ...fieldsOf.get(c.req.raw) };
-      if (status >= 500) options.logger?.error(line, 'request failed');
+      // A 500's cause is logged by the app's error handler; a 503 (not ready, PayPal to resend) is a warning.
+      if (status >= 500) options.logger?.warn(line, 'request answered with a server error');
       else options.logger?.info(line, 'request');
     };
     const outgoing = c.env?.outgoing;

@@ -23,8 +23,8 @@ export function secretsOf(config: Config): string[] {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const patterns: [RegExp, string][] = [
-  // A keyed download URL, whatever the key looks like.
-  [/\/d\/[^\s"'/?#\\]+/g, `/d/${redacted}`],
+  // A keyed download URL, whatever the key looks like (not the route pattern /d/:key).
+  [/\/d\/(?!:)[^\s"'/?#\\]+/g, `/d/${redacted}`],
   // A download key on its own: base64url of 32 bytes, 43 characters, not part of a longer token.
   [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, redacted],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${redacted}`],
