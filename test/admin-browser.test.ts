@@ -177,6 +177,12 @@ describe('admin pages in Chromium', () => {
       const [news] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(b.email) && /A new version of Quiet Guide/.test(m.parsed.subject ?? ''));
       assert.match(news!.parsed.text ?? '', /Version 2 adds an index\./);
     }
+
+    const found = (await (await fetch(`${api.url}/api/admin/invoices?item=NOREMIND&status=fulfilled`, { headers: auth })).json()) as { rows: { number: string }[] };
+    assert.equal(found.rows.length, 3);
+    const refused = await fetch(`${api.url}/api/admin/invoices/${found.rows[0]!.number}/actions/approve`, { method: 'POST', headers: { Authorization: auth.Authorization } });
+    assert.equal(refused.status, 409);
+    assert.match(((await refused.json()) as { error: string }).error, /only an invoice that needs review can be approved/);
     await page.close();
   });
 });
