@@ -54,7 +54,10 @@ export function bulkPages({ temporal }: AppDeps) {
             </ul>
           </>
         )}
-        <p class="muted">The same progress shows in the Temporal Web UI (the workflow's current details and memo) and with `temporal workflow query --name bulkProgress`.</p>
+        <p class="muted">
+          The same progress shows in the Temporal Web UI (the workflow's current details and memo) and with{' '}
+          <code>temporal workflow query --workflow-id {status.workflowId} --name bulkProgress</code>.
+        </p>
       </AdminLayout>,
     );
   });
