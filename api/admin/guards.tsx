@@ -40,7 +40,15 @@ export function pageGuard(config: Config, signer: SessionSigner | undefined): Mi
       if (error instanceof HTTPException) return c.text('Forbidden: this form was posted from another site; use the admin pages themselves.', 403);
       throw error;
     }
-    if (c.req.path === '/admin/login') return next();
+    // A body that cannot be parsed (a multipart type over a plain body) is the client's fault: 400,
+    // not 500. parseBody caches, so the handlers after this read the same parsed form. Read only
+    // for the login form or once the session is known, so a stranger's body is never parsed.
+    const form = async () => c.req.parseBody().catch(() => undefined);
+    const unreadable = () => c.text('Bad request: this form could not be read (malformed body); send it from the admin pages.', 400);
+    if (c.req.path === '/admin/login') {
+      if (unsafe(c.req.method) && !(await form())) return unreadable();
+      return next();
+    }
     const session = signer.verify(getCookie(c, sessionCookieName));
     if (!session) {
       if (unsafe(c.req.method)) return c.text('Forbidden: log in at /admin/login first; your session is missing or has expired.', 403);
@@ -49,7 +57,8 @@ export function pageGuard(config: Config, signer: SessionSigner | undefined): Mi
     }
     const token = signer.csrfToken(session);
     if (unsafe(c.req.method)) {
-      const body = await c.req.parseBody();
+      const body = await form();
+      if (!body) return unreadable();
       if (!signer.checkCsrf(session, typeof body._csrf === 'string' ? body._csrf : undefined)) {
         return c.text('Forbidden: this form is stale or came from elsewhere (CSRF token mismatch); reload the page and try again.', 403);
       }
