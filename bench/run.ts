@@ -5,9 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { downloadBenchmark } from './downloads';
+import { floorBenchmark } from './floor';
+import { purchaseBenchmark } from './purchases';
+import { pendingScaleBenchmark } from './pending-scale';
+import { ipnBenchmark } from './ipn';
 import type { Benchmark, BenchResult } from './types';
 
-const benchmarks: Benchmark[] = [downloadBenchmark];
+const benchmarks: Benchmark[] = [downloadBenchmark, floorBenchmark, purchaseBenchmark, ipnBenchmark, pendingScaleBenchmark];
 
 function markdown(result: BenchResult): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
@@ -28,7 +32,7 @@ export function machineLine(): string {
 }
 
 async function main(): Promise<number> {
-  const wanted = process.argv.slice(2);
+  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('--')); // --flags are the modules' own
   const chosen = wanted.length ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
   if (chosen.length === 0) {
     console.error(`No benchmark named ${wanted.join(', ')}; there are: ${benchmarks.map((b) => b.name).join(', ')}.`);
