@@ -1,9 +1,11 @@
-# Keyship api and worker image. Multi-stage: dependencies are installed in a build stage; the
-# runtime stage holds only what runs, as a non-root user.
+# Keyship api and worker image (one image, two commands; see docker-compose.yml).
+# Multi-stage: dependencies are installed in a build stage; the runtime stage holds only what
+# runs, as the image's non-root `node` user. TypeScript runs through tsx, as under npm start.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The Temporal executables are for local runs and tests; production talks to a Temporal cluster.
+# --ignore-scripts: the postinstall fetches the Temporal dev executables, which production does
+# not use (it talks to a Temporal cluster or Temporal Cloud).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
@@ -11,15 +13,19 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
-COPY api ./api
 COPY activities ./activities
+COPY api ./api
 COPY catalog ./catalog
 COPY config ./config
 COPY db ./db
+COPY logging ./logging
 COPY mail-templates ./mail-templates
 COPY paypal ./paypal
 COPY worker ./worker
 COPY workflows ./workflows
 USER node
-EXPOSE 3000
+# The api's port; the worker serves Prometheus metrics on WORKER_METRICS_PORT (9464).
+EXPOSE 3000 9464
+# Both processes drain on SIGTERM (SHUTDOWN_GRACE); give them that long in the orchestrator.
+STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "api/main.ts"]
