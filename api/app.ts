@@ -1,6 +1,7 @@
 // The Hono app, built from its dependencies so tests drive it with app.request() and api/main.ts
 // only wires real ones. One small app per resource, mounted here.
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { adminRoutes } from './admin';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
@@ -23,6 +24,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', adminRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {
+    // Hono's own refusals (a malformed form or JSON body: 400) keep their status; they are the client's.
+    if (error instanceof HTTPException) return error.getResponse();
     console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
     return c.text('Keyship hit an internal error; the request was not completed. Try again in a minute.', 500);
   });
