@@ -25,8 +25,20 @@ function text(value: string | undefined): string | null {
   return value === undefined ? null : value.replaceAll('\0', '\ufffd');
 }
 
+// jsonb also refuses a lone UTF-16 surrogate (JSON.stringify writes it as a \\udXXX escape), which a forged
+// webhook body can hold; it becomes U+FFFD like NUL. The raw bytes keep the original.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
+  if (value === undefined) return null;
+  const clean = (text: string) => text.replaceAll('\0', '\ufffd').replace(loneSurrogate, '\ufffd');
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'string') return clean(item);
+    if (item && typeof item === 'object' && !Array.isArray(item)) {
+      return Object.fromEntries(Object.entries(item).map(([k, v]) => [clean(k), v]));
+    }
+    return item;
+  });
 }
 
 export async function insertRawMessage(pool: Pool, m: RawMessage): Promise<number> {
