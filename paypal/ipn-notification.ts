@@ -36,6 +36,14 @@ function items(fields: Record<string, string>): NotificationItem[] {
   return [{ itemNumber: fields.item_number ?? '', itemName: fields.item_name, quantity: Number(fields.quantity ?? '1') || 1, gross: fields.mc_gross }];
 }
 
+/**
+ * payer_email is one address. Anything after a space, line break, comma or semicolon would reach
+ * the e-mails' To header and envelope as another recipient (a CR/LF "Bcc:" was mailed), so it ends there.
+ */
+function oneAddress(value: string | undefined): string {
+  return (value ?? '').trim().split(/[\s,;<>\0]/)[0] ?? '';
+}
+
 function optional(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
@@ -71,7 +79,7 @@ export function ipnToNotification(fields: Record<string, string>, context: MapCo
     receiverEmail: optional(fields.receiver_email) ?? optional(fields.business),
     receiverId: optional(fields.receiver_id),
     payer: {
-      email: fields.payer_email ?? '',
+      email: oneAddress(fields.payer_email),
       payerId: optional(fields.payer_id),
       firstName: optional(fields.first_name),
       lastName: optional(fields.last_name),
