@@ -106,46 +106,58 @@ export interface RecordInvoiceInput {
   messageId: number;
 }
 
-/** Finds or creates the invoice of a payment, records its items, and links the PayPal message. */
+/**
+ * Finds or creates the invoice of a payment, records its items, and links the PayPal message: one
+ * statement (so one round trip, and atomic without BEGIN/COMMIT). The invoice number is drawn only
+ * when no invoice exists yet; two runs recording the same payment at once meet on the unique txn_id.
+ */
 export async function recordInvoice(deps: ActivityDeps, input: RecordInvoiceInput): Promise<{ invoiceId: number; number: string }> {
-  const client = await deps.pool.connect();
-  try {
-    await client.query('BEGIN');
-    let found = await client.query<{ id: number; number: string }>('SELECT id, number FROM invoices WHERE txn_id = $1', [input.txnId]);
-    if (!found.rows[0]) {
-      found = await client.query<{ id: number; number: string }>(
-        `INSERT INTO invoices (number, txn_id, workflow_id, account_id, status, payment_status, pending_reason, payer_email, currency, amount)
-         VALUES ('KS-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), $1, $2, $3, $4, $5, $6, $7, $8, abs($9::numeric))
-         ON CONFLICT (txn_id) DO UPDATE SET updated_at = invoices.updated_at
-         RETURNING id, number`,
-        [input.txnId, input.workflowId, input.accountId, input.status, input.paymentStatus, input.pendingReason ?? null, input.payerEmail, input.currency, input.gross],
-      );
-    } else {
-      await client.query('UPDATE invoices SET account_id = COALESCE(account_id, $2) WHERE id = $1', [found.rows[0].id, input.accountId]);
-    }
-    const invoice = found.rows[0]!;
-    for (const item of input.items) {
-      await client.query(
-        `INSERT INTO invoice_items (invoice_id, package_id, item_number, item_name, quantity, amount)
-         SELECT $1, p.id, p.item_number, $3, GREATEST($4::int, 1), $5::numeric FROM packages p WHERE p.item_number = $2
-         ON CONFLICT (invoice_id, package_id) DO NOTHING`,
-        [invoice.id, item.itemNumber, item.itemName ?? null, Math.trunc(item.quantity) || 1, item.gross ?? null],
-      );
-    }
-    if (input.messageId > 0) {
-      await client.query(
-        'UPDATE paypal_messages SET invoice_id = $1, workflow_id = COALESCE(workflow_id, $2) WHERE id = $3 AND invoice_id IS NULL',
-        [invoice.id, input.workflowId, input.messageId],
-      );
-    }
-    await client.query('COMMIT');
-    return { invoiceId: invoice.id, number: invoice.number };
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  const { rows } = await deps.pool.query<{ id: number; number: string }>(
+    `WITH existing AS (
+       SELECT id, number FROM invoices WHERE txn_id = $1
+     ), created AS (
+       INSERT INTO invoices (number, txn_id, workflow_id, account_id, status, payment_status, pending_reason, payer_email, currency, amount)
+       SELECT 'KS-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), $1, $2, $3, $4, $5, $6, $7, $8, abs($9::numeric)
+        WHERE NOT EXISTS (SELECT 1 FROM existing)
+       ON CONFLICT (txn_id) DO UPDATE SET updated_at = invoices.updated_at
+       RETURNING id, number
+     ), adopted AS (
+       UPDATE invoices SET account_id = COALESCE(account_id, $3) WHERE id IN (SELECT id FROM existing)
+     ), invoice AS (
+       SELECT id, number FROM created UNION ALL SELECT id, number FROM existing
+     ), items AS (
+       INSERT INTO invoice_items (invoice_id, package_id, item_number, item_name, quantity, amount)
+       SELECT invoice.id, p.id, p.item_number, i.item_name, GREATEST(i.quantity, 1), i.amount
+         FROM invoice,
+              unnest($10::text[], $11::text[], $12::int[], $13::numeric[]) WITH ORDINALITY AS i(item_number, item_name, quantity, amount, n)
+         JOIN packages p ON p.item_number = i.item_number
+        ORDER BY i.n
+       ON CONFLICT (invoice_id, package_id) DO NOTHING
+     ), message AS (
+       UPDATE paypal_messages SET invoice_id = invoice.id, workflow_id = COALESCE(workflow_id, $2)
+         FROM invoice WHERE paypal_messages.id = $14 AND paypal_messages.invoice_id IS NULL
+     )
+     SELECT id, number FROM invoice`,
+    [
+      input.txnId,
+      input.workflowId,
+      input.accountId,
+      input.status,
+      input.paymentStatus,
+      input.pendingReason ?? null,
+      input.payerEmail,
+      input.currency,
+      input.gross,
+      input.items.map((item) => item.itemNumber),
+      input.items.map((item) => item.itemName ?? null),
+      input.items.map((item) => Math.trunc(item.quantity) || 1),
+      input.items.map((item) => item.gross ?? null),
+      input.messageId,
+    ],
+  );
+  const invoice = rows[0];
+  if (!invoice) throw new Error(`recording the invoice of PayPal transaction ${input.txnId} returned no row; it is retried`);
+  return { invoiceId: invoice.id, number: invoice.number };
 }
 
 export interface SetInvoiceStatusInput {

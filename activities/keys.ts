@@ -78,22 +78,22 @@ export function formatTime(iso: string): string {
 }
 
 export async function invoiceForMail(deps: ActivityDeps, invoiceId: number): Promise<InvoiceMailRow & { packageNames: string; supportText: string }> {
-  const { rows } = await deps.pool.query<InvoiceMailRow>(
-    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency
+  // One round trip: the invoice, its buyer's first name, and its packages' names and support texts.
+  const { rows } = await deps.pool.query<InvoiceMailRow & { package_names: string[]; support_texts: string[] }>(
+    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency,
+            ARRAY(SELECT p.name FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS package_names,
+            ARRAY(SELECT p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS support_texts
        FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1`,
     [invoiceId],
   );
-  const invoice = rows[0];
-  if (!invoice) throw new Error(`invoice ${invoiceId} is not in the database; was the database restored from an older copy?`);
-  const packages = await deps.pool.query<{ name: string; support_text: string }>(
-    'SELECT p.name, p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1 ORDER BY p.id',
-    [invoiceId],
-  );
+  const row = rows[0];
+  if (!row) throw new Error(`invoice ${invoiceId} is not in the database; was the database restored from an older copy?`);
+  const { package_names: names, support_texts: supportTexts, ...invoice } = row;
   return {
     ...invoice,
     currency: invoice.currency.trim(),
-    packageNames: packages.rows.map((p) => p.name).join(', '),
-    supportText: packages.rows.map((p) => p.support_text.trim()).filter(Boolean).join('\n\n'),
+    packageNames: names.join(', '),
+    supportText: supportTexts.map((text) => text.trim()).filter(Boolean).join('\n\n'),
   };
 }
 
@@ -166,14 +166,18 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ sa
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
-    // One delivery at a time per invoice, whatever the number of workers.
+    // One delivery at a time per invoice, whatever the number of workers. A statement of its own:
+    // the next one's snapshot is taken after the lock, so it sees what an earlier holder committed.
     await client.query('SELECT id FROM invoices WHERE id = $1 FOR UPDATE', [input.invoiceId]);
-    await client.query(
-      `INSERT INTO key_generations (invoice_id, generation, salt, purpose) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (invoice_id, generation) DO NOTHING`,
+    const saltRow = await client.query<{ salt: Buffer }>(
+      `WITH created AS (
+         INSERT INTO key_generations (invoice_id, generation, salt, purpose) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (invoice_id, generation) DO NOTHING
+         RETURNING salt
+       )
+       SELECT salt FROM created UNION ALL SELECT salt FROM key_generations WHERE invoice_id = $1 AND generation = $2`,
       [input.invoiceId, input.generation, randomBytes(16), input.generation === 1 ? 'delivery' : 'regenerate'],
     );
-    const saltRow = await client.query<{ salt: Buffer }>('SELECT salt FROM key_generations WHERE invoice_id = $1 AND generation = $2', [input.invoiceId, input.generation]);
     const salt = saltRow.rows[0]!.salt;
     const files = await client.query<KeyFileRow>(
       `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
@@ -184,24 +188,28 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ sa
         ORDER BY p.id, pf.position, pf.id`,
       [input.invoiceId],
     );
-    for (const file of files.rows) {
-      const key = deriveKey(deps.settings.keySecret, salt, file.package_file_id, input.generation);
-      await client.query(
-        `INSERT INTO download_keys (invoice_id, package_file_id, key_hash, generation, expires_at, download_limit)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (invoice_id, package_file_id, generation) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-        [input.invoiceId, file.package_file_id, keyHash(key), input.generation, input.expiresAt, file.download_limit],
-      );
-    }
+    // The keys (one row per file), the older generations revoked and the invoice's expiry: one
+    // statement. Its parts touch different rows (this generation's keys, older ones', the invoice).
     await client.query(
-      `UPDATE download_keys SET revoked_at = now(), revoked_reason = 'regenerated'
-        WHERE invoice_id = $1 AND generation < $2 AND revoked_at IS NULL`,
-      [input.invoiceId, input.generation],
+      `WITH issued AS (
+         INSERT INTO download_keys (invoice_id, package_file_id, key_hash, generation, expires_at, download_limit)
+         SELECT $1, f.package_file_id, f.key_hash, $2, $3::timestamptz, f.download_limit
+           FROM unnest($4::bigint[], $5::bytea[], $6::int[]) AS f(package_file_id, key_hash, download_limit)
+         ON CONFLICT (invoice_id, package_file_id, generation) DO UPDATE SET expires_at = EXCLUDED.expires_at
+       ), superseded AS (
+         UPDATE download_keys SET revoked_at = now(), revoked_reason = 'regenerated'
+          WHERE invoice_id = $1 AND generation < $2 AND revoked_at IS NULL
+       )
+       UPDATE invoices SET keys_expire_at = $3::timestamptz, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1`,
+      [
+        input.invoiceId,
+        input.generation,
+        input.expiresAt,
+        files.rows.map((file) => file.package_file_id),
+        files.rows.map((file) => keyHash(deriveKey(deps.settings.keySecret, salt, file.package_file_id, input.generation))),
+        files.rows.map((file) => file.download_limit),
+      ],
     );
-    await client.query('UPDATE invoices SET keys_expire_at = $2, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1', [
-      input.invoiceId,
-      input.expiresAt,
-    ]);
     await client.query('COMMIT');
     return { salt, files: files.rows };
   } catch (error) {

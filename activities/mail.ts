@@ -42,19 +42,17 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
   const storedText = mail.storedText ?? mail.text;
   const storedHtml = mail.storedHtml ?? mail.html ?? null;
   const headers = { From: from, To: mail.to, Subject: mail.subject, 'Message-ID': messageId };
-  await deps.pool.query(
-    `INSERT INTO notifications (invoice_id, account_id, kind, dedupe_key, to_address, from_address, subject, headers, text_body, html_body, message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, storedText, storedHtml, messageId],
-  );
-  // Claim the row for this attempt; a row already 'sent' is left alone and nothing goes out.
+  // Record the e-mail and claim it for this attempt in one statement; a row already 'sent' is left
+  // alone (the DO UPDATE's WHERE fails, no row comes back) and nothing goes out.
   const claimed = await deps.pool.query(
-    `UPDATE notifications
-        SET attempts = attempts + 1, subject = $2, headers = $3, text_body = $4, html_body = $5, error = NULL
-      WHERE dedupe_key = $1 AND status <> 'sent'
-      RETURNING id`,
-    [mail.dedupeKey, mail.subject, headers, storedText, storedHtml],
+    `INSERT INTO notifications (invoice_id, account_id, kind, dedupe_key, to_address, from_address, subject, headers, text_body, html_body, message_id, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+     ON CONFLICT (dedupe_key) DO UPDATE
+        SET attempts = notifications.attempts + 1, subject = EXCLUDED.subject, headers = EXCLUDED.headers,
+            text_body = EXCLUDED.text_body, html_body = EXCLUDED.html_body, error = NULL
+      WHERE notifications.status <> 'sent'
+     RETURNING id`,
+    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, storedText, storedHtml, messageId],
   );
   if (claimed.rowCount === 0) return { sent: false, messageId };
   try {

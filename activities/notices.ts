@@ -71,7 +71,6 @@ export async function sendInvoiceNotice(deps: ActivityDeps, input: SendNoticeInp
 
 /** Sends each active notification of the invoice's packages once (e.g. how to get support). */
 export async function sendPackageNotifications(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ sent: number }> {
-  const invoice = await invoiceForMail(deps, input.invoiceId);
   const { rows } = await deps.pool.query<{ id: number; name: string; subject: string; text_body: string; html_body: string | null; package_name: string; support_text: string }>(
     `SELECT n.id, n.name, n.subject, n.text_body, n.html_body, p.name AS package_name, p.support_text
        FROM invoice_items ii
@@ -81,6 +80,9 @@ export async function sendPackageNotifications(deps: ActivityDeps, input: { invo
       ORDER BY p.id, n.position, n.id`,
     [input.invoiceId],
   );
+  // Most packages have none: then the invoice need not be read at all.
+  if (rows.length === 0) return { sent: 0 };
+  const invoice = await invoiceForMail(deps, input.invoiceId);
   let sent = 0;
   for (const note of rows) {
     const context: TemplateContext = {
