@@ -137,39 +137,48 @@ export function writeGuideFiles(filesDir: string, guideBytes: number): void {
 
 export interface TcpRelay {
   port: number;
-  /** New connections wait (accepted, not forwarded) until release(). */
+  /** From now on nothing a client sends is forwarded (on new and open connections) until release(). */
   hold(): void;
   release(): void;
-  /** Connections waiting in hold() right now. */
+  /** Connections whose client has sent something that is being held. */
   held(): number;
   /** Stops listening and drops every connection: the server behind is unreachable. */
   cut(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A TCP relay on 127.0.0.1 to 127.0.0.1:targetPort. */
+/** A TCP relay on 127.0.0.1 to 127.0.0.1:targetPort; holding works on pooled connections too. */
 export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
+  const pending = new Map<net.Socket, Buffer[]>();
   let holding = false;
-  const waiting: (() => void)[] = [];
+  const flush = (client: net.Socket, upstream: net.Socket) => {
+    for (const chunk of pending.get(client) ?? []) upstream.write(chunk);
+    pending.delete(client);
+  };
+  const pairs = new Map<net.Socket, net.Socket>();
   const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => client.destroy());
-    const connect = () => {
-      if (client.destroyed) return;
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      sockets.add(upstream);
-      upstream.on('close', () => {
-        sockets.delete(upstream);
-        client.destroy();
-      });
-      upstream.on('error', () => upstream.destroy());
-      client.on('close', () => upstream.destroy());
-      client.pipe(upstream).pipe(client);
-    };
-    if (holding) waiting.push(connect);
-    else connect();
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+    }
+    pairs.set(client, upstream);
+    client.on('close', () => {
+      sockets.delete(client);
+      pairs.delete(client);
+      pending.delete(client);
+      upstream.destroy();
+    });
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on('data', (chunk: Buffer) => {
+      if (holding) pending.set(client, [...(pending.get(client) ?? []), chunk]);
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const close = () =>
@@ -185,9 +194,9 @@ export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
     },
     release: () => {
       holding = false;
-      for (const connect of waiting.splice(0)) connect();
+      for (const [client, upstream] of pairs) flush(client, upstream);
     },
-    held: () => waiting.length,
+    held: () => pending.size,
     cut: close,
     close,
   };
