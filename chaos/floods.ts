@@ -16,7 +16,7 @@ export interface FloodPlan {
 }
 
 export const fullFloods: FloodPlan = { sameIpnCopies: 100, perSecond: 500, seconds: 10 };
-export const shortFloods: FloodPlan = { sameIpnCopies: 100, perSecond: 100, seconds: 3 };
+export const shortFloods: FloodPlan = { sameIpnCopies: 100, perSecond: 50, seconds: 3 };
 
 export interface SameIpnResult {
   copies: number;

@@ -11,6 +11,7 @@ import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
 import { adminLoginRequest, downloadRequest, ipnRequest, thanksRequest, webhookRequest, type RequestSpec } from './hostile-requests';
 import type { ChaosStack } from './stack';
+import { headerInjection, type HeaderInjectionResult } from './header-injection';
 
 export interface HostilePlan {
   cases: number;
@@ -167,11 +168,18 @@ export async function fuzzAll(target: HostileTarget, plan: HostilePlan, log: (li
 
 /** The chaos stack as a target: an app in this process over the stack's Postgres and Temporal. */
 export function stackTarget(stack: ChaosStack): HostileTarget {
-  const config = loadConfig(stack.env);
+  // No /d/ rate limit in process: every request here shares one address and would only meet 429.
+  const config = loadConfig({ ...stack.env, DOWNLOAD_RATE_LIMIT: '0' });
   const app = createApp({ config, pool: stack.pool, temporal: stack.temporal });
   return { fetchInProcess: async (request) => app.fetch(request), apiUrl: stack.apiUrl, simulatorUrl: stack.sim.url };
 }
 
-export async function runHostile(stack: ChaosStack, plan: HostilePlan, log: (line: string) => void): Promise<HostileResult> {
-  return fuzzAll(stackTarget(stack), plan, log);
+export async function runHostile(stack: ChaosStack, plan: HostilePlan, log: (line: string) => void): Promise<HostileResult & { headerInjection: HeaderInjectionResult }> {
+  const injection = await headerInjection(stack.sim, stack.pool, stack.smtp);
+  log(`hostile CR/LF in names: ${JSON.stringify(injection)}`);
+  const result = await fuzzAll(stackTarget(stack), plan, log);
+  if (injection.strayRecipients.length) result.problems.push(`CR/LF in buyer input reached an e-mail envelope: ${injection.strayRecipients.join(', ')}`);
+  if (injection.injectedHeaders.length) result.problems.push(`CR/LF in buyer input made e-mail header lines: ${JSON.stringify(injection.injectedHeaders)}`);
+  if (injection.mails < 2) result.problems.push(`the purchases with CR/LF in the names sent ${injection.mails} e-mail(s); the two with valid addresses must get theirs`);
+  return { ...result, headerInjection: injection };
 }

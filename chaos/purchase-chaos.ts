@@ -18,7 +18,7 @@ export interface PurchaseChaosPlan {
 }
 
 export const fullPlan: PurchaseChaosPlan = { purchases: 1000, spreadSeconds: 150, workerKills: 5, temporalRestarts: 2, postgresRestarts: 1, smtpRefusalSeconds: 30, settleSeconds: 480 };
-export const shortPlan: PurchaseChaosPlan = { purchases: 60, spreadSeconds: 20, workerKills: 1, temporalRestarts: 1, postgresRestarts: 0, smtpRefusalSeconds: 5, settleSeconds: 90 };
+export const shortPlan: PurchaseChaosPlan = { purchases: 60, spreadSeconds: 15, workerKills: 1, temporalRestarts: 1, postgresRestarts: 0, smtpRefusalSeconds: 5, settleSeconds: 90 };
 
 export interface ChaosEvent {
   what: string;
@@ -88,8 +88,9 @@ export async function runPurchaseChaos(stack: ChaosStack, plan: PurchaseChaosPla
   const hurts = schedule(stack, plan);
   const hurting = (async () => {
     for (const [n, hurt] of hurts.entries()) {
-      // Hurts land inside the purchase window, the first after a tenth of it.
-      const at = started + ((n + 1) / (hurts.length + 1)) * plan.spreadSeconds * 1000;
+      // Hurts land inside the purchase window, the first (a worker kill) early: an activity running
+      // on a killed worker waits out its start-to-close timeout (a minute) before it is retried.
+      const at = started + (0.05 + (0.85 * n) / hurts.length) * plan.spreadSeconds * 1000;
       const wait = at - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const event: ChaosEvent = { what: hurt.what, atSeconds: Math.round((Date.now() - started) / 100) / 10 };
