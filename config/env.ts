@@ -94,6 +94,9 @@ const schema = z.object({
     .default('info'),  // Production operation (issue 7): worker concurrency, its Prometheus endpoint, shutdown grace.
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(40),
+  // How many open workflows the worker keeps in memory (the rest are replayed from history when they
+  // next have work); unset: the Temporal SDK's default, which grows with the heap limit.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').optional(),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number, or 0 for no metrics endpoint' }).int().min(0, 'must be a port number, or 0 for no metrics endpoint').max(65535, 'must be a port number, or 0 for no metrics endpoint').default(9464),
   SHUTDOWN_GRACE: duration('30s').default(30),
@@ -169,6 +172,8 @@ export interface Config {
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
+    /** Unset: the Temporal SDK's default (about 0.6 per MiB of heap limit above 200 MiB). */
+    maxCachedWorkflows?: number;
     /** Where the worker serves Prometheus metrics (the Temporal SDK's and Keyship's); port 0: nowhere. */
     metricsHost: string;
     metricsPort: number;
@@ -273,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
     worker: {
       maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: raw.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: raw.WORKER_MAX_CACHED_WORKFLOWS,
       metricsHost: raw.WORKER_METRICS_HOST,
       metricsPort: raw.WORKER_METRICS_PORT,
     },

@@ -40,6 +40,7 @@ async function main(logger: Logger, config: Config) {
     tuning: {
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
     },
     operation: {
       shutdownGraceTime: graceMs,
