@@ -10,5 +10,10 @@ export function createPool(databaseUrl: string, options: { max?: number } = {}):
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
   // An idle client losing its connection (Postgres restarted) must not crash the process.
   pool.on('error', (error) => console.error(`Postgres connection lost: ${error.message}`));
+  // Nor one checked out between two queries (a transaction waiting on Temporal): without a listener
+  // its 'error' event is unhandled and kills the process. Its next query fails instead.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => console.error(`Postgres connection lost while in use: ${error.message}`));
+  });
   return pool;
 }
