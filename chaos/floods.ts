@@ -142,13 +142,21 @@ export async function rateFlood(stack: ChaosStack, plan: FloodPlan, log: (line: 
   const routedAfterFlood = new Set(afterFlood.filter((r) => r.outcome === 'routed').map((r) => r.d)).size;
   const lostAtOnce = messages.filter((m, i) => ok(answers[i]!.status) && !storedSet.has(digests[i]!)).length;
 
-  // PayPal's resends of what was not acknowledged.
+  // PayPal's resends of what was not acknowledged: at most 50 at a time, as PayPal spreads them out.
   let pending = messages.map((m, i) => i).filter((i) => !ok(answers[i]!.status));
   let rounds = 0;
   while (pending.length > 0 && rounds < 10) {
     rounds += 1;
-    const again = await Promise.all(pending.map(async (i) => ({ i, a: await post(ipnUrl, messages[i]!.raw) })));
-    pending = again.filter(({ a }) => !ok(a.status)).map(({ i }) => i);
+    const failed: number[] = [];
+    let next = 0;
+    const lane = async () => {
+      for (let k = next++; k < pending.length; k = next++) {
+        const i = pending[k]!;
+        if (!ok((await post(ipnUrl, messages[i]!.raw)).status)) failed.push(i);
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, lane));
+    pending = failed;
     if (pending.length) await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   const final = await storedRows();

@@ -37,10 +37,13 @@ async function main(): Promise<number> {
   };
 
   if (wanted.includes('purchases')) {
-    const result = await withStack('purchases', 0, (stack) => runPurchaseChaos(stack, short ? shortPlan : fullPlan, log));
+    // CHAOS_PURCHASE_PLAN='{"purchases":200,"workerKills":0}' changes parts of the plan (a smaller machine, a baseline).
+    const plan = { ...(short ? shortPlan : fullPlan), ...(JSON.parse(process.env.CHAOS_PURCHASE_PLAN ?? '{}') as Partial<typeof fullPlan>) };
+    const result = await withStack('purchases', 0, (stack) => runPurchaseChaos(stack, plan, log));
     figures.purchases = result;
     const problems = problemsIn(result.verdict);
     if (!result.settled) problems.push('the run did not settle before its deadline');
+    for (const exit of result.unexpectedExits) problems.push(`the ${exit.which} process died by itself (exit code ${exit.code}, signal ${exit.signal}); see its log`);
     failures += problems.length;
     log(`purchases: ${result.verdict.purchases} in ${result.seconds.toFixed(0)} s; chaos: ${result.events.map((e) => `${e.what} at ${e.atSeconds}s${e.downMs ? ` (${(e.downMs / 1000).toFixed(1)} s)` : ''}`).join(', ')}`);
     log(`purchases: ${result.verdict.deliveryMails} delivery e-mails; IPNs sent ${result.verdict.ipnsSent}, stored ${result.verdict.ipnsStored}, lost ${result.verdict.ipnsLost}; HTTP answers ${JSON.stringify(result.verdict.httpAnswers)}; unexpected exits ${result.unexpectedExits.length}`);

@@ -1,7 +1,7 @@
 // The short variant of `npm run chaos`'s purchases: 60 purchases of every kind (card, eChecks that
 // clear later, refunds, duplicate IPNs, out-of-order messages, webhook first, never-clearing
 // eChecks) while the worker is SIGKILLed once, the Temporal dev server is restarted on its
-// database file and SMTP refuses mail for 5 s. Afterwards every invoice is in its right final
+// database file, Postgres is restarted and SMTP refuses mail for 5 s. Afterwards every invoice is in its right final
 // state, each paid one's buyer has exactly one delivery e-mail, no account is doubled, no key lacks
 // an invoice, and every IPN PayPal sent is stored. The stack is its own (chaos/stack.ts): the
 // shared test servers cannot be restarted under other tests.
@@ -22,10 +22,10 @@ after(async () => {
   await stack?.stop();
 });
 
-test('purchases under a worker kill, a Temporal restart and an SMTP outage lose nothing', { timeout: 150_000 }, async () => {
+test('purchases under a worker kill, Temporal and Postgres restarts and an SMTP outage lose nothing', { timeout: 150_000 }, async () => {
   const result = await runPurchaseChaos(stack!, shortPlan);
   assert.deepEqual(result.events.filter((e) => e.error), [], 'every hurt was done');
-  assert.equal(result.events.length, 3, 'a worker kill, a Temporal restart and an SMTP outage');
+  assert.equal(result.events.length, 4, 'a worker kill, a Temporal restart, a Postgres restart and an SMTP outage');
   assert.deepEqual(problemsIn(result.verdict), []);
   assert.ok(result.settled, 'every purchase settled before the deadline');
   const neverPaid = Array.from({ length: shortPlan.purchases }, (_, i) => kindOf(i)).filter((kind) => kind === 'pending').length;
