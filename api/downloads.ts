@@ -13,7 +13,8 @@ import { clientAddress } from './client-address';
 import { contentDisposition, fileEtag, lastModified } from './download-headers';
 import { ifRangeHolds, parseRange } from './download-range';
 import { streamFileRange } from './download-stream';
-import { chargeKey, findKey, keyProblem, logRefusal, settleCharge, type KeyRow, type RequestFacts } from './download-usage';
+import { createDownloadLedger, type DownloadLedger } from './download-ledger';
+import { keyProblem, logRefusal, type KeyRow, type RequestFacts } from './download-usage';
 import { openStoredFile, statStoredFile, StoreError, type StoredFile } from './file-store';
 import { linkRequestRoutes, selfServiceDays } from './link-requests';
 import { keyPageStatus, renderKeyPage, type KeyPageProblem } from './pages/key-pages';
@@ -26,7 +27,11 @@ export const unknownKeyCost = 10;
 
 type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal'>;
 
-export function downloadRoutes(deps: Deps, limiter: RateLimiter = createRateLimiter(deps.config.downloads.ratePerMinute)) {
+export function downloadRoutes(
+  deps: Deps,
+  limiter: RateLimiter = createRateLimiter(deps.config.downloads.ratePerMinute),
+  ledger: DownloadLedger = createDownloadLedger(deps.pool),
+) {
   const { config, pool } = deps;
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
 
@@ -61,16 +66,19 @@ export function downloadRoutes(deps: Deps, limiter: RateLimiter = createRateLimi
       limiter.penalise(address, unknownKeyCost - 1);
       return keyPage(c, 'unknown');
     }
-    const key = await findKey(pool, keyHash(downloadKey));
+    const head = c.req.method === 'HEAD';
+    const hash = keyHash(downloadKey);
+    // A GET is charged, and the charge checks the key's rules again: a recent copy of its row will do.
+    let key = await ledger.find(hash, head ? 'fresh' : 'recent');
+    if (key && !head && keyProblem(key)) key = await ledger.find(hash, 'fresh');
     if (!key) {
       limiter.penalise(address, unknownKeyCost - 1);
       return keyPage(c, 'unknown');
     }
     const facts: RequestFacts = { remoteAddr: address, userAgent: c.req.header('user-agent'), rangeHeader: c.req.header('range') };
-    const head = c.req.method === 'HEAD';
-    const refuse = async (problem: Exclude<KeyPageProblem, 'unknown' | 'rate_limited'>) => {
-      if (!head) await logRefusal(pool, key, facts, keyPageStatus[problem], problem);
-      return keyPage(c, problem, key, downloadKey);
+    const refuse = async (problem: Exclude<KeyPageProblem, 'unknown' | 'rate_limited'>, row: KeyRow = key) => {
+      if (!head) await logRefusal(pool, row, facts, keyPageStatus[problem], problem);
+      return keyPage(c, problem, row, downloadKey);
     };
     const problem = keyProblem(key);
     if (problem) return refuse(problem);
@@ -110,12 +118,12 @@ export function downloadRoutes(deps: Deps, limiter: RateLimiter = createRateLimi
 
     if (head) return c.body(null, status, headers);
 
-    const charge = await chargeKey(pool, key, start, length, facts, status, offload ? 'nginx' : 'api');
+    const charge = await ledger.charge({ key, start, length, facts, status, servedBy: offload ? 'nginx' : 'api' });
     if (!charge) {
       // Another request used the last of the allowance (or the key changed) since it was read.
       await handle?.close();
-      const now = await findKey(pool, keyHash(downloadKey));
-      return refuse((now && keyProblem(now)) || 'exhausted');
+      const now = (await ledger.find(hash, 'fresh')) ?? key;
+      return refuse(keyProblem(now) ?? 'exhausted', now);
     }
 
     if (offload) {
@@ -129,10 +137,7 @@ export function downloadRoutes(deps: Deps, limiter: RateLimiter = createRateLimi
       });
     }
 
-    const settle = (outcome: { bytesSent: number; completed: boolean }) =>
-      settleCharge(pool, charge, outcome.bytesSent, outcome.completed).catch((error: unknown) =>
-        console.error(`download event ${charge.eventId}: could not record the outcome (${(error as Error).message})`),
-      );
+    const settle = (outcome: { bytesSent: number; completed: boolean }) => ledger.settle({ charge, ...outcome });
     const outgoing = c.env?.outgoing;
     if (!outgoing) {
       // app.request() in a test: no Node response to write to, so a (slower) web stream.

@@ -232,6 +232,23 @@ describe('keyed downloads over HTTP', () => {
     assert.deepEqual(statuses, [200, 410, 410, 410, 410, 410]);
   });
 
+  test('a key revoked or refunded right after a download is refused at once, though the api keeps its row a few seconds', async () => {
+    for (const [sql, status, text] of [
+      ["UPDATE download_keys SET revoked_at = now(), revoked_reason = 'regenerated' WHERE id = $1", 403, /newer link/],
+      ["UPDATE invoices SET status = 'refunded' WHERE id = (SELECT invoice_id FROM download_keys WHERE id = $1)", 403, /refunded/],
+      ["UPDATE download_keys SET expires_at = now() - interval '1 second' WHERE id = $1", 410, /expired/],
+    ] as const) {
+      const file = (await buy()).files[0]!;
+      const first = await get(file.url);
+      assert.equal(first.status, 200);
+      await first.arrayBuffer();
+      await db.pool.query(sql, [file.keyId]);
+      const again = await get(file.url);
+      assert.equal(again.status, status, sql);
+      assert.match(await again.text(), text);
+    }
+  });
+
   test('unknown, malformed, expired, revoked, replaced, refunded and unpaid keys get a page with the right status', async () => {
     const expired = (await buy({ expiresAt: new Date(Date.now() - 60_000), selfService: true })).files[0]!;
     const revoked = (await buy({ revokedReason: 'refunded', status: 'refunded' })).files[0]!;
