@@ -30,7 +30,7 @@ type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal'>;
 export function downloadRoutes(
   deps: Deps,
   limiter: RateLimiter = createRateLimiter(deps.config.downloads.ratePerMinute),
-  ledger: DownloadLedger = createDownloadLedger(deps.pool),
+  ledger: DownloadLedger = createDownloadLedger(deps.pool, { chargeCommit: deps.config.downloads.chargeCommit }),
 ) {
   const { config, pool } = deps;
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();

@@ -84,6 +84,7 @@ const schema = z.object({
     .regex(/^\/([A-Za-z0-9._~-]+\/)+$/, 'must be an nginx internal location such as /_keyship_files/ (starting and ending with /)')
     .default('/_keyship_files/'),
   DOWNLOAD_RATE_LIMIT: z.coerce.number({ error: 'must be a whole number of requests a minute' }).int().min(0, 'must be 0 (off) or more').default(60),
+  DOWNLOAD_CHARGE_COMMIT: z.enum(['durable', 'async'], { error: 'must be durable or async' }).default('durable'),
   TRUSTED_PROXIES: z
     .string()
     .transform((text) => text.split(',').map((a) => a.trim()).filter(Boolean))
@@ -162,6 +163,13 @@ export interface Config {
     xAccelPrefix: string;
     /** Requests a minute per address to /d/ (an unknown key costs 10); 0 turns the limit off. */
     ratePerMinute: number;
+    /**
+     * durable: a download's charge and log entry are on disk before its first byte leaves. async:
+     * committed (visible, limits enforced) but flushed by Postgres within 0.6 s, so only a crash of
+     * Postgres or the machine can lose the last moment's charges and log entries; much faster
+     * where a disk flush is slow. See api/download-usage.ts (CommitMode).
+     */
+    chargeCommit: 'durable' | 'async';
     /** Peers whose X-Forwarded-For names the client (a reverse proxy such as nginx). */
     trustedProxies: string[];
     /** How long after payment the thank-you page itself shows the download links. */
@@ -271,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
       offload: raw.DOWNLOAD_OFFLOAD,
       xAccelPrefix: raw.X_ACCEL_PREFIX,
       ratePerMinute: raw.DOWNLOAD_RATE_LIMIT,
+      chargeCommit: raw.DOWNLOAD_CHARGE_COMMIT,
       trustedProxies: raw.TRUSTED_PROXIES,
       thanksLinksForSeconds: raw.THANKS_LINKS_FOR,
     },
