@@ -2,8 +2,10 @@
 // side in one run. One 1 GiB file: nginx sendfile vs the api streaming it (DOWNLOAD_OFFLOAD=stream)
 // vs the api deciding and nginx sending (x-accel); four such downloads at once; then requests per
 // second and p99 latency for 1 KiB and 1 MiB files, every request's key checked against Postgres
-// (and the download logged), against nginx's secure_link (a hash check, no database); and the
-// api's resident memory while it streams. Postgres runs with fsync on, as in production.
+// (and the download logged), against nginx's secure_link (a hash check, no database), with the
+// charge committed durably (the default) and with DOWNLOAD_CHARGE_COMMIT=async; the CPU the api and
+// Postgres spend per small request; and the api's resident memory while it streams. Postgres runs
+// with fsync on, as in production.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,12 +20,15 @@ import { insertPurchase } from '../test/fixtures/downloads';
 import { startNginx } from '../test/fixtures/nginx';
 import { startApiProcess, type ApiProcess } from './api-process';
 import { concurrentDownloads, curlDownload } from './curl';
-import { measureLoad, wrkInstalled } from './load';
+import { measureLoad, wrkInstalled, type LoadResult } from './load';
+import { cpuSeconds } from './proc-stats';
 import type { Benchmark } from './types';
 
 const GiB = 2 ** 30;
 const secureLinkSecret = 'keyship-bench-secret';
 const repetitions = 3;
+/** Load runs of each kind, interleaved (nginx, then the apis), so that a noisy moment hits all alike. */
+const loadRepetitions = 3;
 const loadSeconds = 5;
 const connections = 16;
 
@@ -114,6 +119,8 @@ export const downloadBenchmark: Benchmark = {
       stops.push(() => streamApi.stop());
       const accelApi = await startApiProcess({ ...env, DOWNLOAD_OFFLOAD: 'x-accel', TRUSTED_PROXIES: '127.0.0.1' }, await freePort());
       stops.push(() => accelApi.stop());
+      const asyncApi = await startApiProcess({ ...env, DOWNLOAD_OFFLOAD: 'stream', DOWNLOAD_CHARGE_COMMIT: 'async' }, await freePort());
+      stops.push(() => asyncApi.stop());
       const nginx = await startNginx({
         apiPort: new URL(accelApi.url).port ? Number(new URL(accelApi.url).port) : 80,
         filesDir,
@@ -170,18 +177,56 @@ export const downloadBenchmark: Benchmark = {
       }
       log(`  MB/s total: nginx ${round(four.nginx)}, api ${round(four.api)}, x-accel ${round(four.xaccel)}`);
 
-      log(`requests per second, ${connections} connections, ${loadSeconds} s each (after 1 s warm-up)`);
-      const loads = {
-        smallNginx: await load(plain + secureLink('/s/bench/small.bin')),
-        smallApi: await load(streamApi.url + smallKey),
-        smallApiMany: await load(streamApi.url, buyers),
-        midNginx: await load(plain + secureLink('/s/bench/mid.bin')),
-        midApi: await load(streamApi.url + midKey),
+      log(`requests per second, ${connections} connections, ${loadSeconds} s each (after 1 s warm-up), ${loadRepetitions} rounds`);
+      /** CPU µs per request of the api process and of Postgres (postmaster and backends), warm-up included. */
+      const withCpu = async (apiPid: number, run: () => Promise<LoadResult>) => {
+        const before = { api: cpuSeconds(apiPid), pg: cpuSeconds(cluster.process.pid!, true) };
+        const result = await run();
+        const requests = result.rps * (loadSeconds + 1);
+        return { ...result, apiCpuUs: ((cpuSeconds(apiPid) - before.api) * 1e6) / requests, pgCpuUs: ((cpuSeconds(cluster.process.pid!, true) - before.pg) * 1e6) / requests };
       };
-      for (const [name, l] of Object.entries(loads)) {
-        if (l.failures > 0) throw new Error(`${name}: ${l.failures} failed requests under load`);
-        log(`  ${name}: ${round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms`);
+      type Measured = LoadResult & { apiCpuUs?: number; pgCpuUs?: number };
+      const kinds = {
+        small: { nginx: () => load(plain + secureLink('/s/bench/small.bin')), api: (url: string) => load(url + smallKey) },
+        smallMany: { nginx: () => load(plain + secureLink('/s/bench/small.bin')), api: (url: string) => load(url, buyers) },
+        mid: { nginx: () => load(plain + secureLink('/s/bench/mid.bin')), api: (url: string) => load(url + midKey) },
+      };
+      const apis = { durable: streamApi, async: asyncApi };
+      const rounds: Record<keyof typeof kinds, { nginx: Measured; durable: Measured; async: Measured }[]> = { small: [], smallMany: [], mid: [] };
+      for (let rep = 0; rep < loadRepetitions; rep++) {
+        for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) {
+          const nginxRun: Measured = await kinds[kind].nginx();
+          const apiRuns: Record<string, Measured> = {};
+          for (const [mode, api] of Object.entries(apis)) apiRuns[mode] = await withCpu(api.pid, () => kinds[kind].api(api.url));
+          for (const [name, l] of Object.entries({ nginx: nginxRun, ...apiRuns })) {
+            if (l.failures > 0) throw new Error(`${kind} ${name}: ${l.failures} failed requests under load`);
+            const cpu = l.apiCpuUs === undefined ? '' : `, CPU per request: api ${round(l.apiCpuUs)} µs, Postgres ${round(l.pgCpuUs!)} µs`;
+            log(`  ${kind} ${name}: ${round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms${cpu}`);
+          }
+          rounds[kind].push({ nginx: nginxRun, durable: apiRuns.durable!, async: apiRuns.async! });
+        }
       }
+      // Medians over the rounds; a ratio is the median of each round's own ratio.
+      const summary = (kind: keyof typeof kinds, mode: 'durable' | 'async') => {
+        const r = rounds[kind];
+        return {
+          nginxRps: median(r.map((x) => x.nginx.rps)),
+          nginxP99: median(r.map((x) => x.nginx.p99)),
+          rps: median(r.map((x) => x[mode].rps)),
+          p99: median(r.map((x) => x[mode].p99)),
+          ratio: median(r.map((x) => x[mode].rps / x.nginx.rps)),
+          apiCpuUs: median(r.map((x) => x[mode].apiCpuUs!)),
+          pgCpuUs: median(r.map((x) => x[mode].pgCpuUs!)),
+        };
+      };
+      const loads = {
+        small: summary('small', 'durable'),
+        smallMany: summary('smallMany', 'durable'),
+        mid: summary('mid', 'durable'),
+        smallAsync: summary('small', 'async'),
+        smallManyAsync: summary('smallMany', 'async'),
+        midAsync: summary('mid', 'async'),
+      };
       const events = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM download_events WHERE completed')).rows[0]!.n;
 
       const ratio = (api: number, ref: number) => round(api / ref, 2);
@@ -191,24 +236,33 @@ export const downloadBenchmark: Benchmark = {
         ['1 GiB download, X-Accel (api checks, nginx sends), MB/s', round(median(single.nginx)), round(median(single.xaccel)), ratio(median(single.xaccel), median(single.nginx)), mark(ratio(median(single.xaccel), median(single.nginx)), 0.95)],
         ['4 × 1 GiB at once, MB/s in total', round(four.nginx), round(four.api), ratio(four.api, four.nginx), mark(ratio(four.api, four.nginx), 0.9)],
         ['4 × 1 GiB at once, X-Accel, MB/s in total', round(four.nginx), round(four.xaccel), ratio(four.xaccel, four.nginx), '–'],
-        ['1 KiB requests/s, one key (checked in Postgres, charged, logged) vs secure_link', round(loads.smallNginx.rps), round(loads.smallApi.rps), ratio(loads.smallApi.rps, loads.smallNginx.rps), mark(ratio(loads.smallApi.rps, loads.smallNginx.rps), 0.15)],
-        ['1 KiB p99 latency, ms', loads.smallNginx.p99, loads.smallApi.p99, '–', loads.smallApi.p99 <= 10 ? 'met (≤ 10 ms)' : 'missed (≤ 10 ms)'],
-        ['1 KiB requests/s, 256 buyers’ keys in turn', round(loads.smallNginx.rps), round(loads.smallApiMany.rps), ratio(loads.smallApiMany.rps, loads.smallNginx.rps), mark(ratio(loads.smallApiMany.rps, loads.smallNginx.rps), 0.15)],
-        ['1 KiB p99 latency, 256 buyers’ keys, ms', loads.smallNginx.p99, loads.smallApiMany.p99, '–', loads.smallApiMany.p99 <= 10 ? 'met (≤ 10 ms)' : 'missed (≤ 10 ms)'],
-        ['1 MiB keyed requests/s vs secure_link', round(loads.midNginx.rps), round(loads.midApi.rps), ratio(loads.midApi.rps, loads.midNginx.rps), mark(ratio(loads.midApi.rps, loads.midNginx.rps), 0.4)],
-        ['1 MiB p99 latency, ms', loads.midNginx.p99, loads.midApi.p99, '–', '–'],
+        ...(
+          [
+            ['', loads.small, loads.smallMany, loads.mid],
+            [', DOWNLOAD_CHARGE_COMMIT=async', loads.smallAsync, loads.smallManyAsync, loads.midAsync],
+          ] as const
+        ).flatMap(([mode, one, many, mid]) => [
+          [`1 KiB requests/s, one key (checked in Postgres, charged, logged) vs secure_link${mode}`, round(one.nginxRps), round(one.rps), round(one.ratio, 2), mark(round(one.ratio, 2), 0.15)],
+          [`1 KiB p99 latency, one key, ms${mode}`, one.nginxP99, one.p99, '–', one.p99 <= 10 ? 'met (≤ 10 ms)' : 'missed (≤ 10 ms)'],
+          [`1 KiB requests/s, 256 buyers’ keys in turn${mode}`, round(many.nginxRps), round(many.rps), round(many.ratio, 2), mark(round(many.ratio, 2), 0.15)],
+          [`1 KiB p99 latency, 256 buyers’ keys, ms${mode}`, many.nginxP99, many.p99, '–', many.p99 <= 10 ? 'met (≤ 10 ms)' : 'missed (≤ 10 ms)'],
+          [`1 MiB keyed requests/s vs secure_link${mode}`, round(mid.nginxRps), round(mid.rps), round(mid.ratio, 2), mark(round(mid.ratio, 2), 0.4)],
+          [`1 MiB p99 latency, ms${mode}`, mid.nginxP99, mid.p99, '–', '–'],
+          [`CPU per 1 KiB request (256 buyers), api + Postgres, µs${mode}`, '–', `${round(many.apiCpuUs)} + ${round(many.pgCpuUs)}`, '–', '–'],
+        ]),
         ['api RSS idle → peak streaming 1 GiB / 4 × 1 GiB, MiB', '–', `${round(idleRss)} → ${round(streamRss)} / ${round(fourRss)}`, '–', '–'],
       ];
       return {
         columns: ['measurement', 'nginx', 'Keyship api', 'api ÷ nginx', 'goal'],
         rows,
         notes: [
-          `All on 127.0.0.1; clients curl (downloads, median of ${repetitions}) and ${wrkInstalled ? 'wrk' : 'autocannon (wrk is not installed: its 1 MiB figures are limited by autocannon itself)'} (1 thread, ${connections} connections, ${loadSeconds} s after a 1 s warm-up); MB = 10^6 bytes.`,
+          `All on 127.0.0.1; clients curl (downloads, median of ${repetitions}) and ${wrkInstalled ? 'wrk' : 'autocannon (wrk is not installed: its 1 MiB figures are limited by autocannon itself)'} (1 thread, ${connections} connections, ${loadSeconds} s after a 1 s warm-up; medians of ${loadRepetitions} interleaved rounds, a ratio the median of each round's ratio); MB = 10^6 bytes.`,
           'nginx: Debian nginx-light, 1 worker, sendfile on; secure_link checks an MD5 of expiry, URI and secret, no database.',
-          `api: api/main.ts in its own process, DOWNLOAD_OFFLOAD=stream with 1 MiB reads; each request looks the key up in Postgres (fsync on), charges it and logs the download (${events} completed downloads logged).`,
+          `api: api/main.ts in its own process, DOWNLOAD_OFFLOAD=stream with 1 MiB reads; each request's key is checked and charged and the download logged in Postgres (fsync on), concurrent requests sharing batched statements (${events} completed downloads logged). DOWNLOAD_CHARGE_COMMIT=durable (the default) waits for each charge's disk flush before sending; async does not (only a Postgres or machine crash can lose the last 0.6 s of charges and log entries).`,
+          'CPU per request: /proc times of the api process and of all Postgres processes over each load run (warm-up included), divided by its requests.',
           'The 2 cores are shared by the api, Postgres, nginx, the load generator (and, here, other test runs): repeated runs differ by up to a third.',
         ],
-        raw: { single, four, loads, idleRss, streamRss, fourRss, events },
+        raw: { single, four, rounds, loads, idleRss, streamRss, fourRss, events },
       };
     } finally {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
