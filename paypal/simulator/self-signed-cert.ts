@@ -52,7 +52,8 @@ export function createSigningIdentity(options: { now?: Date; validDays?: number 
   const from = new Date(now.getTime() - 86400_000);
   const to = new Date(now.getTime() + (options.validDays ?? 3650) * 86400_000);
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive (top bit clear) and minimal (first byte not zero): DER refuses a padded INTEGER.
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const sha256WithRsa = sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
   const tbs = sequence(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
