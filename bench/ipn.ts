@@ -9,9 +9,9 @@ import { cpuLine, cpuMeter } from './proc-stats';
 import type { Benchmark } from './types';
 
 const levels = [
-  { concurrency: 1, count: 100 },
-  { concurrency: 4, count: 200 },
-  { concurrency: 16, count: 300 },
+  { concurrency: 1, count: 60 },
+  { concurrency: 4, count: 120 },
+  { concurrency: 16, count: 240 },
 ];
 
 export const ipnBenchmark: Benchmark = {
