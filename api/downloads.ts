@@ -15,6 +15,7 @@ import { ifRangeHolds, parseRange } from './download-range';
 import { streamFileRange } from './download-stream';
 import { createDownloadLedger, type DownloadLedger } from './download-ledger';
 import { keyProblem, logRefusal, type KeyRow, type RequestFacts } from './download-usage';
+import { createSmallFileCache } from './download-small-files';
 import { openStoredFile, statStoredFile, StoreError, type StoredFile } from './file-store';
 import { linkRequestRoutes, selfServiceDays } from './link-requests';
 import { keyPageStatus, renderKeyPage, type KeyPageProblem } from './pages/key-pages';
@@ -24,6 +25,8 @@ import { createRateLimiter, type RateLimiter } from './rate-limit';
 const keyShape = /^[A-Za-z0-9_-]{16,128}$/;
 /** A guessed key costs this many requests of the address's allowance. */
 export const unknownKeyCost = 10;
+/** Files up to this size are sent from memory (download-small-files.ts), larger ones streamed. */
+const smallFileBytes = 1 << 20;
 
 type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal'>;
 
@@ -33,6 +36,7 @@ export function downloadRoutes(
   ledger: DownloadLedger = createDownloadLedger(deps.pool, { chargeCommit: deps.config.downloads.chargeCommit }),
 ) {
   const { config, pool } = deps;
+  const smallFiles = createSmallFileCache(config.filesDir, { maxFileBytes: smallFileBytes });
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
 
   const keyPage = (c: Context, problem: KeyPageProblem, key?: KeyRow, downloadKey?: string, extra: { retryAfterSeconds?: number } = {}) =>
@@ -85,9 +89,15 @@ export function downloadRoutes(
 
     const offload = config.downloads.offload === 'x-accel';
     let file: StoredFile & { handle?: Awaited<ReturnType<typeof openStoredFile>>['handle'] };
+    let content: Buffer | undefined;
     try {
-      // Only a real streaming GET needs the file open; HEAD and X-Accel only need its size.
-      file = head || offload ? await statStoredFile(config.filesDir, key.storage_path) : await openStoredFile(config.filesDir, key.storage_path);
+      // Only a GET the api sends needs the bytes; HEAD and X-Accel only need the size.
+      if (head || offload) file = await statStoredFile(config.filesDir, key.storage_path);
+      else {
+        const small = key.size_bytes <= smallFileBytes ? await smallFiles.get(key.storage_path) : undefined;
+        if (small) ({ file, content } = small);
+        else file = await openStoredFile(config.filesDir, key.storage_path);
+      }
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       console.error(`download key ${key.id} (invoice ${key.invoice_number}): ${error.message}; fix the file or its storage_path.`);
@@ -139,6 +149,18 @@ export function downloadRoutes(
 
     const settle = (outcome: { bytesSent: number; completed: boolean }) => ledger.settle({ charge, ...outcome });
     const outgoing = c.env?.outgoing;
+    if (content) {
+      const body = content.subarray(start, start + length);
+      if (!outgoing) {
+        void settle({ bytesSent: length, completed: true });
+        return c.body(new Uint8Array(body), status, headers);
+      }
+      outgoing.writeHead(status, headers);
+      outgoing.end(body);
+      // One write hands it all to the socket: sent, as download-stream.ts counts; completed once flushed.
+      outgoing.once('close', () => void settle({ bytesSent: length, completed: outgoing.writableFinished }));
+      return RESPONSE_ALREADY_SENT;
+    }
     if (!outgoing) {
       // app.request() in a test: no Node response to write to, so a (slower) web stream.
       const stream = handle!.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20 });
