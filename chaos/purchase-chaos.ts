@@ -36,6 +36,7 @@ export interface PurchaseChaosResult {
   seconds: number;
   settled: boolean;
   unexpectedExits: ChaosStack['unexpectedExits'];
+  startRefusals: ChaosStack['startRefusals'];
 }
 
 type Hurt = { what: string; act: () => Promise<number | void> };
@@ -126,5 +127,5 @@ export async function runPurchaseChaos(stack: ChaosStack, plan: PurchaseChaosPla
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   await stack.sim.idle();
   const verdict = await judge(stack.pool, stack.sim, stack.smtp.messages, purchases, stack.apiUrl);
-  return { plan, events, verdict, seconds, settled: done, unexpectedExits: [...stack.unexpectedExits] };
+  return { plan, events, verdict, seconds, settled: done, unexpectedExits: [...stack.unexpectedExits], startRefusals: [...stack.startRefusals] };
 }

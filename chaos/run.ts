@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     for (const exit of result.unexpectedExits) problems.push(`the ${exit.which} process died by itself (exit code ${exit.code}, signal ${exit.signal}); see its log`);
     failures += problems.length;
     log(`purchases: ${result.verdict.purchases} in ${result.seconds.toFixed(0)} s; chaos: ${result.events.map((e) => `${e.what} at ${e.atSeconds}s${e.downMs ? ` (${(e.downMs / 1000).toFixed(1)} s)` : ''}`).join(', ')}`);
-    log(`purchases: ${result.verdict.deliveryMails} delivery e-mails; IPNs sent ${result.verdict.ipnsSent}, stored ${result.verdict.ipnsStored}, lost ${result.verdict.ipnsLost}; HTTP answers ${JSON.stringify(result.verdict.httpAnswers)}; unexpected exits ${result.unexpectedExits.length}`);
+    log(`purchases: ${result.verdict.deliveryMails} delivery e-mails; IPNs sent ${result.verdict.ipnsSent}, stored ${result.verdict.ipnsStored}, lost ${result.verdict.ipnsLost}; HTTP answers ${JSON.stringify(result.verdict.httpAnswers)}; unexpected exits ${result.unexpectedExits.length}; refused to start while a dependency was down ${result.startRefusals.length}`);
     for (const problem of problems) log(`PROBLEM purchases: ${problem}`);
   }
 

@@ -34,7 +34,12 @@ export interface ChaosStack {
   apiUrl: string;
   taskQueue: string;
   /** Children that died without being asked to (worker or api), with their exit codes. */
-  unexpectedExits: { which: string; code: number | null; signal: string | null; at: number }[];
+  unexpectedExits: ChildExit[];
+  /**
+   * Children that stopped at start because Postgres or Temporal was down at that moment (they run
+   * migrations first and fail fast; the process manager, here the stack, starts them again).
+   */
+  startRefusals: ChildExit[];
   /** SIGKILLs the worker and starts a new one; resolves once the new one runs. */
   killWorker(): Promise<void>;
   /** Stops the Temporal dev server (SIGTERM) and starts it again on the same file; ms without it. */
@@ -52,6 +57,15 @@ export interface ChaosStackOptions {
   /** The api's /d/ rate limit (0: off). */
   downloadRateLimit?: number;
   log?: (line: string) => void;
+}
+
+export interface ChildExit {
+  which: string;
+  code: number | null;
+  signal: string | null;
+  at: number;
+  uptimeMs: number;
+  lastOutput: string;
 }
 
 interface Supervised {
@@ -114,7 +128,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     LOG_LEVEL: 'warn',
   };
 
-  const unexpectedExits: ChaosStack['unexpectedExits'] = [];
+  const unexpectedExits: ChildExit[] = [];
+  const startRefusals: ChildExit[] = [];
   const logs: WriteStream[] = [];
   let stopping = false;
 
@@ -127,11 +142,18 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const supervised: Supervised = { child, expectedExit: false };
+    const spawnedAt = Date.now();
+    let lastOutput = '';
+    const keep = (chunk: Buffer) => void (lastOutput = (lastOutput + chunk.toString()).slice(-2000));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     child.stdout?.pipe(out, { end: false });
     child.stderr?.pipe(out, { end: false });
     child.once('exit', (code, signal) => {
       if (supervised.expectedExit || stopping) return;
-      unexpectedExits.push({ which, code, signal, at: Date.now() });
+      const exit: ChildExit = { which, code, signal, at: Date.now(), uptimeMs: Date.now() - spawnedAt, lastOutput };
+      const refusedAtStart = exit.uptimeMs < 60_000 && code === 1 && /ECONNREFUSED|could not connect|the database system is (starting|shutting) up/.test(lastOutput);
+      (refusedAtStart ? startRefusals : unexpectedExits).push(exit);
       log(`${which} exited by itself (code ${code}, signal ${signal}); starting it again`);
       setTimeout(() => {
         if (stopping) return;
@@ -160,6 +182,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     apiUrl,
     taskQueue,
     unexpectedExits,
+    startRefusals,
     async killWorker() {
       const old = worker;
       old.expectedExit = true;

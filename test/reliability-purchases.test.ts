@@ -30,6 +30,8 @@ test('purchases under a worker kill, Temporal and Postgres restarts and an SMTP 
   assert.ok(result.settled, 'every purchase settled before the deadline');
   const neverPaid = Array.from({ length: shortPlan.purchases }, (_, i) => kindOf(i)).filter((kind) => kind === 'pending').length;
   assert.equal(result.verdict.deliveryMails, shortPlan.purchases - neverPaid, 'one delivery e-mail per paid invoice, none for the unpaid');
-  assert.deepEqual(result.unexpectedExits, [], 'no process died by itself');
+  // A worker restarted while Postgres is down stops at its start (migrations first) and is started
+  // again (chaos/stack.ts counts those apart); one that dies while running is a crash.
+  assert.deepEqual(result.unexpectedExits, [], 'no process died by itself while running');
 });
 
