@@ -51,7 +51,9 @@ async function main(): Promise<number> {
   }
 
   if (wanted.includes('floods')) {
-    const result = await withStack('floods', 0, (stack) => runFloods(stack, short ? shortFloods : fullFloods, log));
+    // CHAOS_FLOOD_PLAN='{"perSecond":25}' measures another rate (what the machine sustains).
+    const plan = { ...(short ? shortFloods : fullFloods), ...(JSON.parse(process.env.CHAOS_FLOOD_PLAN ?? '{}') as Partial<typeof fullFloods>) };
+    const result = await withStack('floods', 0, (stack) => runFloods(stack, plan, log));
     figures.floods = result;
     failures += result.problems.length;
     for (const problem of result.problems) log(`PROBLEM floods: ${problem}`);
