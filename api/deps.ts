@@ -10,6 +10,9 @@ export interface AppDeps {
   temporal: Client;
   /** The process's JSON logger (api/main.ts); without it requests are counted but not logged. */
   logger?: Logger;
-  /** Set to draining by api/main.ts on SIGTERM: /readyz answers 503, responses close their connection. */
-  shutdown?: { draining: boolean };
+  /**
+   * Set to draining by api/main.ts on SIGTERM: /readyz answers 503, responses close their
+   * connection. Routes add what must be written before the pool closes (queued download settles).
+   */
+  shutdown?: { draining: boolean; beforeClose?: (() => Promise<void>)[] };
 }

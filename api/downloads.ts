@@ -28,7 +28,7 @@ export const unknownKeyCost = 10;
 /** Files up to this size are sent from memory (download-small-files.ts), larger ones streamed. */
 const smallFileBytes = 1 << 20;
 
-type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal'>;
+type Deps = Pick<AppDeps, 'config' | 'pool' | 'temporal' | 'shutdown'>;
 
 export function downloadRoutes(
   deps: Deps,
@@ -36,6 +36,7 @@ export function downloadRoutes(
   ledger: DownloadLedger = createDownloadLedger(deps.pool, { chargeCommit: deps.config.downloads.chargeCommit }),
 ) {
   const { config, pool } = deps;
+  deps.shutdown?.beforeClose?.push(() => ledger.flush());
   const smallFiles = createSmallFileCache(config.filesDir, { maxFileBytes: smallFileBytes });
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
 

@@ -20,7 +20,7 @@ async function main(logger: Logger, config: Config) {
   // lazy: the api starts (and answers /healthz) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const shutdown = { draining: false };
+  const shutdown = { draining: false, beforeClose: [] as (() => Promise<void>)[] };
   collectProcessMetrics();
   const app = createApp({ config, pool, temporal, logger, shutdown });
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
@@ -43,10 +43,12 @@ async function main(logger: Logger, config: Config) {
     server.close(() => {
       clearInterval(idle);
       clearTimeout(cut);
-      void Promise.allSettled([pool.end(), connection.close()]).then(() => {
-        logger.info('Keyship api stopped');
-        process.exit(0);
-      });
+      void Promise.allSettled(shutdown.beforeClose.map((flush) => flush()))
+        .then(() => Promise.allSettled([pool.end(), connection.close()]))
+        .then(() => {
+          logger.info('Keyship api stopped');
+          process.exit(0);
+        });
     });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
