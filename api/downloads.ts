@@ -36,7 +36,12 @@ export function downloadRoutes(
   ledger: DownloadLedger = createDownloadLedger(deps.pool, { chargeCommit: deps.config.downloads.chargeCommit }),
 ) {
   const { config, pool } = deps;
-  deps.shutdown?.beforeClose?.push(() => ledger.flush());
+  // Streams still finishing (closing their file) have not handed their settlement over yet.
+  const streaming = new Set<Promise<unknown>>();
+  deps.shutdown?.beforeClose?.push(async () => {
+    await Promise.allSettled([...streaming]);
+    await ledger.flush();
+  });
   const smallFiles = createSmallFileCache(config.filesDir, { maxFileBytes: smallFileBytes });
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
 
@@ -173,7 +178,9 @@ export function downloadRoutes(
       return c.body(Readable.toWeb(stream) as ReadableStream, status, headers);
     }
     outgoing.writeHead(status, headers);
-    void streamFileRange(handle!, outgoing, start, length).then(settle);
+    const streamed = streamFileRange(handle!, outgoing, start, length).then(settle);
+    streaming.add(streamed);
+    void streamed.finally(() => streaming.delete(streamed));
     return RESPONSE_ALREADY_SENT;
   });
 
