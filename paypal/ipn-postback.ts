@@ -32,7 +32,6 @@ export function createIpnVerifier(options: IpnVerifierOptions): IpnVerifier {
           headers: {
             'content-type': 'application/x-www-form-urlencoded',
             'user-agent': options.userAgent ?? keyshipUserAgent,
-            connection: 'close',
           },
           body: postbackBody(raw),
           redirect: 'error',
