@@ -1,6 +1,7 @@
 // paypal_messages: every message PayPal sent, raw bytes first, then what became of it.
 import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
+import type { PdtAnswer } from './pdt-client';
 
 export type Channel = 'ipn' | 'webhook' | 'pdt' | 'poll';
 export type Verification = 'unverified' | 'verified' | 'invalid' | 'error';
@@ -50,6 +51,22 @@ export async function insertRawMessage(pool: Pool, m: RawMessage): Promise<numbe
   const id = rows[0]?.id;
   if (id === undefined) throw new Error('INSERT INTO paypal_messages returned no id');
   return id;
+}
+
+/** A PDT answer, kept raw like every PayPal message; `asked` is the tx it answered. */
+export function insertPdtAnswer(pool: Pool, channel: 'pdt' | 'poll', asked: string, answer: PdtAnswer, dedupeKey?: string): Promise<number> {
+  const fields = answer.status === 'SUCCESS' ? answer.form.fields : undefined;
+  return insertRawMessage(pool, {
+    channel,
+    raw: answer.raw,
+    headers: {},
+    charset: answer.status === 'SUCCESS' ? answer.form.charset : undefined,
+    fields,
+    txnId: fields?.txn_id || asked,
+    parentTxnId: fields?.parent_txn_id || undefined,
+    paymentStatus: fields?.payment_status || undefined,
+    dedupeKey,
+  });
 }
 
 export async function recordVerification(pool: Pool, id: number, verification: Verification, detail?: string): Promise<void> {

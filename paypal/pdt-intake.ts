@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import { ipnToNotification } from './ipn-notification';
-import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { insertPdtAnswer, recordOutcome, recordVerification } from './message-store';
 import type { PdtClient } from './pdt-client';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
@@ -21,17 +21,7 @@ export function createPdtIntake(deps: { pool: Pool; pdt: PdtClient; signal: Invo
       const answer = await deps.pdt.synch(tx);
       const fields = answer.status === 'SUCCESS' ? answer.form.fields : undefined;
       const dedupeKey = fields ? `pdt:${fields.txn_id ?? tx}:${fields.payment_status ?? ''}` : undefined;
-      const messageId = await insertRawMessage(deps.pool, {
-        channel: 'pdt',
-        raw: answer.raw,
-        headers: {},
-        charset: answer.status === 'SUCCESS' ? answer.form.charset : undefined,
-        fields,
-        txnId: fields?.txn_id || tx,
-        parentTxnId: fields?.parent_txn_id || undefined,
-        paymentStatus: fields?.payment_status || undefined,
-        dedupeKey,
-      });
+      const messageId = await insertPdtAnswer(deps.pool, 'pdt', tx, answer, dedupeKey);
       if (answer.status === 'FAIL' || !fields || !dedupeKey) {
         const detail = `PDT answered FAIL for ${tx} (${answer.status === 'FAIL' ? answer.reason : 'no fields'})`;
         await recordVerification(deps.pool, messageId, 'invalid', detail);

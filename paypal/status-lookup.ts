@@ -5,7 +5,7 @@ import type { Config } from '../config/env';
 import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
 import { ipnToNotification } from './ipn-notification';
-import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { insertPdtAnswer, recordOutcome, recordVerification } from './message-store';
 import { pdtClientFromConfig } from './intakes';
 import type { PdtClient } from './pdt-client';
 
@@ -23,16 +23,7 @@ export function createPdtStatusLookup(deps: { pdt: PdtClient; pool?: Pool }): Pa
       const dedupeKey = `poll:${txnId}:${fields?.payment_status ?? 'unknown'}`;
       let messageId = 0;
       if (deps.pool) {
-        messageId = await insertRawMessage(deps.pool, {
-          channel: 'poll',
-          raw: answer.raw,
-          headers: {},
-          charset: answer.status === 'SUCCESS' ? answer.form.charset : undefined,
-          fields,
-          txnId: fields?.txn_id || txnId,
-          parentTxnId: fields?.parent_txn_id || undefined,
-          paymentStatus: fields?.payment_status || undefined,
-        });
+        messageId = await insertPdtAnswer(deps.pool, 'poll', txnId, answer);
         await recordVerification(deps.pool, messageId, fields ? 'verified' : 'invalid', answer.status === 'FAIL' ? answer.reason : 'PDT SUCCESS');
         await recordOutcome(deps.pool, messageId, 'routed', 'answered the invoice workflow\'s status lookup');
       }
