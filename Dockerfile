@@ -23,6 +23,8 @@ COPY mail-templates ./mail-templates
 COPY paypal ./paypal
 COPY worker ./worker
 COPY workflows ./workflows
+# The package store: a new named volume takes this folder's owner, so the api can add files.
+RUN mkdir /files && chown node:node /files
 USER node
 # The api's port; the worker serves Prometheus metrics on WORKER_METRICS_PORT (9464).
 EXPOSE 3000 9464

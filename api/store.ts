@@ -2,7 +2,7 @@
 // seller would paste into their own site.
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import { buyNowButton, buyNowButtonHtml, type ButtonPackage } from '../paypal/button-form';
+import { buyNowButton, type ButtonPackage } from '../paypal/button-form';
 import type { AppDeps } from './deps';
 
 export function storeRoutes(deps: AppDeps) {
@@ -15,7 +15,12 @@ export function storeRoutes(deps: AppDeps) {
       'SELECT item_number AS "itemNumber", name, price::text AS price, currency FROM packages WHERE active ORDER BY name',
     );
     const cancelled = c.req.query('cancelled');
-    const buttons = await Promise.all(rows.map(async (pkg) => ({ pkg, form: buyNowButton(pkg, settings), source: await buyNowButtonHtml(pkg, settings) })));
+    const buttons = await Promise.all(
+      rows.map(async (pkg) => {
+        const form = await buyNowButton(pkg, settings);
+        return { pkg, form, source: form.toString() };
+      }),
+    );
     return c.html(html`<!doctype html>
 <html lang="en">
   <head>

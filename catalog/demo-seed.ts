@@ -29,6 +29,14 @@ export async function seedDemoPackage(pool: Pool, filesDir: string): Promise<{ p
     });
     return { packageId: inserted.rows[0].id, created: true };
   }
-  const { rows } = await pool.query<{ id: number }>('SELECT id FROM packages WHERE item_number = $1', [demoPackage.itemNumber]);
-  return { packageId: rows[0]!.id, created: false };
+  const { rows } = await pool.query<{ id: number; files: number }>(
+    'SELECT id, (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id) AS files FROM packages p WHERE item_number = $1',
+    [demoPackage.itemNumber],
+  );
+  const existing = rows[0]!;
+  // A start that stopped between the package and its file (FILES_DIR not writable) finishes here.
+  if (existing.files === 0) {
+    await addPackageFile(pool, filesDir, { packageId: existing.id, itemNumber: demoPackage.itemNumber, source: demoPackage.file, contentType: 'text/markdown; charset=utf-8' });
+  }
+  return { packageId: existing.id, created: false };
 }

@@ -2,7 +2,7 @@
 // the delivery e-mail shows so buyers can check what they downloaded.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../db/pool';
 
@@ -41,7 +41,6 @@ export async function addPackageFile(
   const target = path.join(filesDir, storagePath);
   await mkdir(path.dirname(target), { recursive: true });
   if (path.resolve(input.source) !== path.resolve(target)) await copyFile(input.source, target);
-  await stat(target);
   const sums = await checksumFile(target);
   const { rows } = await pool.query<{ id: number }>(
     `INSERT INTO package_files (package_id, name, storage_path, size_bytes, md5, sha256, content_type)

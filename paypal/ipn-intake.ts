@@ -50,6 +50,7 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
         form = undefined;
       }
       const fields = form?.fields;
+      const dedupeKey = ipnDedupeKey(form, message.raw);
       const messageId = await insertRawMessage(pool, {
         channel: 'ipn',
         raw: message.raw,
@@ -61,7 +62,7 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
         parentTxnId: fields?.parent_txn_id || undefined,
         eventId: fields?.ipn_track_id || undefined,
         paymentStatus: fields?.payment_status || undefined,
-        dedupeKey: ipnDedupeKey(form, message.raw),
+        dedupeKey,
       });
       if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
 
@@ -85,7 +86,6 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
       if (deps.mode === 'live' && form.fields.test_ipn === '1') {
         return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done');
       }
-      const dedupeKey = ipnDedupeKey(form, message.raw);
       const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
       if (!mapped.ok) return reject(messageId, mapped.reason);
       return routeVerified(pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));

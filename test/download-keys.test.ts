@@ -323,7 +323,10 @@ describe('keyed downloads over HTTP', () => {
     await utimes(path.join(api.filesDir, stored.storage_path), later, later);
     const response = await get(file.url, { range: 'bytes=0-9', 'if-range': etag });
     assert.equal(response.status, 200);
-    await response.arrayBuffer();
+    assert.notEqual(response.headers.get('etag'), etag, 'the changed file has a new ETag');
+    assert.equal(response.headers.get('content-range'), null);
+    const body = Buffer.from(await response.arrayBuffer());
+    assert.equal(md5(body), file.md5, 'the whole file came back');
   });
 });
 

@@ -74,6 +74,13 @@ describe('invoice workflow (time-skipping)', () => {
     );
     return rows;
   }
+
+  /** The keys of an invoice for an "every key ..." check, which must not pass vacuously. */
+  async function someKeyRows(txnId: string) {
+    const rows = await keyRows(txnId);
+    assert.ok(rows.length > 0, `invoice ${txnId} has no keys at all`);
+    return rows;
+  }
   const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 
   async function saveHistory(name: string, txnId: string) {
@@ -277,7 +284,7 @@ describe('invoice workflow (time-skipping)', () => {
     await assert.rejects(action(txnId, { kind: 'extendKeys', input: { days: 3651 } }), (e: Error) => e instanceof WorkflowUpdateFailedError && /from 1 to 3650, got 3651/.test(String(e.cause?.message)));
     const after = await action(txnId, { kind: 'extendKeys', input: { days: 2 } });
     assert.equal(Date.parse(after.keys!.expiresAt) - Date.parse(before.keys!.expiresAt), 2 * day);
-    assert.ok((await keyRows(txnId)).every((r) => r.expires_at.toISOString() === after.keys!.expiresAt));
+    assert.ok((await someKeyRows(txnId)).every((r) => r.expires_at.toISOString() === after.keys!.expiresAt));
     const [mail] = await waitMail(email, /now last longer/);
     assert.match(mail!.parsed.text ?? '', new RegExp(after.keys!.expiresAt.slice(0, 10)));
     await saveHistory('extend-before-expiry', txnId);
@@ -316,7 +323,7 @@ describe('invoice workflow (time-skipping)', () => {
     await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-19.95', reasonCode: 'refund' }));
     const refunded = await until(txnId, (s) => s.status === 'refunded', 'refunded');
     assert.equal(refunded.keys?.revoked, true);
-    assert.ok((await keyRows(txnId)).every((r) => r.revoked_reason === 'refunded'));
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'refunded'));
     await assert.rejects(
       action(txnId, { kind: 'regenerateKeys', input: {} }),
       (e: Error) => e instanceof WorkflowUpdateFailedError && /is refunded, so it has no keys to regenerate/.test(String(e.cause?.message)),
@@ -326,7 +333,7 @@ describe('invoice workflow (time-skipping)', () => {
     const other = await paidByCard('refund-operator');
     const byOperator = await action(other.txnId, { kind: 'refund', input: { reason: 'asked by the buyer', by: 'ops' } });
     assert.equal(byOperator.status, 'refunded');
-    assert.ok((await keyRows(other.txnId)).every((r) => r.revoked_reason === 'refunded'));
+    assert.ok((await someKeyRows(other.txnId)).every((r) => r.revoked_reason === 'refunded'));
     await saveHistory('refund-operator', other.txnId);
   });
 
@@ -334,11 +341,11 @@ describe('invoice workflow (time-skipping)', () => {
     const { txnId, email, keys } = await paidByCard('reversal');
     await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Reversed', { eventTxnId: newTxnId(), gross: '-19.95', reasonCode: 'chargeback' }));
     await until(txnId, (s) => s.status === 'reversed', 'reversed');
-    assert.ok((await keyRows(txnId)).every((r) => r.revoked_reason === 'reversed'));
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'reversed'));
     await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Canceled_Reversal', { eventTxnId: newTxnId(), gross: '19.95' }));
     const back = await until(txnId, (s) => s.status === 'reinstated', 'reinstated');
     assert.equal(back.keys?.revoked, false);
-    assert.ok((await keyRows(txnId)).every((r) => r.revoked_reason === null));
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === null));
     const [mail] = await waitMail(email, /work again/);
     assert.deepEqual(keysInMail(mail!), keys);
     await saveHistory('reversal-canceled', txnId);
@@ -372,7 +379,7 @@ describe('invoice workflow (time-skipping)', () => {
     assert.ok(Date.parse(resumed.keys!.expiresAt) > Date.parse(final.closesAt!), 'resent keys live again');
     const [mail] = await waitMail(email, /^Your download links again:/);
     assert.deepEqual(keysInMail(mail!), keys, 'the same keys, taken up from the salt in Postgres');
-    assert.ok((await keyRows(txnId)).every((r) => r.expires_at.toISOString() === resumed.keys!.expiresAt));
+    assert.ok((await someKeyRows(txnId)).every((r) => r.expires_at.toISOString() === resumed.keys!.expiresAt));
     await saveHistory('action-after-close', txnId);
 
     assert.equal(await queryInvoiceState(env.client, newTxnId()), undefined, 'no run ever: no state');

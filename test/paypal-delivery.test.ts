@@ -122,7 +122,10 @@ describe('PayPal to keys, end to end', () => {
 
   test('a forged IPN starts no invoice at all', async () => {
     const forged = await sim.forge({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email: buyer('forged') } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // sim.forge returns once Keyship answered, which it does after judging the message.
+    assert.deepEqual(forged.ipns.map((i) => i.httpStatus), [200]);
+    const { rows } = await db.pool.query('SELECT verification, outcome FROM paypal_messages WHERE txn_id = $1', [forged.txnId]);
+    assert.deepEqual(rows, [{ verification: 'invalid', outcome: 'rejected' }]);
     assert.equal(await queryInvoiceState(temporal.client, forged.txnId), undefined);
     assert.deepEqual(await keyFiles(forged.txnId), []);
   });

@@ -1,7 +1,7 @@
 // The admin's reads of client accounts: a searchable list and one account with its invoices.
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { pageSize, type InvoiceListRow } from './invoice-queries';
+import { likePattern, pageSize, type InvoiceListRow } from './invoice-queries';
 
 export const accountSearchSchema = z.object({
   q: z.string().trim().max(200).optional(),
@@ -19,7 +19,6 @@ export interface AccountRow {
   lastInvoiceAt: Date | null;
 }
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 const accountColumns = `a.id, a.email, nullif(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS name, a.paypal_payer_id AS "paypalPayerId",
   a.created_at AS "createdAt", (SELECT count(*)::int FROM invoices i WHERE i.account_id = a.id) AS "invoiceCount",

@@ -56,7 +56,7 @@ export interface InvoiceListRow {
 
 export const pageSize = 50;
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function searchInvoices(pool: Pool, search: InvoiceSearch): Promise<{ rows: InvoiceListRow[]; page: number; hasMore: boolean }> {
   const where: string[] = [];

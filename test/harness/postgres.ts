@@ -80,4 +80,3 @@ export async function freshDatabase(): Promise<TestDatabase> {
   };
 }
 
-export { ensureDatabase };

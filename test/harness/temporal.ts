@@ -50,12 +50,6 @@ export async function devTemporal(): Promise<DevTemporal> {
   };
 }
 
-/** Stops this process's own dev server, if it started one (not the shared one). */
-export async function stopOwnDevServer(): Promise<void> {
-  if (ownServer) await (await ownServer).teardown();
-  ownServer = undefined;
-}
-
 const indexedValueType: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
