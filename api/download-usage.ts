@@ -41,7 +41,8 @@ export interface KeyRow {
 }
 
 /** Invoice statuses whose keys may download (the payment cleared and was not taken back). */
-const paidStatuses = new Set(['paid', 'fulfilled', 'keys_expired', 'reinstated']);
+/** Invoice statuses whose keys may download; the admin counts the same ones as paid. */
+export const paidStatuses: ReadonlySet<string> = new Set(['paid', 'fulfilled', 'keys_expired', 'reinstated']);
 const revokedStatuses = new Set(['refunded', 'reversed']);
 
 const keyColumns = `k.id, k.invoice_id, i.number AS invoice_number, i.txn_id, i.status AS invoice_status, i.payer_email,

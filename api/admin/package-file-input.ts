@@ -1,28 +1,26 @@
 // Adding a file to a package from the admin: an upload (written straight to its place in
 // FILES_DIR) or a path inside FILES_DIR (for big files copied there by other means). Either way
 // catalog/package-files.ts computes size, MD5 and SHA-256 and records the file.
-import { realpath, stat, writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../../db/pool';
 import { addPackageFile, storagePathFor, type FileChecksums } from '../../catalog/package-files';
+import { statStoredFile, StoreError } from '../file-store';
 
 export class FileInputError extends Error {
   override name = 'FileInputError';
 }
 
-/** A path typed by an operator, resolved inside FILES_DIR; throws a sentence otherwise. */
+/** A path typed by an operator, resolved inside FILES_DIR by the download's own rules; throws a sentence otherwise. */
 export async function fileInsideStore(filesDir: string, relative: string): Promise<string> {
-  const root = await realpath(filesDir).catch(() => path.resolve(filesDir));
-  const wanted = path.resolve(root, relative.replace(/^\/+/, ''));
-  let real: string;
   try {
-    real = await realpath(wanted);
-  } catch {
-    throw new FileInputError(`There is no file ${relative} in FILES_DIR (${root}); copy it there first, or upload it.`);
+    return (await statStoredFile(filesDir, relative.replace(/^\/+/, ''))).realPath;
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    if (error.reason === 'outside') throw new FileInputError(`${relative} is outside FILES_DIR (${filesDir}); only files inside it can be added.`);
+    if (error.reason === 'not_a_file') throw new FileInputError(`${relative} is not a regular file; name a file inside FILES_DIR.`);
+    throw new FileInputError(`There is no file ${relative} in FILES_DIR (${filesDir}); copy it there first, or upload it.`);
   }
-  if (real !== root && !real.startsWith(root + path.sep)) throw new FileInputError(`${relative} is outside FILES_DIR (${root}); only files inside it can be added.`);
-  if (!(await stat(real)).isFile()) throw new FileInputError(`${relative} is not a regular file; name a file inside FILES_DIR.`);
-  return real;
 }
 
 export function cleanFileName(name: string): string {

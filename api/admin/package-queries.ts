@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from '../../config/env';
 import type { Pool } from '../../db/pool';
+import { paidStatuses } from '../download-usage';
 
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 const optionalInt = (what: string) =>
@@ -69,12 +70,15 @@ export interface BulkActionRow {
   createdAt: Date;
 }
 
+// Constants of ours, not input: safe to write into the SQL text.
+const paidStatusList = [...paidStatuses].map((status) => `'${status}'`).join(', ');
+
 const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.currency) AS currency, p.price::text AS price, p.key_ttl_seconds AS "keyTtlSeconds",
   p.download_limit AS "downloadLimit", p.reminder_hours AS "reminderHours", p.self_service AS "selfService", p.support_text AS "supportText", p.active,
   p.created_at AS "createdAt", p.updated_at AS "updatedAt",
   (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id AND f.active) AS "fileCount",
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
-    WHERE ii.package_id = p.id AND i.status IN ('paid', 'fulfilled', 'keys_expired', 'reinstated')) AS "paidInvoices"`;
+    WHERE ii.package_id = p.id AND i.status IN (${paidStatusList})) AS "paidInvoices"`;
 
 const withId = <T extends { id: number | string }>(row: T): T => ({ ...row, id: Number(row.id) });
 
@@ -148,7 +152,7 @@ export async function packageBuyers(pool: Pool, itemNumber: string): Promise<Buy
             coalesce(a.first_name, '') AS "firstName", coalesce(a.last_name, '') AS "lastName", ii.quantity,
             i.amount::text AS amount, trim(i.currency) AS currency, i.status, i.txn_id AS "txnId"
        FROM invoice_items ii JOIN packages p ON p.id = ii.package_id JOIN invoices i ON i.id = ii.invoice_id LEFT JOIN accounts a ON a.id = i.account_id
-      WHERE p.item_number = $1 AND i.status IN ('paid', 'fulfilled', 'keys_expired', 'reinstated')
+      WHERE p.item_number = $1 AND i.status IN (${paidStatusList})
       ORDER BY i.created_at, i.id`,
     [itemNumber],
   );
