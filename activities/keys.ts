@@ -11,7 +11,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
-import { renderMailTemplate, type TemplateContext } from './mail-template';
+import { readMailTemplate, type TemplateContext } from './mail-template';
 import { sendRecordedMail } from './mail';
 
 export type KeyMailPurpose = 'delivery' | 'resend' | 'extend' | 'regenerate' | 'reinstated' | 'reminder';
@@ -106,9 +106,10 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promis
     heartbeatSafely();
     const invoice = await invoiceForMail(deps, input.invoiceId);
     const secret = deps.settings.keySecret;
+    const keys = files.map((f) => deriveKey(secret, salt, f.package_file_id, input.generation));
     const fileContext = (withKeys: boolean): TemplateContext[] =>
-      files.map((f) => {
-        const key = deriveKey(secret, salt, f.package_file_id, input.generation);
+      files.map((f, i) => {
+        const key = keys[i]!;
         return {
           name: f.name,
           size: formatBytes(Number(f.size_bytes)),
@@ -134,8 +135,10 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promis
       reinstated: input.purpose === 'reinstated',
     });
     const template = input.purpose === 'reminder' ? 'reminder' : 'delivery';
-    const sent = renderMailTemplate(deps.settings.templatesDir, template, context(true));
-    const stored = renderMailTemplate(deps.settings.templatesDir, template, context(false));
+    // One read of the template renders both: the e-mail sent, and the copy kept without its keys.
+    const render = readMailTemplate(deps.settings.templatesDir, template);
+    const sent = render(context(true));
+    const stored = render(context(false));
     const result = await sendRecordedMail(deps, {
       kind: input.purpose === 'reminder' ? 'reminder' : input.purpose === 'delivery' ? 'delivery' : `delivery-${input.purpose}`,
       dedupeKey: input.dedupeKey,

@@ -113,12 +113,16 @@ export function renderMailSource(textSource: string, htmlSource: string | undefi
   return { subject, text, html };
 }
 
-/** Renders mail-templates/<name>.txt (and <name>.html when present), read fresh so edits apply at once. */
-export function renderMailTemplate(templatesDir: string, name: string, context: TemplateContext): RenderedMail {
+/** Reads mail-templates/<name>.txt (and <name>.html when present), fresh, so edits apply at once. */
+export function readMailTemplate(templatesDir: string, name: string): (context: TemplateContext) => RenderedMail {
   const textPath = path.join(templatesDir, `${name}.txt`);
   const htmlPath = path.join(templatesDir, `${name}.html`);
   if (!existsSync(textPath)) throw new TemplateError(`the e-mail template ${textPath} is missing; restore it from mail-templates/ in the Keyship sources`);
   const textSource = readFileSync(textPath, 'utf8');
   const htmlSource = existsSync(htmlPath) ? readFileSync(htmlPath, 'utf8') : undefined;
-  return renderMailSource(textSource, htmlSource, context, `${name}.txt`);
+  return (context) => renderMailSource(textSource, htmlSource, context, `${name}.txt`);
+}
+
+export function renderMailTemplate(templatesDir: string, name: string, context: TemplateContext): RenderedMail {
+  return readMailTemplate(templatesDir, name)(context);
 }
