@@ -1,8 +1,11 @@
 // Outgoing e-mail, each one recorded in `notifications` under a dedupe key: the unique key is what
-// makes a retried activity send an e-mail once. Crash window: if the worker dies after the SMTP
-// server accepted a message and before the row says 'sent', the retry sends it again; the copy
-// is identical (same content, same Message-ID, which many mailboxes collapse).
+// makes a retried activity send an e-mail once. Once the SMTP server has accepted a message, the
+// activity does not fail for want of Postgres: it keeps trying to mark the row 'sent' (a restart
+// of Postgres takes seconds), since failing would make the retry send it again. What is left is
+// a worker killed between the SMTP server's 250 and that commit: the retry sends an identical copy
+// (same content, same Message-ID, which many mailboxes collapse).
 import { createHash } from 'node:crypto';
+import { heartbeat, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 
 export interface OutgoingMail {
@@ -62,6 +65,38 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
     await deps.pool.query(`UPDATE notifications SET status = 'failed', error = $2 WHERE dedupe_key = $1 AND status <> 'sent'`, [mail.dedupeKey, reason]);
     throw new Error(`sending the ${mail.kind} e-mail to ${mail.to} failed (${reason}); it is retried, check SMTP_URL if this repeats`);
   }
-  await deps.pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), error = NULL WHERE dedupe_key = $1`, [mail.dedupeKey]);
+  await untilWritten(() =>
+    deps.pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), error = NULL WHERE dedupe_key = $1`, [mail.dedupeKey]),
+  );
   return { sent: true, messageId };
+}
+
+/** How long a sent e-mail's record is retried before the activity gives up (its retry resends). */
+export const SENT_RECORD_PATIENCE_MS = 45_000;
+
+/**
+ * Runs a write until it succeeds, backing off from 100 ms to 2 s, for up to `patienceMs`, beating
+ * the activity's heartbeat meanwhile (delivery activities have a 10-second heartbeat timeout).
+ */
+async function untilWritten(write: () => Promise<unknown>, patienceMs = SENT_RECORD_PATIENCE_MS): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (Date.now() + wait > deadline) throw error;
+      beat(`recording a sent e-mail failed (${error instanceof Error ? error.message : String(error)}); trying again in ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+function beat(warning: string): void {
+  try {
+    log.warn(warning);
+    heartbeat();
+  } catch {
+    // Not inside an activity (a direct call in a test): nothing to report to.
+  }
 }

@@ -123,6 +123,25 @@ describe('invoice activities', () => {
     assert.equal(mailsTo(smtp.messages, email).length, 1);
   });
 
+  test('an e-mail the SMTP server accepted while Postgres went away is recorded as sent once Postgres is back, and not sent again', async () => {
+    const email = buyerEmail('pg-away');
+    const inv = await paidInvoice(email);
+    const notice = { invoiceId: inv.invoiceId, kind: 'pending' as const, dedupeKey: `pending:${inv.invoiceId}:echeck`, reason: 'echeck', until: '2030-01-01T00:00:00.000Z' };
+    smtp.beforeAccepting = () => {
+      smtp.beforeAccepting = undefined;
+      // Postgres is gone when the 250 reaches the sender, and stays away for 1.5 s.
+      return new Promise((resolve) => {
+        void db.outage(1500).catch((error: unknown) => console.error(error));
+        setTimeout(resolve, 200);
+      });
+    };
+    assert.deepEqual(await acts.sendInvoiceNotice(notice), { sent: true });
+    const { rows } = await db.pool.query('SELECT status, attempts FROM notifications WHERE dedupe_key = $1', [notice.dedupeKey]);
+    assert.deepEqual(rows, [{ status: 'sent', attempts: 1 }]);
+    assert.deepEqual(await acts.sendInvoiceNotice(notice), { sent: false }, 'a retry of the activity sends nothing');
+    assert.equal(mailsTo(smtp.messages, email).length, 1);
+  });
+
   test('revoking and restoring keys; package notifications go once; the review alert goes to the operator', async () => {
     const email = buyerEmail('revoke');
     const inv = await paidInvoice(email);

@@ -51,6 +51,8 @@ async function adminUrl(): Promise<string> {
 export interface TestDatabase {
   url: string;
   pool: Pool;
+  /** Postgres goes away for this database: its connections are cut and new ones refused for `ms`. */
+  outage(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,18 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     pool,
+    async outage(ms) {
+      const cut = new pg.Client({ connectionString: admin });
+      await cut.connect();
+      try {
+        await cut.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+        await cut.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        await cut.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+      } finally {
+        await cut.end();
+      }
+    },
     async close() {
       await pool.end();
       const drop = new pg.Client({ connectionString: admin });

@@ -18,6 +18,8 @@ export interface SmtpCapture {
   waitForMessages(n: number, ms?: number, match?: (m: CapturedMail) => boolean): Promise<CapturedMail[]>;
   /** While true, every message is refused with a temporary 451 error (an outage). */
   refusing: boolean;
+  /** Runs after a message has arrived and before the server answers 250 (a fault to inject there). */
+  beforeAccepting?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export async function smtpCapture(): Promise<SmtpCapture> {
           return;
         }
         const raw = Buffer.concat(chunks);
-        simpleParser(raw).then(
+        Promise.resolve(capture.beforeAccepting?.()).then(() => simpleParser(raw)).then(
           (parsed) => {
             messages.push({
               envelope: {
