@@ -23,6 +23,8 @@ COPY mail-templates ./mail-templates
 COPY paypal ./paypal
 COPY worker ./worker
 COPY workflows ./workflows
+# The workflow bundle, built once here (node_modules/.cache/keyship) so no worker runs webpack.
+RUN node --import tsx worker/workflow-bundle.ts
 # The package store: a new named volume takes this folder's owner, so the api can add files.
 RUN mkdir /files && chown node:node /files
 USER node

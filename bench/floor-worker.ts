@@ -1,8 +1,9 @@
-// The floor's worker process: the floor workflow (bundled from bench/floor-workflow.ts alone) and
+// The floor's worker process: the floor workflow (prebuilt from bench/floor-workflow.ts alone) and
 // its do-nothing activities, through the same createWorker as Keyship's worker with the same
 // tuning. Prints "ready" once polling, then "delivered <txnId> <epoch ms>" for each purchase.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../worker/create-worker';
+import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
 import { floorActivities } from './floor-activities';
 
 async function main() {
@@ -12,7 +13,7 @@ async function main() {
     connection,
     namespace: 'default',
     taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? 'floor',
-    workflowsPath: require.resolve('./floor-workflow'),
+    workflowBundle: await prebuiltWorkflowBundle(require.resolve('./floor-workflow')),
     activities: floorActivities((txnId) => process.stdout.write(`delivered ${txnId} ${Date.now()}\n`)),
   });
   console.log('ready');

@@ -18,6 +18,7 @@ import { temporalLogger } from '../logging/temporal-logger';
 import { statusLookupFromConfig } from '../paypal/status-lookup';
 import { activityObserver } from './activity-observer';
 import { createWorker } from './create-worker';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { countingFailures, createWorkerMetrics } from './worker-metrics';
 
 async function main(logger: Logger, config: Config) {
@@ -36,6 +37,7 @@ async function main(logger: Logger, config: Config) {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    workflowBundle: await prebuiltWorkflowBundle(),
     activities: createActivities({ pool, mailer, paypalStatus: statusLookupFromConfig(config.paypal, pool), settings }),
     tuning: {
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
