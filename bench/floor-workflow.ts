@@ -1,18 +1,21 @@
 // The floor for `npm run bench -- floor`: the invoice workflow's shape for a card purchase with
 // activities that do nothing. Same start (signalWithStart of the same `paypalNotification` signal
 // carrying the same notification), the same eight activities in the same order with the same
-// options (loadInvoice, ensureAccount, recordInvoice, checkPayment, setInvoiceStatus paid,
-// sendKeys with its heartbeat timeout, sendPackageNotifications, setInvoiceStatus fulfilled), then
-// the same single timer (the keys' expiry) that keeps the run open. No search attributes, memo or
-// details: those are Keyship's choices, not Temporal's floor. Bundled on its own (bench/floor-worker.ts),
-// never from workflows/index.ts; deterministic like every workflow file.
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+// options and kinds: the database steps as local activities (loadInvoice, ensureAccount,
+// recordInvoice, checkPayment, setInvoiceStatus paid), sendKeys with its heartbeat timeout and
+// sendPackageNotifications through the task queue, setInvoiceStatus fulfilled local again; then
+// the same single timer (the keys' expiry) that keeps the run open, and the same patched() marker.
+// No search attributes, memo or details: those are Keyship's choices, not Temporal's floor.
+// Bundled on its own (bench/floor-worker.ts), never from workflows/index.ts; deterministic like
+// every workflow file.
+import { condition, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { paypalNotification } from '../workflows/messages';
 import type { PaymentNotification } from '../workflows/notification';
 import type { FloorActivities } from './floor-activities';
 
 const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' };
-const records = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
+const database = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
+const mail = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
 const delivery = proxyActivities<FloorActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry });
 
 export async function floorInvoice(): Promise<void> {
@@ -20,17 +23,18 @@ export async function floorInvoice(): Promise<void> {
   setHandler(paypalNotification, (n) => {
     queue.push(n);
   });
-  const loaded = await records.loadInvoice({ txnId: 'floor' });
+  patched('local-database-steps');
+  const loaded = await database.loadInvoice({ txnId: 'floor' });
   for (;;) {
     const n = queue.shift();
     if (n) {
-      const { accountId } = await records.ensureAccount({ email: n.payer.email });
-      const { invoiceId } = await records.recordInvoice({ txnId: n.txnId, accountId });
-      await records.checkPayment({ invoiceId });
-      await records.setInvoiceStatus({ invoiceId, status: 'paid' });
+      const { accountId } = await database.ensureAccount({ email: n.payer.email });
+      const { invoiceId } = await database.recordInvoice({ txnId: n.txnId, accountId });
+      await database.checkPayment({ invoiceId });
+      await database.setInvoiceStatus({ invoiceId, status: 'paid' });
       await delivery.sendKeys({ invoiceId, txnId: n.txnId });
-      await records.sendPackageNotifications({ invoiceId });
-      await records.setInvoiceStatus({ invoiceId, status: 'fulfilled' });
+      await mail.sendPackageNotifications({ invoiceId });
+      await database.setInvoiceStatus({ invoiceId, status: 'fulfilled' });
       continue;
     }
     // The keys' expiry: a timer the run waits on, as the invoice does until its next deadline.

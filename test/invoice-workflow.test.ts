@@ -1,10 +1,10 @@
 // Every path of the invoice workflow on the time-skipping server, with the real activities over a
 // real Postgres database and a real SMTP server. Days pass in milliseconds.
-// KEYSHIP_SAVE_HISTORIES=1 also writes each path's history to test/histories/ (protobuf, for the replay test).
+// KEYSHIP_SAVE_HISTORIES=1 also writes each path's history to test/histories/<current version>/ (protobuf, for the replay test).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -20,7 +20,9 @@ import { CustomerEmail, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus 
 import { buyerEmail, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
 
 const day = 86_400_000;
-const historiesDir = path.join(__dirname, 'histories');
+// The workflow code's current version (a patched() change starts a new folder; older ones stay and
+// keep replaying, which is what proves the patch).
+const historiesDir = path.join(__dirname, 'histories', '2-local-database-steps');
 
 describe('invoice workflow (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
@@ -87,6 +89,7 @@ describe('invoice workflow (time-skipping)', () => {
     if (!process.env.KEYSHIP_SAVE_HISTORIES) return;
     const history = await handleOf(txnId).fetchHistory();
     // The file name keeps the workflow id: replay must run under the same id (it names the transaction).
+    mkdirSync(historiesDir, { recursive: true });
     writeFileSync(path.join(historiesDir, `${name}--${invoiceWorkflowId(txnId)}.binpb`), temporal.api.history.v1.History.encode(history).finish());
   }
 
