@@ -9,7 +9,7 @@ import type { IntakeResult } from './intake-result';
 import { parseIpnBody, type IpnForm } from './ipn-form';
 import { ipnToNotification } from './ipn-notification';
 import type { IpnVerdict, IpnVerifier } from './ipn-postback';
-import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { insertRawMessage, recordOutcome, type Judged } from './message-store';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';
@@ -36,8 +36,8 @@ export function ipnDedupeKey(form: IpnForm | undefined, raw: Buffer): string {
 
 export function createIpnIntake(deps: IpnIntakeDeps) {
   const { pool } = deps;
-  const reject = async (messageId: number, detail: string): Promise<IntakeResult> => {
-    await recordOutcome(pool, messageId, 'rejected', detail);
+  const reject = async (messageId: number, detail: string, judged?: Judged): Promise<IntakeResult> => {
+    await recordOutcome(pool, messageId, 'rejected', detail, judged);
     return { messageId, outcome: 'rejected', detail, status: 200 };
   };
 
@@ -71,24 +71,24 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
         verdict = await deps.verifier.verify(message.raw);
       } catch (error) {
         if (!(error instanceof PayPalUnavailableError)) throw error;
-        await recordVerification(pool, messageId, 'error', error.message);
-        await recordOutcome(pool, messageId, 'retry', error.message);
+        await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
         return { messageId, outcome: 'retry', detail: error.message, status: 503 };
       }
       if (verdict === 'INVALID') {
-        await recordVerification(pool, messageId, 'invalid', 'PayPal answered INVALID');
-        return reject(messageId, 'PayPal answered INVALID: the message is forged, altered, or from another PayPal environment; nothing was done');
+        const invalid: Judged = { verification: 'invalid', detail: 'PayPal answered INVALID' };
+        return reject(messageId, 'PayPal answered INVALID: the message is forged, altered, or from another PayPal environment; nothing was done', invalid);
       }
-      await recordVerification(pool, messageId, 'verified', 'PayPal answered VERIFIED');
+      // Written with the outcome (routed, or why not), in the same commit.
+      const verified: Judged = { verification: 'verified', detail: 'PayPal answered VERIFIED' };
 
       // The postback endpoint already decides the environment; this also stops a sandbox message
       // at a live listener whose verify URL was overridden.
       if (deps.mode === 'live' && form.fields.test_ipn === '1') {
-        return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done');
+        return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done', verified);
       }
       const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
-      if (!mapped.ok) return reject(messageId, mapped.reason);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));
+      if (!mapped.ok) return reject(messageId, mapped.reason, verified);
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail));
     },
   };
 }

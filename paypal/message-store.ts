@@ -69,12 +69,19 @@ export function insertPdtAnswer(pool: Pool, channel: 'pdt' | 'poll', asked: stri
   });
 }
 
-export async function recordVerification(pool: Pool, id: number, verification: Verification, detail?: string): Promise<void> {
-  await pool.query('UPDATE paypal_messages SET verification = $2, verification_detail = $3 WHERE id = $1', [id, verification, detail ?? null]);
+/** What verifying a message found; written with its outcome, in one commit (one disk flush less per message). */
+export interface Judged {
+  verification: Exclude<Verification, 'unverified'>;
+  detail: string;
 }
 
-export async function recordOutcome(pool: Pool, id: number, outcome: Outcome, detail?: string): Promise<void> {
-  await pool.query('UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, processed_at = now() WHERE id = $1', [id, outcome, detail ?? null]);
+export async function recordOutcome(pool: Pool, id: number, outcome: Outcome, detail?: string, judged?: Judged): Promise<void> {
+  await pool.query(
+    `UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, processed_at = now(),
+            verification = COALESCE($4, verification), verification_detail = COALESCE($5, verification_detail)
+      WHERE id = $1`,
+    [id, outcome, detail ?? null, judged?.verification ?? null, judged?.detail ?? null],
+  );
 }
 
 /**
@@ -89,20 +96,29 @@ export async function routeOnce(
   workflowId: string,
   send: () => Promise<void>,
   detail?: string,
+  judged?: Judged,
 ): Promise<{ outcome: 'routed' | 'duplicate'; firstId?: number }> {
   const client = await pool.connect();
+  // The verification found comes in the same UPDATE as the outcome: one commit per message.
+  const mark = (outcome: 'routed' | 'duplicate', outcomeDetail: string | null, routed: string | null) =>
+    client.query(
+      `UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, workflow_id = $4, notification = COALESCE($5, notification), processed_at = now(),
+              verification = COALESCE($6, verification), verification_detail = COALESCE($7, verification_detail)
+        WHERE id = $1`,
+      [id, outcome, outcomeDetail, workflowId, routed, judged?.verification ?? null, judged?.detail ?? null],
+    );
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('paypal-dedupe:' || $1, 0))", [notification.dedupeKey]);
     const { rows } = await client.query<{ id: number }>("SELECT id FROM paypal_messages WHERE dedupe_key = $1 AND outcome = 'routed' AND id <> $2 LIMIT 1", [notification.dedupeKey, id]);
     const first = rows[0];
     if (first) {
-      await client.query("UPDATE paypal_messages SET outcome = 'duplicate', outcome_detail = $2, workflow_id = $3, processed_at = now() WHERE id = $1", [id, `same message as #${first.id}, already routed`, workflowId]);
+      await mark('duplicate', `same message as #${first.id}, already routed`, null);
       await client.query('COMMIT');
       return { outcome: 'duplicate', firstId: first.id };
     }
     await send();
-    await client.query("UPDATE paypal_messages SET outcome = 'routed', outcome_detail = $2, workflow_id = $3, notification = $4, processed_at = now() WHERE id = $1", [id, detail ?? null, workflowId, JSON.stringify(notification)]);
+    await mark('routed', detail ?? null, JSON.stringify(notification));
     await client.query('COMMIT');
     return { outcome: 'routed' };
   } catch (error) {

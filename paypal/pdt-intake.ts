@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import { ipnToNotification } from './ipn-notification';
-import { insertPdtAnswer, recordOutcome, recordVerification } from './message-store';
+import { insertPdtAnswer, recordOutcome, type Judged } from './message-store';
 import type { PdtClient } from './pdt-client';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
@@ -24,18 +24,17 @@ export function createPdtIntake(deps: { pool: Pool; pdt: PdtClient; signal: Invo
       const messageId = await insertPdtAnswer(deps.pool, 'pdt', tx, answer, dedupeKey);
       if (answer.status === 'FAIL' || !fields || !dedupeKey) {
         const detail = `PDT answered FAIL for ${tx} (${answer.status === 'FAIL' ? answer.reason : 'no fields'})`;
-        await recordVerification(deps.pool, messageId, 'invalid', detail);
-        await recordOutcome(deps.pool, messageId, 'rejected', detail);
+        await recordOutcome(deps.pool, messageId, 'rejected', detail, { verification: 'invalid', detail });
         return { messageId, outcome: 'rejected', detail, status: 200 };
       }
       // The answer came from PayPal over its own TLS endpoint, to our request with the identity token.
-      await recordVerification(deps.pool, messageId, 'verified', 'PDT SUCCESS');
+      const verified: Judged = { verification: 'verified', detail: 'PDT SUCCESS' };
       const mapped = ipnToNotification(fields, { source: 'pdt', messageId, dedupeKey });
       if (!mapped.ok) {
-        await recordOutcome(deps.pool, messageId, 'rejected', mapped.reason);
+        await recordOutcome(deps.pool, messageId, 'rejected', mapped.reason, verified);
         return { messageId, outcome: 'rejected', detail: mapped.reason, status: 200 };
       }
-      return routeVerified(deps.pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));
+      return routeVerified(deps.pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail));
     },
   };
 }

@@ -5,17 +5,17 @@ import { invoiceWorkflowId } from '../workflows/ids';
 import type { PaymentNotification } from '../workflows/notification';
 import { TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
-import { recordOutcome, routeOnce } from './message-store';
+import { recordOutcome, routeOnce, type Judged } from './message-store';
 
-export async function routeVerified(pool: Pool, signal: InvoiceSignaller, messageId: number, notification: PaymentNotification, note?: string): Promise<IntakeResult> {
+export async function routeVerified(pool: Pool, signal: InvoiceSignaller, messageId: number, notification: PaymentNotification, judged: Judged, note?: string): Promise<IntakeResult> {
   const workflowId = invoiceWorkflowId(notification.txnId);
   try {
-    const routed = await routeOnce(pool, messageId, notification, workflowId, () => signal(notification), note);
+    const routed = await routeOnce(pool, messageId, notification, workflowId, () => signal(notification), note, judged);
     const detail = routed.outcome === 'duplicate' ? `same message as #${routed.firstId}, already routed` : note;
     return { messageId, outcome: routed.outcome, detail, status: 200, workflowId, notification };
   } catch (error) {
     if (!(error instanceof TemporalUnavailableError)) throw error;
-    await recordOutcome(pool, messageId, 'retry', error.message);
+    await recordOutcome(pool, messageId, 'retry', error.message, judged);
     return { messageId, outcome: 'retry', detail: error.message, status: 503, workflowId, notification };
   }
 }

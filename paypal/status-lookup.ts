@@ -5,7 +5,7 @@ import type { Config } from '../config/env';
 import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
 import { ipnToNotification } from './ipn-notification';
-import { insertPdtAnswer, recordOutcome, recordVerification } from './message-store';
+import { insertPdtAnswer, recordOutcome } from './message-store';
 import { pdtClientFromConfig } from './intakes';
 import type { PdtClient } from './pdt-client';
 
@@ -24,8 +24,10 @@ export function createPdtStatusLookup(deps: { pdt: PdtClient; pool?: Pool }): Pa
       let messageId = 0;
       if (deps.pool) {
         messageId = await insertPdtAnswer(deps.pool, 'poll', txnId, answer);
-        await recordVerification(deps.pool, messageId, fields ? 'verified' : 'invalid', answer.status === 'FAIL' ? answer.reason : 'PDT SUCCESS');
-        await recordOutcome(deps.pool, messageId, 'routed', 'answered the invoice workflow\'s status lookup');
+        await recordOutcome(deps.pool, messageId, 'routed', 'answered the invoice workflow\'s status lookup', {
+          verification: fields ? 'verified' : 'invalid',
+          detail: answer.status === 'FAIL' ? answer.reason : 'PDT SUCCESS',
+        });
       }
       if (!fields) return undefined;
       const mapped = ipnToNotification(fields, { source: 'poll', messageId, dedupeKey });

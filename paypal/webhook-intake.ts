@@ -4,7 +4,7 @@ import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import type { IncomingMessage } from './ipn-intake';
-import { insertRawMessage, recordOutcome, recordVerification } from './message-store';
+import { insertRawMessage, recordOutcome, type Judged } from './message-store';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';
@@ -36,8 +36,8 @@ export function replayProblem(transmissionTime: string, now: Date, windowSeconds
 export function createWebhookIntake(deps: WebhookIntakeDeps) {
   const { pool } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const reject = async (messageId: number, detail: string): Promise<IntakeResult> => {
-    await recordOutcome(pool, messageId, 'rejected', detail);
+  const reject = async (messageId: number, detail: string, judged?: Judged): Promise<IntakeResult> => {
+    await recordOutcome(pool, messageId, 'rejected', detail, judged);
     return { messageId, outcome: 'rejected', detail, status: 200 };
   };
 
@@ -68,24 +68,23 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
         verdict = await deps.verifier.verify({ headers: message.headers, raw: message.raw });
       } catch (error) {
         if (!(error instanceof PayPalUnavailableError)) throw error;
-        await recordVerification(pool, messageId, 'error', error.message);
-        await recordOutcome(pool, messageId, 'retry', error.message);
+        await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
         return { messageId, outcome: 'retry', detail: error.message, status: 503 };
       }
       if (!verdict.ok) {
-        await recordVerification(pool, messageId, 'invalid', verdict.reason);
-        return reject(messageId, `signature not verified (${verdict.reason}); nothing was done`);
+        return reject(messageId, `signature not verified (${verdict.reason}); nothing was done`, { verification: 'invalid', detail: verdict.reason });
       }
-      await recordVerification(pool, messageId, 'verified', 'signature verified');
+      // Written with the outcome (routed, or why not), in the same commit.
+      const verified: Judged = { verification: 'verified', detail: 'signature verified' };
 
       const transmission = readTransmission(message.headers);
       const replay = 'missing' in transmission ? 'no transmission time' : replayProblem(transmission.time, clock(), deps.replayWindowSeconds);
-      if (replay) return reject(messageId, `replay refused: ${replay}`);
-      if (!event) return reject(messageId, 'body is not a JSON object');
+      if (replay) return reject(messageId, `replay refused: ${replay}`, verified);
+      if (!event) return reject(messageId, 'body is not a JSON object', verified);
 
       const mapped = webhookToNotification(event, { messageId });
-      if (!mapped.ok) return reject(messageId, mapped.reason);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, receiverNote(mapped.notification, deps.receiverEmail));
+      if (!mapped.ok) return reject(messageId, mapped.reason, verified);
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail));
     },
   };
 }
