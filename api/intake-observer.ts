@@ -10,3 +10,10 @@ export function observeIntake(c: Context, result: IntakeResult): void {
   paypalNotifications.inc({ source, outcome: result.outcome });
   addLogFields(c, { paypalMessageId: result.messageId, outcome: result.outcome, ...(result.workflowId ? { workflowId: result.workflowId } : {}) });
 }
+
+/** A message that could not even be stored (Postgres away): counted, so an alert can see PayPal's resends pile up. */
+export function observeUnstored(c: Context, reason: string): void {
+  const source = c.req.path.endsWith('/webhook') ? 'webhook' : 'ipn';
+  paypalNotifications.inc({ source, outcome: 'unstored' });
+  addLogFields(c, { outcome: 'unstored', reason });
+}

@@ -23,7 +23,7 @@ export const httpDuration = new Histogram({
 
 export const paypalNotifications = new Counter({
   name: 'keyship_paypal_notifications_total',
-  help: 'PayPal messages taken in, by source (ipn, webhook) and outcome (routed, duplicate, rejected, retry)',
+  help: 'PayPal messages taken in, by source (ipn, webhook) and outcome (routed, duplicate, rejected, retry; unstored when Postgres was away)',
   labelNames: ['source', 'outcome'] as const,
   registers: [registry],
 });

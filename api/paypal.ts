@@ -5,8 +5,9 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createPayPalIntakes, type PayPalIntakeOptions } from '../paypal/intakes';
 import type { IntakeResult } from '../paypal/intake-result';
+import { isDatabaseUnavailable } from '../db/pool';
 import type { AppDeps } from './deps';
-import { observeIntake } from './intake-observer';
+import { observeIntake, observeUnstored } from './intake-observer';
 
 /** PayPal's messages are a few KiB; anything near this is not from PayPal. */
 export const paypalBodyLimitBytes = 64 * 1024;
@@ -27,6 +28,21 @@ function answer(c: Context, result: IntakeResult) {
   return c.body(null, 200);
 }
 
+/**
+ * Without Postgres nothing can be stored, so nothing is acted on: 503, and PayPal resends (IPN for
+ * days, webhooks likewise). Any other failure stays a 500 with its stack in the log.
+ */
+async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult>) {
+  try {
+    return answer(c, await handle());
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    observeUnstored(c, error instanceof Error ? error.message : String(error));
+    c.header('retry-after', '60');
+    return c.text('Not stored: the database cannot be reached now; send it again later.', 503);
+  }
+}
+
 export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
   const intakes = createPayPalIntakes(deps, options);
   const limit = bodyLimit({
@@ -37,12 +53,12 @@ export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
 
   app.post('/paypal/ipn', limit, async (c) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return answer(c, await intakes.ipn.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+    return unlessDatabaseAway(c, () => intakes.ipn.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
   });
 
   app.post('/paypal/webhook', limit, async (c) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return answer(c, await intakes.webhook.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+    return unlessDatabaseAway(c, () => intakes.webhook.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
   });
 
   return app;

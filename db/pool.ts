@@ -17,3 +17,18 @@ export function createPool(databaseUrl: string, options: { max?: number } = {}):
   });
   return pool;
 }
+
+// SQLSTATE classes and socket errors that mean "Postgres cannot be reached now", not "this input
+// is wrong": 08 connection exceptions, 57P01-57P03 (shutting down, starting up), 53300 (too many
+// connections).
+const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+
+/** True when an error says Postgres is away (down, restarting, refusing connections). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (unreachableCodes.has(code) || code.startsWith('08'))) return true;
+  // node-postgres' own words when the server closes the socket or a connect times out, and a
+  // database whose connections an administrator turned off (ALLOW_CONNECTIONS false).
+  return /Connection terminated|timeout exceeded when trying to connect|is not currently accepting connections/i.test(error.message);
+}
