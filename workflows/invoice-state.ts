@@ -83,14 +83,10 @@ export interface InvoiceState extends InvoiceStateView {
   pendingSince?: string;
   lastHeardAt?: string;
   lastPolledAt?: string;
-  /** Status to return to when a reversal is cancelled before any key was issued. */
-  statusBeforeRevoke?: InvoiceStatus;
   /** Dedupe keys of PayPal messages already applied (a repeat changes nothing). */
   seenMessages: string[];
   /** Numbers operator actions, to key their e-mails in Postgres. */
   actionSeq: number;
-  /** True once the checks passed (or an operator approved): a canceled reversal may deliver. */
-  approved: boolean;
 }
 
 export function emptyState(txnId: string): InvoiceState {
@@ -104,7 +100,6 @@ export function emptyState(txnId: string): InvoiceState {
     loaded: false,
     seenMessages: [],
     actionSeq: 0,
-    approved: false,
   };
 }
 

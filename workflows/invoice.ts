@@ -223,7 +223,6 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     s.files = stored.files;
     s.keyTtlSeconds = stored.keyTtlSeconds;
     s.reminderHours = stored.reminderHours;
-    s.approved = stored.generation > 0;
     if (stored.status === 'awaiting_payment') s.pendingSince = stored.createdAt;
     if (stored.generation > 0 && stored.keysExpireAt) {
       setKeys(stored.generation, ms(stored.keysExpireAt));
@@ -353,7 +352,6 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
   }
 
   async function fulfil() {
-    s.approved = true;
     await saveStatus('paid', { pendingReason: null });
     const generation = s.keys?.generation ?? 1;
     const expiresAt = now() + (s.keyTtlSeconds ?? timings!.defaultKeyTtlSeconds) * 1000;
@@ -365,7 +363,6 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
   }
 
   async function revoke(as: 'refunded' | 'reversed', why: string) {
-    s.statusBeforeRevoke = s.status;
     if (s.keys && !s.keys.revoked) {
       const { revoked } = await database.revokeKeys({ invoiceId: s.invoiceId!, reason: as });
       s.keys.revoked = true;
