@@ -37,7 +37,11 @@ async function main(logger: Logger, config: Config) {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await prebuiltWorkflowBundle(),
+    workflowBundle: await prebuiltWorkflowBundle().catch((error: unknown) => {
+      // A read-only node_modules, say: bundle in this process instead (slower start, more memory).
+      logger.warn(`${error instanceof Error ? error.message : String(error)}; bundling the workflows in the worker process instead`);
+      return undefined;
+    }),
     activities: createActivities({ pool, mailer, paypalStatus: statusLookupFromConfig(config.paypal, pool), settings }),
     tuning: {
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
