@@ -15,6 +15,7 @@ import { startDevServer, type DevServer } from '../temporal-server/dev-server';
 import { freePort } from '../test/harness/ports';
 import { smtpCapture, type SmtpCapture } from '../test/harness/smtp';
 import { startNodeProcess, type NodeProcess } from './node-process';
+import { workerNodeOptions } from '../worker/memory';
 
 export interface KeyshipStack {
   cluster: Cluster;
@@ -97,7 +98,8 @@ export async function startKeyshipStack(log: (line: string) => void, options: Ke
       freePort().then((metricsPort) =>
         startNodeProcess({
           script: 'worker/main.ts',
-          env: { ...env, WORKER_METRICS_PORT: String(metricsPort), ...options.workerEnv },
+          // NODE_OPTIONS as production's (docker-compose.yml); BENCH_WORKER_ENV may override it.
+          env: { ...env, NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS), WORKER_METRICS_PORT: String(metricsPort), ...options.workerEnv },
           nodeArgs: profile('worker'),
           ready: /Keyship worker polling/,
           logFile: path.join(options.logDir ?? work, 'worker.log'),

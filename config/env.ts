@@ -96,8 +96,10 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(40),
   // How many open workflows the worker keeps in memory (the rest are replayed from history when they
-  // next have work); unset: the Temporal SDK's default, which grows with the heap limit.
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').optional(),
+  // next have work). Not the SDK's default, which grows with the heap limit (about 2,300 on a
+  // 24 GiB machine) and let 10,000 pending invoices take the worker past 512 MiB; npm run bench:
+  // about 0.3 MiB each, and a pending invoice's history replays in milliseconds.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(500),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number, or 0 for no metrics endpoint' }).int().min(0, 'must be a port number, or 0 for no metrics endpoint').max(65535, 'must be a port number, or 0 for no metrics endpoint').default(9464),
   SHUTDOWN_GRACE: duration('30s').default(30),
@@ -181,7 +183,7 @@ export interface Config {
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
     /** Unset: the Temporal SDK's default (about 0.6 per MiB of heap limit above 200 MiB). */
-    maxCachedWorkflows?: number;
+    maxCachedWorkflows: number;
     /** Where the worker serves Prometheus metrics (the Temporal SDK's and Keyship's); port 0: nowhere. */
     metricsHost: string;
     metricsPort: number;

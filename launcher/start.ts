@@ -14,6 +14,7 @@ import { startDevServer, type DevServer } from '../temporal-server/dev-server';
 import { installTemporalExecutables } from '../temporal-server/install';
 import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
 import { startChild, startTsChild, type Child } from './children';
+import { workerNodeOptions } from '../worker/memory';
 
 const root = path.resolve(__dirname, '..');
 // KEYSHIP_DATA_DIR moves the whole data folder (the launcher's own test uses a temporary one).
@@ -146,7 +147,8 @@ async function main() {
       stack.push(startTsChild('paypal-simulator', simulatorEntry, env, crashed('PayPal simulator')));
     }
 
-    const worker: Child = startTsChild('worker', path.join(root, 'worker', 'main.ts'), env, crashed('worker'));
+    const workerEnv = { ...env, NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS) };
+    const worker: Child = startTsChild('worker', path.join(root, 'worker', 'main.ts'), workerEnv, crashed('worker'));
     stack.push(worker);
     const api: Child = startTsChild('api', path.join(root, 'api', 'main.ts'), env, crashed('api'));
     stack.push(api);

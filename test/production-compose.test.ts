@@ -13,6 +13,7 @@ import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { loadConfig } from '../config/env';
 import { cliSearchAttributeArgs } from '../workflows/search-attributes';
+import { workerNodeOptions } from '../worker/memory';
 
 const root = path.resolve(__dirname, '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -149,7 +150,11 @@ describe('docker-compose.yml and the Dockerfile', () => {
       const config = loadConfig(env, { require: ['ADMIN_TOKEN', 'KEY_SECRET'] });
       assert.equal(config.temporal.address, 'temporal:7233');
       assert.match(config.databaseUrl, /@postgres:5432\/keyship$/);
-      if (name === 'worker') assert.deepEqual([config.worker.metricsHost, config.worker.metricsPort], ['0.0.0.0', 9464]);
+      if (name === 'worker') {
+        assert.deepEqual([config.worker.metricsHost, config.worker.metricsPort], ['0.0.0.0', 9464]);
+        assert.equal(env.NODE_OPTIONS, workerNodeOptions(''), "the worker's heap limit is worker/memory.ts's");
+        assert.equal(config.worker.maxCachedWorkflows, 500);
+      }
       if (name === 'api') assert.equal(config.apiHost, '0.0.0.0');
     }
   });
