@@ -86,7 +86,7 @@ export async function startKeyshipStack(log: (line: string) => void, options: Ke
     };
     // One folder per process: Node names each thread's profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
     const profile = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, name)}`] : []);
-    log('starting the api and the worker (which bundles the workflows)');
+    log('starting the api and the worker');
     const [api, worker] = await Promise.all([
       startNodeProcess({
         script: 'api/main.ts',

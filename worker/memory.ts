@@ -1,9 +1,10 @@
 // The worker's memory budget. Two settings bound it: the workflow cache (WORKER_MAX_CACHED_WORKFLOWS,
 // default 500, about 0.3 MiB each) and V8's heap limit, which only a flag given at launch can set.
 // Without a limit V8 sizes the heap from the host's memory (about 4 GiB here) and lets garbage pile
-// up before collecting: npm run bench, 10,000 pending invoices cleared at once, worker RSS 604 MiB;
-// with 256 MiB ... (see README, Benchmarks). Whatever starts the worker passes this: docker-compose.yml
-// (its NODE_OPTIONS, checked by test/production-compose.test.ts), npm start and the benchmarks.
+// up before collecting. npm run bench -- pending --full (10,000 pending, then cleared at once):
+// worker RSS peaked at 645 MiB without a limit, 478 MiB with 256 MiB. Whatever starts the worker
+// passes this: docker-compose.yml (its NODE_OPTIONS, checked by test/production-compose.test.ts),
+// npm start and the benchmarks.
 export const workerHeapLimitMiB = 256;
 
 /** NODE_OPTIONS for a worker process: the heap limit added to whatever NODE_OPTIONS already holds. */
