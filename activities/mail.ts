@@ -72,13 +72,13 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
 }
 
 /** How long a sent e-mail's record is retried before the activity gives up (its retry resends). */
-export const SENT_RECORD_PATIENCE_MS = 45_000;
+const sentRecordPatienceMs = 45_000;
 
 /**
  * Runs a write until it succeeds, backing off from 100 ms to 2 s, for up to `patienceMs`, beating
  * the activity's heartbeat meanwhile (delivery activities have a 10-second heartbeat timeout).
  */
-async function untilWritten(write: () => Promise<unknown>, patienceMs = SENT_RECORD_PATIENCE_MS): Promise<void> {
+async function untilWritten(write: () => Promise<unknown>, patienceMs = sentRecordPatienceMs): Promise<void> {
   const deadline = Date.now() + patienceMs;
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
