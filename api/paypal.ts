@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createPayPalIntakes, type PayPalIntakeOptions } from '../paypal/intakes';
 import type { IntakeResult } from '../paypal/intake-result';
+import type { IncomingMessage } from '../paypal/ipn-intake';
 import { isDatabaseUnavailable } from '../db/pool';
 import type { AppDeps } from './deps';
 import { observeIntake, observeUnstored } from './intake-observer';
@@ -24,7 +25,10 @@ function remoteAddr(c: Context): string | undefined {
 function answer(c: Context, result: IntakeResult) {
   observeIntake(c, result);
   c.header('x-keyship-message-id', String(result.messageId));
-  if (result.status === 503) return c.text(`Not processed yet: ${result.detail ?? 'try again'}`, 503);
+  if (result.status === 503) {
+    c.header('retry-after', '60');
+    return c.text(`Not processed yet: ${result.detail ?? 'try again'}`, 503);
+  }
   return c.body(null, 200);
 }
 
@@ -32,7 +36,7 @@ function answer(c: Context, result: IntakeResult) {
  * Without Postgres nothing can be stored, so nothing is acted on: 503, and PayPal resends (IPN for
  * days, webhooks likewise). Any other failure stays a 500 with its stack in the log.
  */
-async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult>) {
+async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult>): Promise<Response> {
   try {
     return answer(c, await handle());
   } catch (error) {
@@ -51,14 +55,30 @@ export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
   });
   const app = new Hono();
 
+  // Load shedding: past this many messages in the works (postback, signal), a message is only
+  // stored raw and answered 503 at once, so a flood gets quick answers and PayPal's resends rather
+  // than timeouts, and the api's memory and connections stay bounded.
+  const maxInFlight = options.maxInFlight ?? deps.config.paypal.maxInFlight;
+  let inFlight = 0;
+  const take = (c: Context, intake: typeof intakes.ipn, message: IncomingMessage) =>
+    unlessDatabaseAway(c, async () => {
+      if (inFlight >= maxInFlight) return intake.shed(message, `shed: ${inFlight} PayPal messages already in the works (PAYPAL_MAX_IN_FLIGHT); PayPal resends it`);
+      inFlight += 1;
+      try {
+        return await intake.handle(message);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+
   app.post('/paypal/ipn', limit, async (c) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return unlessDatabaseAway(c, () => intakes.ipn.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+    return take(c, intakes.ipn, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c) });
   });
 
   app.post('/paypal/webhook', limit, async (c) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return unlessDatabaseAway(c, () => intakes.webhook.handle({ raw, headers: c.req.header(), remoteAddr: remoteAddr(c) }));
+    return take(c, intakes.webhook, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c) });
   });
 
   return app;

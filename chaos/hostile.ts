@@ -169,7 +169,9 @@ export async function fuzzAll(target: HostileTarget, plan: HostilePlan, log: (li
 /** The chaos stack as a target: an app in this process over the stack's Postgres and Temporal. */
 export function stackTarget(stack: ChaosStack): HostileTarget {
   // No /d/ rate limit in process: every request here shares one address and would only meet 429.
-  const config = loadConfig({ ...stack.env, DOWNLOAD_RATE_LIMIT: '0' });
+  // No PayPal load shedding either: a chunk of 100 cases at once would be answered 503 for load,
+  // which says nothing about the input (the floods scenario tests shedding).
+  const config = loadConfig({ ...stack.env, DOWNLOAD_RATE_LIMIT: '0', PAYPAL_MAX_IN_FLIGHT: '1000' });
   const app = createApp({ config, pool: stack.pool, temporal: stack.temporal });
   return { fetchInProcess: async (request) => app.fetch(request), apiUrl: stack.apiUrl, simulatorUrl: stack.sim.url };
 }

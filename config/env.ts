@@ -64,6 +64,9 @@ const schema = z.object({
   PAYPAL_WEBHOOK_ID: z.string().min(1).default('WEBHOOK_ID'),
   PAYPAL_WEBHOOK_VERIFY: z.enum(['offline', 'online'], { error: 'must be offline or online' }).default('offline'),
   PAYPAL_WEBHOOK_REPLAY_WINDOW: duration('3d').default(3 * 86400),
+  // PayPal messages one api process works on at once; beyond it a message is stored raw and answered
+  // 503 at once (PayPal resends it), so a flood gets quick answers instead of timeouts.
+  PAYPAL_MAX_IN_FLIGHT: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(64),
   PAYPAL_PDT_TOKEN: z.string().min(1).optional(),
   PAYPAL_API_URL: url(['http:', 'https:'])
     .transform((text) => text.replace(/\/+$/, ''))
@@ -135,6 +138,8 @@ export interface Config {
     /** offline: signature checked here with PayPal's certificate; online: PayPal's verify endpoint. */
     webhookVerify: 'offline' | 'online';
     webhookReplayWindowSeconds: number;
+    /** PayPal messages worked on at once; more are stored and answered 503 (load shedding). */
+    maxInFlight: number;
     /** PDT identity token; in simulator mode the simulator's own when unset. */
     pdtToken?: string;
     /** REST API base: the override, or the mode's (api-m.paypal.com, api-m.sandbox.paypal.com, the simulator). */
@@ -262,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
       webhookId: raw.PAYPAL_WEBHOOK_ID,
       webhookVerify: raw.PAYPAL_WEBHOOK_VERIFY,
       webhookReplayWindowSeconds: raw.PAYPAL_WEBHOOK_REPLAY_WINDOW,
+      maxInFlight: raw.PAYPAL_MAX_IN_FLIGHT,
       pdtToken: raw.PAYPAL_PDT_TOKEN ?? (raw.PAYPAL_MODE === 'simulator' ? simulatorPdtToken : undefined),
       apiUrl: raw.PAYPAL_API_URL ?? (raw.PAYPAL_MODE === 'simulator' ? raw.PAYPAL_SIMULATOR_URL : restEndpoints[raw.PAYPAL_MODE]),
       clientId: raw.PAYPAL_CLIENT_ID,

@@ -22,6 +22,8 @@ export interface PayPalIntakeOptions {
   ipnVerifier?: IpnVerifier;
   webhookVerifier?: WebhookVerifier;
   signal?: InvoiceSignaller;
+  /** Overrides PAYPAL_MAX_IN_FLIGHT (api/paypal.ts's load shedding). */
+  maxInFlight?: number;
 }
 
 export function webhookCertTrust(config: Config['paypal']): CertTrust {

@@ -41,29 +41,42 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
     return { messageId, outcome: 'rejected', detail, status: 200 };
   };
 
+  /** The raw copy, before anything else; also what a shed message gets. */
+  async function store(message: IncomingMessage, shed?: string): Promise<{ messageId: number; form?: IpnForm; dedupeKey: string }> {
+    let form: IpnForm | undefined;
+    try {
+      form = parseIpnBody(message.raw);
+    } catch {
+      form = undefined;
+    }
+    const fields = form?.fields;
+    const dedupeKey = ipnDedupeKey(form, message.raw);
+    const messageId = await insertRawMessage(pool, {
+      channel: 'ipn',
+      raw: message.raw,
+      headers: message.headers,
+      remoteAddr: message.remoteAddr,
+      charset: form?.charset,
+      fields,
+      txnId: fields?.txn_id || undefined,
+      parentTxnId: fields?.parent_txn_id || undefined,
+      eventId: fields?.ipn_track_id || undefined,
+      paymentStatus: fields?.payment_status || undefined,
+      dedupeKey,
+      shed,
+    });
+    return { messageId, form, dedupeKey };
+  }
+
   return {
+    /** Stored raw and answered 503 without being worked on (too many in flight): PayPal resends it. */
+    async shed(message: IncomingMessage, reason: string): Promise<IntakeResult> {
+      const { messageId } = await store(message, reason);
+      return { messageId, outcome: 'retry', detail: reason, status: 503 };
+    },
+
     async handle(message: IncomingMessage): Promise<IntakeResult> {
-      let form: IpnForm | undefined;
-      try {
-        form = parseIpnBody(message.raw);
-      } catch {
-        form = undefined;
-      }
-      const fields = form?.fields;
-      const dedupeKey = ipnDedupeKey(form, message.raw);
-      const messageId = await insertRawMessage(pool, {
-        channel: 'ipn',
-        raw: message.raw,
-        headers: message.headers,
-        remoteAddr: message.remoteAddr,
-        charset: form?.charset,
-        fields,
-        txnId: fields?.txn_id || undefined,
-        parentTxnId: fields?.parent_txn_id || undefined,
-        eventId: fields?.ipn_track_id || undefined,
-        paymentStatus: fields?.payment_status || undefined,
-        dedupeKey,
-      });
+      const { messageId, form, dedupeKey } = await store(message);
       if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
 
       let verdict: IpnVerdict;

@@ -19,6 +19,8 @@ export interface RawMessage {
   eventId?: string;
   paymentStatus?: string;
   dedupeKey?: string;
+  /** Stored but not worked on (load shed): written with outcome 'retry' and this reason. */
+  shed?: string;
 }
 
 /** Postgres text and jsonb refuse NUL; a %00 in a forged form must not stop the raw copy being kept. */
@@ -44,9 +46,23 @@ function json(value: unknown): string | null {
 
 export async function insertRawMessage(pool: Pool, m: RawMessage): Promise<number> {
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO paypal_messages (channel, raw_body, headers, remote_addr, charset, fields, txn_id, parent_txn_id, event_id, payment_status, dedupe_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-    [m.channel, m.raw, json(m.headers), text(m.remoteAddr), text(m.charset), json(m.fields), text(m.txnId), text(m.parentTxnId), text(m.eventId), text(m.paymentStatus), text(m.dedupeKey)],
+    `INSERT INTO paypal_messages (channel, raw_body, headers, remote_addr, charset, fields, txn_id, parent_txn_id, event_id, payment_status, dedupe_key, outcome, outcome_detail, processed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($12, 'received'), $13, CASE WHEN $12::text IS NULL THEN NULL ELSE now() END) RETURNING id`,
+    [
+      m.channel,
+      m.raw,
+      json(m.headers),
+      text(m.remoteAddr),
+      text(m.charset),
+      json(m.fields),
+      text(m.txnId),
+      text(m.parentTxnId),
+      text(m.eventId),
+      text(m.paymentStatus),
+      text(m.dedupeKey),
+      m.shed === undefined ? null : 'retry',
+      m.shed ?? null,
+    ],
   );
   const id = rows[0]?.id;
   if (id === undefined) throw new Error('INSERT INTO paypal_messages returned no id');

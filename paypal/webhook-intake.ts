@@ -41,27 +41,40 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     return { messageId, outcome: 'rejected', detail, status: 200 };
   };
 
+  /** The raw copy, before anything else; also what a shed message gets. */
+  async function store(message: IncomingMessage, shed?: string): Promise<{ messageId: number; event?: WebhookEvent }> {
+    let event: WebhookEvent | undefined;
+    try {
+      const parsed: unknown = JSON.parse(message.raw.toString('utf8'));
+      event = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as WebhookEvent) : undefined;
+    } catch {
+      event = undefined;
+    }
+    const messageId = await insertRawMessage(pool, {
+      channel: 'webhook',
+      raw: message.raw,
+      headers: message.headers,
+      remoteAddr: message.remoteAddr,
+      charset: 'utf-8',
+      fields: event,
+      eventId: typeof event?.id === 'string' ? event.id : undefined,
+      txnId: typeof event?.resource?.id === 'string' ? event.resource.id : undefined,
+      paymentStatus: typeof event?.event_type === 'string' ? event.event_type : undefined,
+      dedupeKey: typeof event?.id === 'string' ? `webhook:${event.id}` : undefined,
+      shed,
+    });
+    return { messageId, event };
+  }
+
   return {
+    /** Stored raw and answered 503 without being worked on (too many in flight): PayPal resends it. */
+    async shed(message: IncomingMessage, reason: string): Promise<IntakeResult> {
+      const { messageId } = await store(message, reason);
+      return { messageId, outcome: 'retry', detail: reason, status: 503 };
+    },
+
     async handle(message: IncomingMessage): Promise<IntakeResult> {
-      let event: WebhookEvent | undefined;
-      try {
-        const parsed: unknown = JSON.parse(message.raw.toString('utf8'));
-        event = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as WebhookEvent) : undefined;
-      } catch {
-        event = undefined;
-      }
-      const messageId = await insertRawMessage(pool, {
-        channel: 'webhook',
-        raw: message.raw,
-        headers: message.headers,
-        remoteAddr: message.remoteAddr,
-        charset: 'utf-8',
-        fields: event,
-        eventId: typeof event?.id === 'string' ? event.id : undefined,
-        txnId: typeof event?.resource?.id === 'string' ? event.resource.id : undefined,
-        paymentStatus: typeof event?.event_type === 'string' ? event.event_type : undefined,
-        dedupeKey: typeof event?.id === 'string' ? `webhook:${event.id}` : undefined,
-      });
+      const { messageId, event } = await store(message);
 
       let verdict: WebhookVerdict;
       try {

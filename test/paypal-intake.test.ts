@@ -16,6 +16,7 @@ import { invoiceSignaller } from '../paypal/invoice-signal';
 import { createPayPalIntakes } from '../paypal/intakes';
 import { createPdtStatusLookup } from '../paypal/status-lookup';
 import { createPdtClient } from '../paypal/pdt-client';
+import { createIpnVerifier } from '../paypal/ipn-postback';
 import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
@@ -358,6 +359,33 @@ describe('PayPal intake', () => {
     const routed = await eventually(async () => (await rows("channel = 'ipn' AND txn_id = $1 AND outcome = 'routed'", [sent.txnId]))[0], 20_000);
     assert.ok(routed);
     assert.equal((await signals(sent.txnId)).length, 1);
+  });
+
+  test('past PAYPAL_MAX_IN_FLIGHT a message is stored and answered 503 at once; PayPal\'s resends route every one', async (t) => {
+    // One message in the works at a time, each held 400 ms by a slow (real) postback.
+    const real = createIpnVerifier({ url: config.paypal.ipnVerifyUrl });
+    const slow = {
+      verify: async (raw: Buffer) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return real.verify(raw);
+      },
+    };
+    const narrow = await listen(paypalRoutes({ config, pool: db.pool, temporal: new Client({ connection: proxiedConnection, namespace: temporal.namespace }) }, { ipnVerifier: slow, maxInFlight: 1 }).fetch);
+    t.after(() => closeServer(narrow.server));
+    const started = Date.now();
+    const sent = await Promise.all([1, 2, 3].map(() => sim.pay({ notifyUrl: `${narrow.url}/paypal/ipn`, items: [{ itemNumber: 'BOOK-1', amount: '19.95' }], webhooks: false })));
+    const answers = sent.map((s) => s.ipns[0]!.httpStatus).sort();
+    assert.deepEqual(answers, [200, 503, 503], 'one worked on, two shed');
+    assert.ok(Date.now() - started < 2_000, 'the shed ones were answered without waiting for the first');
+    const txnIds = sent.map((s) => s.txnId);
+    const shed = await rows("channel = 'ipn' AND txn_id = ANY($1) AND outcome = 'retry'", [txnIds]);
+    // The two shed, and any resend that came while the first was still in the works.
+    assert.ok(shed.length >= 2, `${shed.length} shed`);
+    for (const row of shed) assert.match(row.outcome_detail ?? '', /^shed: 1 PayPal messages already in the works/);
+    for (const txnId of txnIds) {
+      assert.ok(await eventually(async () => (await rows("channel = 'ipn' AND txn_id = $1 AND outcome = 'routed'", [txnId]))[0], 20_000), `${txnId} routed after PayPal's resend`);
+      assert.equal((await signals(txnId)).length, 1);
+    }
   });
 
   test('a body over 64 KiB is refused with 413 and not stored', async () => {
