@@ -9,7 +9,7 @@
 // between SMTP accepting the message and the 'sent' row committing: the buyer then gets a second,
 // identical copy (same keys, same Message-ID); never a second set of keys.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { readMailTemplate, type TemplateContext } from './mail-template';
 import { sendRecordedMail } from './mail';
@@ -154,14 +154,6 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promis
     return { keyCount: files.length, sent: result.sent };
   } finally {
     clearInterval(beat);
-  }
-}
-
-function heartbeatSafely(): void {
-  try {
-    heartbeat();
-  } catch {
-    // Outside an activity context (a direct call in a test): nothing to report to.
   }
 }
 

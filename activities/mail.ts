@@ -5,8 +5,9 @@
 // a worker killed between the SMTP server's 250 and that commit: the retry sends an identical copy
 // (same content, same Message-ID, which many mailboxes collapse).
 import { createHash } from 'node:crypto';
-import { heartbeat, log } from '@temporalio/activity';
+import { isDatabaseUnavailable } from '../db/pool';
 import type { ActivityDeps } from './deps';
+import { heartbeatSafely } from './heartbeat';
 
 export interface OutgoingMail {
   kind: string;
@@ -75,8 +76,9 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
 const sentRecordPatienceMs = 45_000;
 
 /**
- * Runs a write until it succeeds, backing off from 100 ms to 2 s, for up to `patienceMs`, beating
- * the activity's heartbeat meanwhile (delivery activities have a 10-second heartbeat timeout).
+ * Runs a write until it succeeds while Postgres is away, backing off from 100 ms to 2 s, for up to
+ * `patienceMs`, beating the activity's heartbeat meanwhile (delivery activities have a 10-second
+ * heartbeat timeout). Any other error fails at once: waiting would not mend it.
  */
 async function untilWritten(write: () => Promise<unknown>, patienceMs = sentRecordPatienceMs): Promise<void> {
   const deadline = Date.now() + patienceMs;
@@ -85,18 +87,9 @@ async function untilWritten(write: () => Promise<unknown>, patienceMs = sentReco
       await write();
       return;
     } catch (error) {
-      if (Date.now() + wait > deadline) throw error;
-      beat(`recording a sent e-mail failed (${error instanceof Error ? error.message : String(error)}); trying again in ${wait} ms`);
+      if (!isDatabaseUnavailable(error) || Date.now() + wait > deadline) throw error;
+      heartbeatSafely(`recording a sent e-mail failed (${error instanceof Error ? error.message : String(error)}); trying again in ${wait} ms`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
-  }
-}
-
-function beat(warning: string): void {
-  try {
-    log.warn(warning);
-    heartbeat();
-  } catch {
-    // Not inside an activity (a direct call in a test): nothing to report to.
   }
 }

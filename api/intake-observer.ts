@@ -5,15 +5,15 @@ import type { IntakeResult } from '../paypal/intake-result';
 import { paypalNotifications } from './metrics';
 import { addLogFields } from './request-log';
 
+const sourceOf = (c: Context) => (c.req.path.endsWith('/webhook') ? 'webhook' : 'ipn');
+
 export function observeIntake(c: Context, result: IntakeResult): void {
-  const source = c.req.path.endsWith('/webhook') ? 'webhook' : 'ipn';
-  paypalNotifications.inc({ source, outcome: result.outcome });
+  paypalNotifications.inc({ source: sourceOf(c), outcome: result.outcome });
   addLogFields(c, { paypalMessageId: result.messageId, outcome: result.outcome, ...(result.workflowId ? { workflowId: result.workflowId } : {}) });
 }
 
 /** A message that could not even be stored (Postgres away): counted, so an alert can see PayPal's resends pile up. */
 export function observeUnstored(c: Context, reason: string): void {
-  const source = c.req.path.endsWith('/webhook') ? 'webhook' : 'ipn';
-  paypalNotifications.inc({ source, outcome: 'unstored' });
+  paypalNotifications.inc({ source: sourceOf(c), outcome: 'unstored' });
   addLogFields(c, { outcome: 'unstored', reason });
 }

@@ -25,11 +25,14 @@ function remoteAddr(c: Context): string | undefined {
 function answer(c: Context, result: IntakeResult) {
   observeIntake(c, result);
   c.header('x-keyship-message-id', String(result.messageId));
-  if (result.status === 503) {
-    c.header('retry-after', '60');
-    return c.text(`Not processed yet: ${result.detail ?? 'try again'}`, 503);
-  }
+  if (result.status === 503) return sendAgainLater(c, `Not processed yet: ${result.detail ?? 'try again'}`);
   return c.body(null, 200);
+}
+
+/** 503 with Retry-After: PayPal resends (it keeps its own schedule; other senders may honour it). */
+function sendAgainLater(c: Context, text: string) {
+  c.header('retry-after', '60');
+  return c.text(text, 503);
 }
 
 /**
@@ -42,8 +45,7 @@ async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     observeUnstored(c, error instanceof Error ? error.message : String(error));
-    c.header('retry-after', '60');
-    return c.text('Not stored: the database cannot be reached now; send it again later.', 503);
+    return sendAgainLater(c, 'Not stored: the database cannot be reached now; send it again later.');
   }
 }
 

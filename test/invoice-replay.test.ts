@@ -14,7 +14,10 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from './harness';
 
 const dir = path.join(__dirname, 'histories');
-const versions = readdirSync(dir).filter((name) => !name.includes('.')).sort();
+const versions = readdirSync(dir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 const histories = versions.flatMap((version) =>
   readdirSync(path.join(dir, version))
     .filter((name) => name.endsWith('.binpb'))

@@ -13,14 +13,16 @@ const defaultWorkflowsPath = path.join(root, 'workflows', 'index.ts');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'keyship');
 
 /**
- * What the bundle is made of: every .ts file in the workflows' folder (workflows import nothing
- * from outside it but the SDK) and the versions of the SDK packages bundled with them.
+ * What the bundle is made of: every .ts file in the entry's folder and in workflows/ (workflow
+ * code imports nothing else but the SDK; bench/floor-workflow.ts imports workflows/messages.ts)
+ * and the versions of the SDK packages bundled with them.
  */
 function sourceHash(workflowsPath: string): string {
   const hash = createHash('sha256').update(path.relative(root, workflowsPath));
-  const dir = path.dirname(workflowsPath);
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) {
-    hash.update(`\0${name}\0`).update(readFileSync(path.join(dir, name)));
+  for (const dir of new Set([path.dirname(workflowsPath), path.dirname(defaultWorkflowsPath)])) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) {
+      hash.update(`\0${path.relative(root, dir)}/${name}\0`).update(readFileSync(path.join(dir, name)));
+    }
   }
   for (const pkg of ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker']) {
     hash.update(`\0${pkg}@${(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version}`);
@@ -28,54 +30,62 @@ function sourceHash(workflowsPath: string): string {
   return hash.digest('hex').slice(0, 20);
 }
 
+/** Bundles of one entry share this prefix; the source hash follows it. */
+function filePrefix(workflowsPath: string): string {
+  return `${path.basename(path.dirname(workflowsPath))}-${path.basename(workflowsPath, '.ts')}-`;
+}
+
 export function workflowBundleFile(workflowsPath = defaultWorkflowsPath): string {
-  return path.join(cacheDir, `${path.basename(path.dirname(workflowsPath))}-${path.basename(workflowsPath, '.ts')}-${sourceHash(workflowsPath)}.js`);
+  return path.join(cacheDir, `${filePrefix(workflowsPath)}${sourceHash(workflowsPath)}.js`);
 }
 
 /** The bundle's file for the worker's `workflowBundle: { codePath }`, built first if missing. */
 export async function prebuiltWorkflowBundle(workflowsPath = defaultWorkflowsPath): Promise<{ codePath: string }> {
   const file = workflowBundleFile(workflowsPath);
-  if (!existsSync(file)) await buildInChild(workflowsPath, file);
+  if (!existsSync(file)) await buildInChild(workflowsPath);
   return { codePath: file };
 }
 
-function buildInChild(workflowsPath: string, file: string): Promise<void> {
+function buildInChild(workflowsPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     // Its output is kept out of the worker's log (JSON lines) and told only if the build fails.
-    const child = spawn(process.execPath, ['--import', 'tsx', __filename, workflowsPath, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', __filename, workflowsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('error', reject);
     child.once('close', (code, signal) => {
-      if (code === 0 && existsSync(file)) resolve();
+      if (code === 0) resolve();
       else reject(new Error(`bundling the workflows in ${workflowsPath} failed (exit ${signal ?? code}): ${output.trim()}`));
     });
   });
 }
 
-async function build(workflowsPath: string, file: string): Promise<void> {
+/** Builds the bundle into the cache; answers its file. */
+async function build(workflowsPath: string): Promise<string> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: warningsOnly });
-  mkdirSync(path.dirname(file), { recursive: true });
+  const file = workflowBundleFile(workflowsPath);
+  mkdirSync(cacheDir, { recursive: true });
   // Written aside and renamed: two workers starting at once never load half a file.
   const partial = `${file}.${randomBytes(4).toString('hex')}.partial`;
   writeFileSync(partial, code);
   renameSync(partial, file);
-  for (const old of readdirSync(path.dirname(file))) {
-    const stale = old !== path.basename(file) && old.startsWith(path.basename(file).replace(/[0-9a-f]{20}\.js$/, '')) && !old.endsWith('.partial');
-    if (stale) rmSync(path.join(path.dirname(file), old), { force: true });
+  // Older bundles of the same entry go (never another builder's .partial file).
+  for (const old of readdirSync(cacheDir)) {
+    if (old.startsWith(filePrefix(workflowsPath)) && old.endsWith('.js') && old !== path.basename(file)) rmSync(path.join(cacheDir, old), { force: true });
   }
+  return file;
 }
 
 const quiet = () => undefined;
-const warningsOnly = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) };
+/** The bundler's logger: its warnings and errors, not its progress (the tests' bundles use it too). */
+export const warningsOnly = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) };
 
 if (require.main === module) {
-  const [workflowsPath = defaultWorkflowsPath, file = workflowBundleFile(workflowsPath)] = process.argv.slice(2);
-  build(path.resolve(workflowsPath), path.resolve(file)).then(
-    () => console.log(`workflow bundle: ${path.relative(process.cwd(), path.resolve(file))}`),
+  build(path.resolve(process.argv[2] ?? defaultWorkflowsPath)).then(
+    (file) => console.log(`workflow bundle: ${path.relative(process.cwd(), file)}`),
     (error: unknown) => {
       console.error(error);
       process.exit(1);
