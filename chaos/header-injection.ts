@@ -11,6 +11,8 @@ export interface HeaderInjectionResult {
   /** Final invoice status of each purchase (e.g. fulfilled, or needs_review for an unusable address). */
   statuses: (string | undefined)[];
   mails: number;
+  /** Of the two buyers with valid addresses, how many got their delivery e-mail. */
+  delivered: number;
   /** Envelope recipients other than the buyers' own addresses. */
   strayRecipients: string[];
   /** Header lines that came from the buyer's input. */
@@ -41,12 +43,12 @@ export async function headerInjection(sim: Simulator, pool: Pool, smtp: SmtpCapt
     txnIds.push(sent.txnId);
   }
   const deadline = Date.now() + deadlineMs;
+  const delivered = () => buyers.slice(0, 2).filter((b) => smtp.messages.some((m) => m.envelope.to.includes(b.email) && /^Your download:/.test(m.parsed.subject ?? ''))).length;
   const statuses = async () => Promise.all(txnIds.map((txn) => invoiceStatus(pool, txn).catch(() => undefined)));
   // The third address is not one (it holds a header); its invoice may stop anywhere but must not mail a stranger.
   while (Date.now() < deadline) {
     const now = await statuses();
-    const firstTwoDelivered = buyers.slice(0, 2).every((b) => smtp.messages.some((m) => m.envelope.to.includes(b.email) && /^Your download:/.test(m.parsed.subject ?? '')));
-    if (firstTwoDelivered && now[2] !== undefined) break;
+    if (delivered() === 2 && now[2] !== undefined) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // anything the third purchase would still send
@@ -55,5 +57,5 @@ export async function headerInjection(sim: Simulator, pool: Pool, smtp: SmtpCapt
   const own = new Set([...buyers.map((b) => b.email.split(/[\r\n]/)[0]!.toLowerCase()), operatorAddress]);
   const strayRecipients = mine.flatMap((m) => m.envelope.to).filter((to) => !own.has(to.toLowerCase()));
   const injectedHeaders = mine.flatMap(headerSection).filter((line) => /^(bcc|subject:\s*pwned|injected)/i.test(line) || line.includes(victim));
-  return { purchases: buyers.length, statuses: await statuses(), mails: mine.length, strayRecipients, injectedHeaders };
+  return { purchases: buyers.length, statuses: await statuses(), mails: mine.length, delivered: delivered(), strayRecipients, injectedHeaders };
 }

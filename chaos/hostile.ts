@@ -182,6 +182,6 @@ export async function runHostile(stack: ChaosStack, plan: HostilePlan, log: (lin
   const result = await fuzzAll(stackTarget(stack), plan, log);
   if (injection.strayRecipients.length) result.problems.push(`CR/LF in buyer input reached an e-mail envelope: ${injection.strayRecipients.join(', ')}`);
   if (injection.injectedHeaders.length) result.problems.push(`CR/LF in buyer input made e-mail header lines: ${JSON.stringify(injection.injectedHeaders)}`);
-  if (injection.mails < 2) result.problems.push(`the purchases with CR/LF in the names sent ${injection.mails} e-mail(s); the two with valid addresses must get theirs`);
+  if (injection.delivered < 2) result.problems.push(`of the two purchases with CR/LF in the names and valid addresses, ${injection.delivered} got the delivery e-mail; both must`);
   return { ...result, headerInjection: injection };
 }

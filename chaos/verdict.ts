@@ -18,6 +18,8 @@ export interface Verdict {
   keysOnUnpaidInvoices: number;
   /** Delivery e-mails whose keys are not stored (by SHA-256) for that buyer's invoice. */
   mailedKeysNotStored: number;
+  /** Delivery e-mails in which no key link was found (the key checks would pass on them vacuously). */
+  deliveriesWithoutKeys: number;
   ipnsSent: number;
   ipnsStored: number;
   /** IPNs PayPal (the simulator) sent that Postgres never kept and that never got a 2xx either way. */
@@ -55,6 +57,7 @@ export async function judge(pool: Pool, sim: Simulator, mails: CapturedMail[], p
   const wrongStatus: Verdict['wrongStatus'] = [];
   const wrongDeliveries: Verdict['wrongDeliveries'] = [];
   let mailedKeysNotStored = 0;
+  let deliveriesWithoutKeys = 0;
   const storedHashes = await pool.query<{ txn_id: string; key_hash: Buffer }>('SELECT i.txn_id, k.key_hash FROM download_keys k JOIN invoices i ON i.id = k.invoice_id');
   const hashesOf = new Map<string, Set<string>>();
   for (const row of storedHashes.rows) hashesOf.set(row.txn_id, (hashesOf.get(row.txn_id) ?? new Set()).add(row.key_hash.toString('hex')));
@@ -70,7 +73,9 @@ export async function judge(pool: Pool, sim: Simulator, mails: CapturedMail[], p
     }
     const stored = (p.txnId && hashesOf.get(p.txnId)) || new Set<string>();
     for (const mail of mine) {
-      for (const key of keysOf(mail, apiUrl)) if (!stored.has(createHash('sha256').update(key).digest('hex'))) mailedKeysNotStored += 1;
+      const keys = keysOf(mail, apiUrl);
+      if (keys.length === 0) deliveriesWithoutKeys += 1;
+      for (const key of keys) if (!stored.has(createHash('sha256').update(key).digest('hex'))) mailedKeysNotStored += 1;
     }
   }
 
@@ -111,6 +116,7 @@ export async function judge(pool: Pool, sim: Simulator, mails: CapturedMail[], p
     keysWithoutInvoice,
     keysOnUnpaidInvoices,
     mailedKeysNotStored,
+    deliveriesWithoutKeys,
     ipnsSent,
     ipnsStored,
     ipnsLost,
@@ -131,6 +137,7 @@ export function problemsIn(v: Verdict): string[] {
   if (v.keysWithoutInvoice) problems.push(`${v.keysWithoutInvoice} key(s) belong to no invoice`);
   if (v.keysOnUnpaidInvoices) problems.push(`${v.keysOnUnpaidInvoices} key(s) belong to unpaid invoices`);
   if (v.mailedKeysNotStored) problems.push(`${v.mailedKeysNotStored} mailed key(s) are not stored`);
+  if (v.deliveriesWithoutKeys) problems.push(`${v.deliveriesWithoutKeys} delivery e-mail(s) hold no download link`);
   if (v.ipnsLost) problems.push(`${v.ipnsLost} IPN(s) were acknowledged but never stored`);
   if (v.ipnsUndelivered) problems.push(`${v.ipnsUndelivered} IPN(s) were never acknowledged nor stored (PayPal would still be resending)`);
   return problems;

@@ -92,6 +92,7 @@ describe('batch queue', () => {
       ['rejected', 'rejected'],
     );
     await queue.drained();
+    assert.equal(queue.pending(), 0, 'drained() resolved with nothing left');
     assert.equal(await later, 'C');
     assert.equal(calls, 2);
   });

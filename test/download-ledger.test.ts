@@ -129,6 +129,7 @@ describe('download ledger', () => {
       const alone = createDownloadLedger(single);
       const charge = await alone.charge(request((await alone.find(b.hash))!));
       await alone.settle({ charge: charge!, bytesSent: 10_000, completed: true });
+      assert.equal((await events(b.keyId)).at(-1)?.finished_at !== null, true, 'the settlement was written');
       assert.equal((await single.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit, 'on');
     } finally {
       await single.end();

@@ -127,15 +127,18 @@ describe('invoice activities', () => {
     const email = buyerEmail('pg-away');
     const inv = await paidInvoice(email);
     const notice = { invoiceId: inv.invoiceId, kind: 'pending' as const, dedupeKey: `pending:${inv.invoiceId}:echeck`, reason: 'echeck', until: '2030-01-01T00:00:00.000Z' };
-    smtp.beforeAccepting = () => {
+    // Postgres is gone when the 250 reaches the sender, and comes back 1.5 s later.
+    let restored: Promise<void> | undefined;
+    smtp.beforeAccepting = async () => {
       smtp.beforeAccepting = undefined;
-      // Postgres is gone when the 250 reaches the sender, and stays away for 1.5 s.
-      return new Promise((resolve) => {
-        void db.outage(1500).catch((error: unknown) => console.error(error));
-        setTimeout(resolve, 200);
-      });
+      const restore = await db.cut();
+      restored = new Promise((resolve) => setTimeout(resolve, 1500)).then(restore);
     };
+    const started = Date.now();
     assert.deepEqual(await acts.sendInvoiceNotice(notice), { sent: true });
+    assert.ok(restored, 'the database was cut while the e-mail was accepted');
+    await restored;
+    assert.ok(Date.now() - started >= 1400, 'the activity waited for Postgres to come back');
     const { rows } = await db.pool.query('SELECT status, attempts FROM notifications WHERE dedupe_key = $1', [notice.dedupeKey]);
     assert.deepEqual(rows, [{ status: 'sent', attempts: 1 }]);
     assert.deepEqual(await acts.sendInvoiceNotice(notice), { sent: false }, 'a retry of the activity sends nothing');

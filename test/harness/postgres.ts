@@ -51,8 +51,11 @@ async function adminUrl(): Promise<string> {
 export interface TestDatabase {
   url: string;
   pool: Pool;
-  /** Postgres goes away for this database: its connections are cut and new ones refused for `ms`. */
-  outage(ms: number): Promise<void>;
+  /**
+   * Postgres goes away for this database: once this resolves its connections are cut and new ones
+   * are refused, until the function it answers is called.
+   */
+  cut(): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -73,17 +76,23 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     pool,
-    async outage(ms) {
-      const cut = new pg.Client({ connectionString: admin });
-      await cut.connect();
+    async cut() {
+      const control = new pg.Client({ connectionString: admin });
+      await control.connect();
       try {
-        await cut.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
-        await cut.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        await cut.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
-      } finally {
-        await cut.end();
+        await control.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+        await control.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      } catch (error) {
+        await control.end();
+        throw error;
       }
+      return async () => {
+        try {
+          await control.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+        } finally {
+          await control.end();
+        }
+      };
     },
     async close() {
       await pool.end();
