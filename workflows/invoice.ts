@@ -71,12 +71,12 @@ const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInte
 // workflow task, their results recorded as markers, without the server scheduling a task, a worker
 // polling it and a new workflow task after it. A card purchase takes 3 workflow tasks and 2
 // activity tasks instead of 9 and 8. Each is idempotent, as a local activity may run again after a
-// crash. Runs begun before this change (no `localDatabaseSteps` marker) keep regular activities.
-const databaseRemote = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
+// crash. Runs begun before this change (no `localDatabaseSteps` marker) keep them on `queued`.
 const databaseLocal = proxyLocalActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
 const localDatabaseSteps = 'local-database-steps';
-// E-mails go through the task queue: an SMTP outage is retried by the server, with backoff.
-const mail = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
+// Through the task queue: e-mails (an SMTP outage is retried by the server, with backoff), and the
+// database steps of runs begun before local activities.
+const queued = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
 // Sending keys heartbeats, so a worker killed mid-delivery is noticed in seconds.
 const delivery = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry });
 // A status poll that fails is simply tried again at the next poll.
@@ -98,7 +98,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
   const s: InvoiceState = input.resume?.state ?? emptyState(txnId);
   let timings: InvoiceTimings | undefined = input.resume?.timings;
   const queue: QueueItem[] = [];
-  const database = patched(localDatabaseSteps) ? databaseLocal : databaseRemote;
+  const database = patched(localDatabaseSteps) ? databaseLocal : queued;
 
   // ---- handlers: every one only enqueues; the main loop does the work --------------------------
   setHandler(messages.paypalNotification, (notification) => {
@@ -287,7 +287,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.pendingReason = n.pendingReason ?? 'other';
         s.pendingSince ??= iso(now());
         await saveStatus('awaiting_payment', { pendingReason: s.pendingReason });
-        await mail.sendInvoiceNotice({
+        await queued.sendInvoiceNotice({
           invoiceId: s.invoiceId!,
           kind: 'pending',
           dedupeKey: `pending:${s.invoiceId}:${s.pendingReason}`,
@@ -308,7 +308,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
           s.reviewProblems = check.problems;
           event('needs review', check.problems.join('; '));
           await saveStatus('needs_review', { pendingReason: null });
-          await mail.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'review-alert', dedupeKey: `review-alert:${s.invoiceId}`, problems: check.problems });
+          await queued.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'review-alert', dedupeKey: `review-alert:${s.invoiceId}`, problems: check.problems });
           return;
         }
         await fulfil();
@@ -318,7 +318,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.paymentStatus = n.status;
         s.failureReason = `PayPal reported the payment ${n.status}`;
         await saveStatus('failed', { pendingReason: null });
-        await mail.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `payment-failed:${s.invoiceId}`, reason: s.failureReason });
+        await queued.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `payment-failed:${s.invoiceId}`, reason: s.failureReason });
         return;
       }
       case 'revoke':
@@ -357,7 +357,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     const expiresAt = now() + (s.keyTtlSeconds ?? timings!.defaultKeyTtlSeconds) * 1000;
     const sent = await delivery.sendKeys({ invoiceId: s.invoiceId!, generation, expiresAt: iso(expiresAt), purpose: 'delivery', dedupeKey: `delivery:${s.invoiceId}:g${generation}` });
     setKeys(generation, expiresAt);
-    await mail.sendPackageNotifications({ invoiceId: s.invoiceId! });
+    await queued.sendPackageNotifications({ invoiceId: s.invoiceId! });
     await saveStatus('fulfilled');
     event('fulfilled', `${sent.keyCount} key(s), generation ${generation}, live until ${s.keys!.expiresAt}`);
   }
@@ -386,7 +386,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     s.reviewProblems = ['a reversal was cancelled for a payment whose keys were never issued; check the payment in PayPal, then approve or reject'];
     await saveStatus('needs_review');
     event('needs review', s.reviewProblems[0]!);
-    await mail.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'review-alert', dedupeKey: actionKey('review-alert'), problems: s.reviewProblems });
+    await queued.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'review-alert', dedupeKey: actionKey('review-alert'), problems: s.reviewProblems });
   }
 
   // ---- operator actions --------------------------------------------------------------------------
@@ -437,7 +437,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.failureReason = `rejected by an operator${a.input.reason ? `: ${a.input.reason}` : ''}`;
         await saveStatus('rejected');
         event('rejected', `${s.failureReason}${by}`);
-        await mail.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `rejected:${s.invoiceId}`, reason: s.failureReason });
+        await queued.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `rejected:${s.invoiceId}`, reason: s.failureReason });
         return undefined;
       }
     }
@@ -480,7 +480,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
         s.failureReason = `the payment was still pending after ${days} day(s)`;
         await saveStatus('failed');
         event('pending limit', s.failureReason);
-        await mail.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `pending-expired:${s.invoiceId}`, reason: s.failureReason });
+        await queued.sendInvoiceNotice({ invoiceId: s.invoiceId!, kind: 'payment-failed', dedupeKey: `pending-expired:${s.invoiceId}`, reason: s.failureReason });
         return undefined;
       }
       case 'poll': {

@@ -165,8 +165,8 @@ export interface InvoiceDetail {
   linkRequests: { id: number; kind: string; email: string; message: string | null; keyProblem: string | null; status: string; createdAt: Date }[];
 }
 
-/** The invoice by its number (KS-001001) or its PayPal transaction id; undefined when neither. */
-export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDetail | undefined> {
+/** The invoice's own row by its number (KS-001001) or its PayPal transaction id; undefined when neither. */
+export async function findInvoice(pool: Pool, ref: string): Promise<InvoiceDetail['invoice'] | undefined> {
   const head = await pool.query<InvoiceDetail['invoice']>(
     `SELECT i.id, i.number, i.txn_id AS "txnId", i.workflow_id AS "workflowId", i.status, i.payment_status AS "paymentStatus",
             i.pending_reason AS "pendingReason", i.payer_email AS "payerEmail", i.amount::text AS amount, trim(i.currency) AS currency,
@@ -177,7 +177,12 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
       LIMIT 1`,
     [ref],
   );
-  const invoice = head.rows[0];
+  return head.rows[0];
+}
+
+/** The invoice with everything about it (items, messages, keys, e-mails, downloads, requests). */
+export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDetail | undefined> {
+  const invoice = await findInvoice(pool, ref);
   if (!invoice) return undefined;
   const id = Number(invoice.id);
   const [items, messages, keys, generations, emails, downloads, linkRequests] = await Promise.all([

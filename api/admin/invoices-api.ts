@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { actionInputSchema, actionKinds, performAction, workflowView } from './invoice-actions';
-import { invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
 import { validationError } from './json-errors';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {
@@ -28,9 +28,9 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
     zValidator('json', actionInputSchema, validationError),
     async (c) => {
       const { ref, action } = c.req.valid('param');
-      const detail = await invoiceDetail(pool, ref);
-      if (!detail) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
-      const answer = await performAction(temporal, config.temporal.taskQueue, detail.invoice.txnId, action, c.req.valid('json'), 'admin (api)');
+      const invoice = await findInvoice(pool, ref);
+      if (!invoice) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
+      const answer = await performAction(temporal, config.temporal.taskQueue, invoice.txnId, action, c.req.valid('json'), 'admin (api)');
       return answer.ok ? c.json({ message: answer.message, state: answer.state }) : c.json({ error: answer.error }, answer.status);
     },
   );

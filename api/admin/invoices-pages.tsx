@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { actionInputSchema, actionKinds, performAction, workflowView, type ActionKind } from './invoice-actions';
-import { invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
 import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
@@ -36,13 +36,13 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
 
   app.post('/admin/invoices/:ref/actions/:action', async (c) => {
     const kind = c.req.param('action') as ActionKind;
-    const detail = await invoiceDetail(pool, c.req.param('ref'));
-    if (!detail || !actionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
+    const invoice = await findInvoice(pool, c.req.param('ref'));
+    if (!invoice || !actionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
     const input = actionInputSchema.safeParse(await c.req.parseBody());
     const answer = input.success
-      ? await performAction(temporal, config.temporal.taskQueue, detail.invoice.txnId, kind, input.data, 'admin (web)')
+      ? await performAction(temporal, config.temporal.taskQueue, invoice.txnId, kind, input.data, 'admin (web)')
       : ({ ok: false, status: 400, error: `The action's input was not understood: ${input.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.` } as const);
-    const shown = await showInvoice(detail.invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
+    const shown = await showInvoice(invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
     return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answer.ok ? 200 : answer.status);
   });
 
