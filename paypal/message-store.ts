@@ -91,12 +91,20 @@ export interface Judged {
   detail: string;
 }
 
-export async function recordOutcome(pool: Pool, id: number, outcome: Outcome, detail?: string, judged?: Judged): Promise<void> {
-  await pool.query(
+/** Where a message's outcome went: its invoice workflow, and the notification it was routed as. */
+interface Routing {
+  workflowId: string;
+  notification?: PaymentNotification;
+}
+
+/** A message's outcome, with what verifying it found, in one UPDATE (one commit per message). */
+export async function recordOutcome(db: Pick<Pool, 'query'>, id: number, outcome: Outcome, detail?: string, judged?: Judged, routing?: Routing): Promise<void> {
+  await db.query(
     `UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, processed_at = now(),
-            verification = COALESCE($4, verification), verification_detail = COALESCE($5, verification_detail)
+            verification = COALESCE($4, verification), verification_detail = COALESCE($5, verification_detail),
+            workflow_id = COALESCE($6, workflow_id), notification = COALESCE($7, notification)
       WHERE id = $1`,
-    [id, outcome, detail ?? null, judged?.verification ?? null, judged?.detail ?? null],
+    [id, outcome, detail ?? null, judged?.verification ?? null, judged?.detail ?? null, routing?.workflowId ?? null, routing?.notification ? JSON.stringify(routing.notification) : null],
   );
 }
 
@@ -111,30 +119,22 @@ export async function routeOnce(
   notification: PaymentNotification,
   workflowId: string,
   send: () => Promise<void>,
+  judged: Judged,
   detail?: string,
-  judged?: Judged,
 ): Promise<{ outcome: 'routed' | 'duplicate'; firstId?: number }> {
   const client = await pool.connect();
-  // The verification found comes in the same UPDATE as the outcome: one commit per message.
-  const mark = (outcome: 'routed' | 'duplicate', outcomeDetail: string | null, routed: string | null) =>
-    client.query(
-      `UPDATE paypal_messages SET outcome = $2, outcome_detail = $3, workflow_id = $4, notification = COALESCE($5, notification), processed_at = now(),
-              verification = COALESCE($6, verification), verification_detail = COALESCE($7, verification_detail)
-        WHERE id = $1`,
-      [id, outcome, outcomeDetail, workflowId, routed, judged?.verification ?? null, judged?.detail ?? null],
-    );
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('paypal-dedupe:' || $1, 0))", [notification.dedupeKey]);
     const { rows } = await client.query<{ id: number }>("SELECT id FROM paypal_messages WHERE dedupe_key = $1 AND outcome = 'routed' AND id <> $2 LIMIT 1", [notification.dedupeKey, id]);
     const first = rows[0];
     if (first) {
-      await mark('duplicate', `same message as #${first.id}, already routed`, null);
+      await recordOutcome(client, id, 'duplicate', `same message as #${first.id}, already routed`, judged, { workflowId });
       await client.query('COMMIT');
       return { outcome: 'duplicate', firstId: first.id };
     }
     await send();
-    await mark('routed', detail ?? null, JSON.stringify(notification));
+    await recordOutcome(client, id, 'routed', detail, judged, { workflowId, notification });
     await client.query('COMMIT');
     return { outcome: 'routed' };
   } catch (error) {

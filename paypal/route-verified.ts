@@ -10,7 +10,7 @@ import { recordOutcome, routeOnce, type Judged } from './message-store';
 export async function routeVerified(pool: Pool, signal: InvoiceSignaller, messageId: number, notification: PaymentNotification, judged: Judged, note?: string): Promise<IntakeResult> {
   const workflowId = invoiceWorkflowId(notification.txnId);
   try {
-    const routed = await routeOnce(pool, messageId, notification, workflowId, () => signal(notification), note, judged);
+    const routed = await routeOnce(pool, messageId, notification, workflowId, () => signal(notification), judged, note);
     const detail = routed.outcome === 'duplicate' ? `same message as #${routed.firstId}, already routed` : note;
     return { messageId, outcome: routed.outcome, detail, status: 200, workflowId, notification };
   } catch (error) {
