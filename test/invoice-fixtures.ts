@@ -103,3 +103,9 @@ export function keysInMail(mail: Pick<CapturedMail, 'parsed'>): string[] {
 export function mailsTo(messages: CapturedMail[], to: string): CapturedMail[] {
   return messages.filter((m) => m.envelope.to.includes(to));
 }
+
+/**
+ * The folder under test/histories/ that KEYSHIP_SAVE_HISTORIES writes the current workflow code's
+ * histories to (a patched() change starts a new one; older folders stay and keep replaying).
+ */
+export const currentHistoriesVersion = '2-local-database-steps';

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from './harness';
+import { currentHistoriesVersion } from './invoice-fixtures';
 
 const dir = path.join(__dirname, 'histories');
 const versions = readdirSync(dir, { withFileTypes: true })
@@ -42,6 +43,8 @@ async function replay(workflowsPath?: string) {
 }
 
 test('every saved invoice history replays on the current workflow code', async () => {
+  assert.ok(versions.includes(currentHistoriesVersion), `test/histories/${currentHistoriesVersion} (the current code's) is replayed`);
+  assert.ok(versions.length >= 2, 'the histories of the code before the local-activities patch are replayed too');
   for (const version of versions) {
     const saved = histories.filter((h) => h.path.startsWith(`${version}/`)).length;
     assert.ok(saved >= 15, `expected the saved histories of every path in ${version}, found ${saved}`);

@@ -17,12 +17,10 @@ import { invoiceWorkflowId } from '../workflows/ids';
 import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
 import type { PaymentNotification } from '../workflows/notification';
 import { CustomerEmail, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus } from '../workflows/search-attributes';
-import { buyerEmail, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
+import { buyerEmail, currentHistoriesVersion, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
 
 const day = 86_400_000;
-// The workflow code's current version (a patched() change starts a new folder; older ones stay and
-// keep replaying, which is what proves the patch).
-const historiesDir = path.join(__dirname, 'histories', '2-local-database-steps');
+const historiesDir = path.join(__dirname, 'histories', currentHistoriesVersion);
 
 describe('invoice workflow (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
