@@ -83,6 +83,9 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
       const mail = await waitFor(`http://127.0.0.1:${ports.MAIL_UI_PORT}/`, 30_000);
       assert.match(await mail.text(), /<html/i);
       await waitFor(`http://127.0.0.1:${ports.API_PORT}/healthz`, 1_000);
+      // The launcher prints its list once its own health poll (every 250 ms) has seen the api up,
+      // which can be a moment after this test's poll did.
+      for (let waited = 0; !output().includes('Keyship is running') && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
       for (const url of [`http://127.0.0.1:${ports.API_PORT}`, `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${ports.MAIL_UI_PORT}`]) {
         assert.ok(output().includes(url), `the launcher did not print ${url}`);
       }
