@@ -9,6 +9,7 @@ import type { IncomingMessage } from '../paypal/ipn-intake';
 import { isDatabaseUnavailable } from '../db/pool';
 import type { AppDeps } from './deps';
 import { observeIntake, observeUnstored } from './intake-observer';
+import { PhaseTimes } from '../paypal/phase-times';
 
 /** PayPal's messages are a few KiB; anything near this is not from PayPal. */
 export const paypalBodyLimitBytes = 64 * 1024;
@@ -22,8 +23,8 @@ function remoteAddr(c: Context): string | undefined {
   }
 }
 
-function answer(c: Context, result: IntakeResult) {
-  observeIntake(c, result);
+function answer(c: Context, result: IntakeResult, times?: PhaseTimes) {
+  observeIntake(c, result, times);
   c.header('x-keyship-message-id', String(result.messageId));
   if (result.status === 503) return sendAgainLater(c, `Not processed yet: ${result.detail ?? 'try again'}`);
   return c.body(null, 200);
@@ -39,9 +40,9 @@ function sendAgainLater(c: Context, text: string) {
  * Without Postgres nothing can be stored, so nothing is acted on: 503, and PayPal resends (IPN for
  * days, webhooks likewise). Any other failure stays a 500 with its stack in the log.
  */
-async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult>): Promise<Response> {
+async function unlessDatabaseAway(c: Context, handle: () => Promise<IntakeResult>, times?: PhaseTimes): Promise<Response> {
   try {
-    return answer(c, await handle());
+    return answer(c, await handle(), times);
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     observeUnstored(c, error instanceof Error ? error.message : String(error));
@@ -63,24 +64,32 @@ export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
   const maxInFlight = options.maxInFlight ?? deps.config.paypal.maxInFlight;
   let inFlight = 0;
   const take = (c: Context, intake: typeof intakes.ipn, message: IncomingMessage) =>
-    unlessDatabaseAway(c, async () => {
-      if (inFlight >= maxInFlight) return intake.shed(message, `shed: ${inFlight} PayPal messages already in the works (PAYPAL_MAX_IN_FLIGHT); PayPal resends it`);
-      inFlight += 1;
-      try {
-        return await intake.handle(message);
-      } finally {
-        inFlight -= 1;
-      }
-    });
+    unlessDatabaseAway(
+      c,
+      async () => {
+        if (inFlight >= maxInFlight) return intake.shed(message, `shed: ${inFlight} PayPal messages already in the works (PAYPAL_MAX_IN_FLIGHT); PayPal resends it`);
+        inFlight += 1;
+        try {
+          return await intake.handle(message);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+      message.times,
+    );
 
   app.post('/paypal/ipn', limit, async (c) => {
+    const times = new PhaseTimes();
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return take(c, intakes.ipn, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c) });
+    times.lap('read');
+    return take(c, intakes.ipn, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c), times });
   });
 
   app.post('/paypal/webhook', limit, async (c) => {
+    const times = new PhaseTimes();
     const raw = Buffer.from(await c.req.arrayBuffer());
-    return take(c, intakes.webhook, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c) });
+    times.lap('read');
+    return take(c, intakes.webhook, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c), times });
   });
 
   return app;

@@ -10,7 +10,7 @@ import { paypalNotification } from '../workflows/messages';
 import { startNodeProcess } from './node-process';
 import { cpuLine } from './proc-stats';
 import { cardNotification } from './purchase-notification';
-import { climb, type LadderResult } from './rate-ladder';
+import { climb, cpuPerUnitLine, type LadderResult } from './rate-ladder';
 import type { Benchmark } from './types';
 
 /** The floor measured in this run, for the purchases benchmark's ratio. */
@@ -59,8 +59,8 @@ export const floorBenchmark: Benchmark = {
         },
       });
       floorResult = ladder;
-      const rows = [...ladder.steps, ladder.half].map((s, n) => [
-        n === ladder.steps.length ? `${s.offered} (half)` : s.offered,
+      const rows = [...ladder.steps, ...(ladder.half ? [ladder.half] : []), ladder.steady].map((s) => [
+        s === ladder.half ? `${s.offered} (half)` : s === ladder.steady ? `${s.offered} (steady)` : s.offered,
         s.throughput,
         s.ackP50,
         s.ackP99,
@@ -72,9 +72,10 @@ export const floorBenchmark: Benchmark = {
         columns: ['offered/s', 'delivered/s', 'signalWithStart p50 ms', 'p99 ms', 'start→"sendKeys" p50 ms', 'p99 ms', 'CPU (% of one core)'],
         rows,
         notes: [
-          `Floor: ${ladder.saturation} workflows delivered per second at saturation.`,
+          ...(ladder.saturation === undefined ? [] : [`Floor: ${ladder.saturation} workflows delivered per second at saturation.`]),
+          `CPU per workflow at a steady ${ladder.steady.offered}/s: ${cpuPerUnitLine(ladder.steady)}.`,
           'Same signal and payload, the same 8 activities with the same options, one timer; activities answer at once; no search attributes. Temporal CLI dev server (in memory), one worker process with Keyship\'s worker settings (worker/create-worker.ts).',
-          'Open loop: each step starts purchases at the offered rate for 6 s, then waits for every one to reach the sendKeys activity (delivery); delivered/s is measured between the first and last delivery of the step.',
+          'Open loop: each step starts purchases at the offered rate (6 s a step, 30 s at half the saturation, 20 s for the steady step), then waits for every one to reach the sendKeys activity (delivery); delivered/s is measured between the first and last delivery of the step.',
         ],
         raw: ladder,
       };

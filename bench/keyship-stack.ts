@@ -1,8 +1,8 @@
 // Everything a purchase touches, on 127.0.0.1, for the purchase, IPN and scale benchmarks:
 // Postgres (its own cluster, fsync on as in production), an in-memory Temporal dev server, the
-// SMTP capture the tests use (every e-mail parsed back), the PayPal simulator (in this process:
-// it answers the api's postbacks), and the api and the worker each in its own process, exactly
-// what production runs (api/main.ts, worker/main.ts).
+// SMTP capture the tests use (every e-mail parsed back; its own process, bench/mail-sink.ts), the
+// PayPal simulator (in this process: it answers the api's postbacks), and the api and the worker
+// each in its own process, exactly what production runs (api/main.ts, worker/main.ts).
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { demoPackage, seedDemoPackage } from '../catalog/demo-seed';
 import { startSimulator, type Simulator } from '../paypal/simulator/server';
 import { startDevServer, type DevServer } from '../temporal-server/dev-server';
 import { freePort } from '../test/harness/ports';
-import { smtpCapture, type SmtpCapture } from '../test/harness/smtp';
+import { startMailSink, type MailArrivals } from './mail-arrivals';
 import { startNodeProcess, type NodeProcess } from './node-process';
 import { workerNodeOptions } from '../worker/memory';
 
@@ -21,7 +21,8 @@ export interface KeyshipStack {
   cluster: Cluster;
   pool: Pool;
   temporal: DevServer;
-  smtp: SmtpCapture;
+  /** When each e-mail reached the mailbox, by kind and recipient. */
+  mail: MailArrivals;
   simulator: Simulator;
   api: NodeProcess;
   worker: NodeProcess;
@@ -54,9 +55,9 @@ export async function startKeyshipStack(log: (line: string) => void, options: Ke
     const [cluster, temporal, smtp] = await Promise.all([
       freePort().then((port) => startCluster({ dataDir: path.join(work, 'pg'), port })),
       freePort().then((port) => startDevServer({ port })),
-      smtpCapture(),
+      startMailSink(),
     ]);
-    stops.push(() => cluster.stop(), () => temporal.stop(), () => smtp.close());
+    stops.push(() => cluster.stop(), () => temporal.stop(), () => smtp.process.stop());
     await ensureDatabase(cluster.adminUrl, 'keyship_bench');
     const databaseUrl = cluster.urlFor('keyship_bench');
     await migrate(databaseUrl);
@@ -111,14 +112,14 @@ export async function startKeyshipStack(log: (line: string) => void, options: Ke
       cluster,
       pool,
       temporal,
-      smtp,
+      mail: smtp.arrivals,
       simulator,
       api,
       worker,
       ipnUrl,
       databaseUrl,
       item: { itemNumber: demoPackage.itemNumber, amount: demoPackage.price },
-      pids: { api: api.pid, worker: worker.pid, temporal: temporal.process.pid!, postgres: cluster.process.pid!, 'load generator': process.pid },
+      pids: { api: api.pid, worker: worker.pid, temporal: temporal.process.pid!, postgres: cluster.process.pid!, 'load generator': process.pid, 'mail sink': smtp.process.pid },
       stop,
     };
   } catch (error) {

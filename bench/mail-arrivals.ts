@@ -1,8 +1,15 @@
-// When each e-mail reached the SMTP capture, by recipient: the end of a purchase as the buyer sees
-// it. The capture's parsed messages are dropped as they are counted, so 10,000 of them cost no memory.
-import type { CapturedMail, SmtpCapture } from '../test/harness/smtp';
+// When each e-mail reached the benchmarks' mailbox (bench/mail-sink.ts, its own process), by
+// recipient: the end of a purchase as the buyer sees it.
+import { freePort } from '../test/harness/ports';
+import { startNodeProcess, type NodeProcess } from './node-process';
 
 export type MailKind = 'delivery' | 'pending' | 'other';
+
+export function mailKind(subject: string | undefined): MailKind {
+  if (subject?.startsWith('Your download:')) return 'delivery';
+  if (subject && /is pending/.test(subject)) return 'pending';
+  return 'other';
+}
 
 export interface MailArrivals {
   /** performance.now() of the first e-mail of this kind to this recipient. */
@@ -12,35 +19,41 @@ export interface MailArrivals {
   waitFor(kind: MailKind, n: number, ms: number): Promise<boolean>;
 }
 
-function kindOf(mail: CapturedMail): MailKind {
-  const subject = mail.parsed.subject ?? '';
-  if (subject.startsWith('Your download:')) return 'delivery';
-  if (/is pending/.test(subject)) return 'pending';
-  return 'other';
+export interface MailSink {
+  url: string;
+  process: NodeProcess;
+  arrivals: MailArrivals;
 }
 
-export function trackMail(smtp: SmtpCapture): MailArrivals {
+export async function startMailSink(): Promise<MailSink> {
   const seen: Record<MailKind, Map<string, number>> = { delivery: new Map(), pending: new Map(), other: new Map() };
-  const messages = smtp.messages;
-  // The capture pushes each message once parsed; note the time then, and keep nothing.
-  messages.push = (...mails: CapturedMail[]) => {
-    const now = performance.now();
-    for (const mail of mails) {
-      const map = seen[kindOf(mail)];
-      for (const to of mail.envelope.to) if (!map.has(to)) map.set(to, now);
-    }
-    return 0;
-  };
+  const port = await freePort();
+  const child = await startNodeProcess({
+    script: 'bench/mail-sink.ts',
+    env: { SMTP_SINK_PORT: String(port) },
+    ready: /^mail sink ready/,
+    onLine(line) {
+      const [word, kind, epochMs, ...to] = line.split(' ');
+      const map = word === 'mail' ? seen[kind as MailKind] : undefined;
+      if (!map) return;
+      const at = Number(epochMs) - performance.timeOrigin; // the sink's clock → this process's performance.now()
+      for (const address of to) if (!map.has(address)) map.set(address, at);
+    },
+  });
   return {
-    at: (kind, to) => seen[kind].get(to),
-    count: (kind) => seen[kind].size,
-    async waitFor(kind, n, ms) {
-      const deadline = performance.now() + ms;
-      while (seen[kind].size < n) {
-        if (performance.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return true;
+    url: `smtp://127.0.0.1:${port}`,
+    process: child,
+    arrivals: {
+      at: (kind, to) => seen[kind].get(to),
+      count: (kind) => seen[kind].size,
+      async waitFor(kind, n, ms) {
+        const deadline = performance.now() + ms;
+        while (seen[kind].size < n) {
+          if (performance.now() > deadline) return false;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return true;
+      },
     },
   };
 }

@@ -8,7 +8,6 @@
 // to try (e.g. a heap limit) go in BENCH_WORKER_ENV as JSON: '{"WORKER_MAX_CACHED_WORKFLOWS":"1000"}'.
 import { percentile } from './rate-ladder';
 import { startKeyshipStack } from './keyship-stack';
-import { trackMail } from './mail-arrivals';
 import { cpuLine, cpuMeter, rssBytes } from './proc-stats';
 import type { Benchmark } from './types';
 
@@ -42,7 +41,7 @@ export const pendingScaleBenchmark: Benchmark = {
     // The whole run is bounded: creating and clearing each get a deadline that grows with N.
     const phaseLimitMs = Math.max(180_000, count * 150);
     const stack = await startKeyshipStack(log, { workerEnv: process.env.BENCH_WORKER_ENV ? (JSON.parse(process.env.BENCH_WORKER_ENV) as Record<string, string>) : undefined });
-    const mail = trackMail(stack.smtp);
+    const mail = stack.mail;
     const peak = { worker: 0, temporal: 0, api: 0 };
     const sampler = setInterval(() => {
       peak.worker = Math.max(peak.worker, rssBytes(stack.worker.pid));

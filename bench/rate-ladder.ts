@@ -18,6 +18,8 @@ export interface StepResult {
   e2eP99: number;
   /** Answers other than success. */
   failures: number;
+  /** The server's own time per phase (its Server-Timing), p50 and p99 in ms, when it reports one. */
+  phases?: Record<string, { p50: number; p99: number }>;
   /** Percent of one core, per process, over the step. */
   cpu: Record<string, number>;
   saturated: boolean;
@@ -26,6 +28,20 @@ export interface StepResult {
 export interface Purchase {
   id: string;
   ok: boolean;
+  /** Phase → ms, from the answer's Server-Timing header. */
+  phases?: Record<string, number>;
+}
+
+/** `store;dur=2.1, verify;dur=3.4` → { store: 2.1, verify: 3.4 }. */
+export function parseServerTiming(header: string | null): Record<string, number> | undefined {
+  if (!header) return undefined;
+  const phases: Record<string, number> = {};
+  for (const entry of header.split(',')) {
+    const [name, ...params] = entry.trim().split(';');
+    const dur = params.map((p) => /^dur=([\d.]+)$/.exec(p.trim())?.[1]).find(Boolean);
+    if (name && dur) phases[name] = Number(dur);
+  }
+  return phases;
 }
 
 export interface LadderOptions {
@@ -54,6 +70,7 @@ export async function runStep(rate: number, o: LadderOptions): Promise<StepResul
   const t0 = performance.now();
   const starts = new Map<string, number>();
   const acks: number[] = [];
+  const phaseSamples = new Map<string, number[]>();
   let failures = 0;
   const pending: Promise<void>[] = [];
   for (let k = 0; k < count; k++) {
@@ -68,6 +85,7 @@ export async function runStep(rate: number, o: LadderOptions): Promise<StepResul
           acks.push(performance.now() - at);
           starts.set(p.id, at);
           if (!p.ok) failures++;
+          for (const [phase, ms] of Object.entries(p.phases ?? {})) phaseSamples.set(phase, [...(phaseSamples.get(phase) ?? []), ms]);
         },
         () => {
           acks.push(performance.now() - at);
@@ -99,6 +117,7 @@ export async function runStep(rate: number, o: LadderOptions): Promise<StepResul
     e2eP50: percentile(e2e, 50),
     e2eP99: percentile(e2e, 99),
     failures,
+    ...(phaseSamples.size ? { phases: Object.fromEntries([...phaseSamples].map(([phase, v]) => [phase, { p50: percentile(v, 50), p99: percentile(v, 99) }])) } : {}),
     cpu,
     saturated: false,
   };
@@ -112,14 +131,49 @@ export async function runStep(rate: number, o: LadderOptions): Promise<StepResul
 
 export interface LadderResult {
   steps: StepResult[];
-  /** Highest throughput any step reached. */
-  saturation: number;
-  /** A step at half the saturation rate. */
-  half: StepResult;
+  /** Highest throughput any step reached (undefined with --steady: no ladder climbed). */
+  saturation?: number;
+  /** A longer step at half the saturation rate: its p99 is over hundreds of answers, not a few dozen. */
+  half?: StepResult;
+  /** A longer step at the same fixed rate in every run and scenario: what each unit costs in CPU. */
+  steady: StepResult;
 }
 
-/** Rates start, start×factor, ... until a step saturates (or maxSteps); then one step at half the best. */
+/** The fixed rate and length of the steady step: low enough for any scenario here, long enough to average. */
+export const steadyRate = 8;
+const steadySeconds = 20;
+const halfSeconds = 30;
+
+/** `npm run bench -- floor purchases --steady`: only the steady step, a quick before/after of CPU per purchase. */
+export const steadyOnly = () => process.argv.includes('--steady');
+
+/** Milliseconds of CPU per delivered unit, per process (without "others"), and their total. */
+export function cpuPerUnit(step: StepResult): Record<string, number> {
+  const perUnit = Object.entries(step.cpu)
+    .filter(([name]) => name !== 'others')
+    .map(([name, percent]) => [name, Math.round((percent * 10) / Math.max(step.throughput, 0.1))] as const);
+  return { ...Object.fromEntries(perUnit), total: perUnit.reduce((sum, [, ms]) => sum + ms, 0) };
+}
+
+export const cpuPerUnitLine = (step: StepResult) =>
+  Object.entries(cpuPerUnit(step))
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ');
+
+/**
+ * Rates start, start×factor, ... until a step saturates (or maxSteps); then a longer step at half
+ * the best; then the steady step. With --steady, the steady step alone.
+ */
 export async function climb(o: LadderOptions & { start: number; factor: number; maxSteps: number }): Promise<LadderResult> {
+  const steadyStep = async () => {
+    o.log(`steady step: ${steadyRate}/s for ${steadySeconds} s`);
+    return runStep(steadyRate, { ...o, seconds: steadySeconds });
+  };
+  if (steadyOnly()) {
+    // A short warm-up first, so the JIT and the connection pools are not part of the figure.
+    await runStep(steadyRate, { ...o, seconds: 3 });
+    return { steps: [], steady: await steadyStep() };
+  }
   const steps: StepResult[] = [];
   let rate = o.start;
   for (let n = 0; n < o.maxSteps; n++) {
@@ -129,7 +183,7 @@ export async function climb(o: LadderOptions & { start: number; factor: number; 
     rate = Math.round(rate * o.factor);
   }
   const saturation = Math.max(...steps.map((s) => s.throughput));
-  o.log(`saturation ≈ ${saturation}/s; a step at half of it`);
-  const half = await runStep(Math.max(1, Math.round(saturation / 2)), o);
-  return { steps, saturation, half };
+  o.log(`saturation ≈ ${saturation}/s; ${halfSeconds} s at half of it`);
+  const half = await runStep(Math.max(1, Math.round(saturation / 2)), { ...o, seconds: halfSeconds });
+  return { steps, saturation, half, steady: await steadyStep() };
 }

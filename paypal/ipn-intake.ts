@@ -7,6 +7,7 @@ import type { PayPalMode } from './endpoints';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import { parseIpnBody, type IpnForm } from './ipn-form';
+import type { PhaseTimes } from './phase-times';
 import { ipnToNotification } from './ipn-notification';
 import type { IpnVerdict, IpnVerifier } from './ipn-postback';
 import { insertRawMessage, recordOutcome, type Judged } from './message-store';
@@ -26,6 +27,8 @@ export interface IncomingMessage {
   raw: Buffer;
   headers: Record<string, string>;
   remoteAddr?: string;
+  /** Laps of the work on it, when the caller wants them (the api's Server-Timing). */
+  times?: PhaseTimes;
 }
 
 /** ipn_track_id names one IPN and is kept on PayPal's resends; old messages lack it, their bytes do not. */
@@ -77,11 +80,13 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
 
     async handle(message: IncomingMessage): Promise<IntakeResult> {
       const { messageId, form, dedupeKey } = await store(message);
+      message.times?.lap('store');
       if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
 
       let verdict: IpnVerdict;
       try {
         verdict = await deps.verifier.verify(message.raw);
+        message.times?.lap('verify');
       } catch (error) {
         if (!(error instanceof PayPalUnavailableError)) throw error;
         await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
@@ -101,7 +106,7 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
       }
       const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
       if (!mapped.ok) return reject(messageId, mapped.reason, verified);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail));
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), message.times);
     },
   };
 }

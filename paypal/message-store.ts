@@ -112,6 +112,13 @@ export async function recordOutcome(db: Pick<Pool, 'query'>, id: number, outcome
  * Routes a verified message at most once per dedupe key: under a lock on the key, a copy already
  * routed makes this one a duplicate; otherwise `send` runs and the row is marked routed. A resend
  * that arrives while the first copy is still being sent waits for it.
+ *
+ * The mark commits without waiting for the disk (synchronous_commit off for this transaction
+ * only): PayPal's answer does not wait for a second flush; the raw copy's own commit was flushed.
+ * What a crash of Postgres itself (not of the api) within a fraction of a second can lose is the
+ * mark alone: the row stays 'received' while Temporal, which is durable on its own, has the
+ * signal; a later copy of the same message is then signalled again and the workflow, which
+ * remembers the dedupe keys it applied, ignores it.
  */
 export async function routeOnce(
   pool: Pool,
@@ -125,7 +132,7 @@ export async function routeOnce(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('paypal-dedupe:' || $1, 0))", [notification.dedupeKey]);
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('paypal-dedupe:' || $1, 0)), set_config('synchronous_commit', 'off', true)", [notification.dedupeKey]);
     const { rows } = await client.query<{ id: number }>("SELECT id FROM paypal_messages WHERE dedupe_key = $1 AND outcome = 'routed' AND id <> $2 LIMIT 1", [notification.dedupeKey, id]);
     const first = rows[0];
     if (first) {

@@ -75,10 +75,12 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
 
     async handle(message: IncomingMessage): Promise<IntakeResult> {
       const { messageId, event } = await store(message);
+      message.times?.lap('store');
 
       let verdict: WebhookVerdict;
       try {
         verdict = await deps.verifier.verify({ headers: message.headers, raw: message.raw });
+        message.times?.lap('verify');
       } catch (error) {
         if (!(error instanceof PayPalUnavailableError)) throw error;
         await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
@@ -97,7 +99,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
 
       const mapped = webhookToNotification(event, { messageId });
       if (!mapped.ok) return reject(messageId, mapped.reason, verified);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail));
+      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), message.times);
     },
   };
 }

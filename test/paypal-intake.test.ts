@@ -21,6 +21,9 @@ import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
 import { invoiceWorkflowId } from '../workflows/ids';
+import { notification as paymentNotification } from './invoice-fixtures';
+import { createPool } from '../db/pool';
+import { insertRawMessage, routeOnce } from '../paypal/message-store';
 import type { PaymentNotification } from '../workflows/notification';
 
 /** A TCP proxy that can be switched off (refusing and cutting connections) and on again. */
@@ -397,6 +400,35 @@ describe('PayPal intake', () => {
     const hook = await fetch(`${api.url}/paypal/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ junk: 'x'.repeat(70 * 1024) }) });
     assert.equal(hook.status, 413);
     assert.equal((await rows('true', [])).length, before);
+  });
+
+  test('the answer says where its time went (Server-Timing), phase by phase, and the log line carries the same', async () => {
+    const { txnId, raw } = sim.prepare({ items: [{ itemNumber: 'BOOK-1', amount: '19.95' }], notifyUrl: `${api.url}/paypal/ipn`, webhooks: false });
+    const response = await fetch(`${api.url}/paypal/ipn`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: raw });
+    assert.equal(response.status, 200);
+    const entries = (response.headers.get('server-timing') ?? '').split(', ').map((entry) => entry.split(';dur='));
+    assert.deepEqual(entries.map(([phase]) => phase), ['read', 'store', 'verify', 'dedupe', 'signal', 'commit']);
+    for (const [phase, ms] of entries) assert.match(ms ?? '', /^\d+\.\d$/, `${phase} has a duration in ms`);
+    assert.equal((await rows("channel = 'ipn' AND txn_id = $1", [txnId]))[0]?.outcome, 'routed');
+  });
+
+  test('the routed mark commits without waiting for the disk, and only in its own transaction', async () => {
+    // The test cluster runs with synchronous_commit off for speed; this session asks for it on, as production has it.
+    const single = createPool(db.url, { max: 1 });
+    try {
+      await single.query('SET synchronous_commit = on');
+      const txnId = `SYNC${randomUUID().slice(0, 8).toUpperCase()}`;
+      const id = await insertRawMessage(single, { channel: 'ipn', raw: Buffer.from(`txn_id=${txnId}`), headers: {}, txnId, dedupeKey: `ipn:${txnId}` });
+      let signalled = 0;
+      const notification = paymentNotification(txnId, 'sync@example.com', 'Completed', { messageId: id, dedupeKey: `ipn:${txnId}` });
+      const routed = await routeOnce(single, id, notification, invoiceWorkflowId(txnId), async () => void signalled++, { verification: 'verified', detail: 'test' });
+      assert.deepEqual([routed.outcome, signalled], ['routed', 1]);
+      assert.equal((await rows('id = $1', [id]))[0]?.outcome, 'routed');
+      // set_config(..., true) lasts until the transaction's end: the pooled session is as it was.
+      assert.equal((await single.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit, 'on');
+    } finally {
+      await single.end();
+    }
   });
 
   test('under load (the bench\'s IPN measurement), every IPN is acknowledged 200 and routed once', async () => {

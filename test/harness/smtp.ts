@@ -23,7 +23,8 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-export async function smtpCapture(): Promise<SmtpCapture> {
+/** `port`: where to listen (a free one when not given). */
+export async function smtpCapture(options: { port?: number } = {}): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
   const waiters = new Set<() => void>();
   const capture: SmtpCapture = {
@@ -84,7 +85,7 @@ export async function smtpCapture(): Promise<SmtpCapture> {
       });
     },
   });
-  capture.port = await freePort();
+  capture.port = options.port ?? (await freePort());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(capture.port, '127.0.0.1', () => resolve());
