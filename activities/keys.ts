@@ -12,7 +12,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { readMailTemplate, type TemplateContext } from './mail-template';
-import { sendRecordedMail } from './mail';
+import { claimMail, sendClaimedMail, type ClaimedMail, type OutgoingMail } from './mail';
+import type { Pool } from '../db/pool';
 
 export type KeyMailPurpose = 'delivery' | 'resend' | 'extend' | 'regenerate' | 'reinstated' | 'reminder';
 
@@ -77,13 +78,18 @@ export function formatTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-export async function invoiceForMail(deps: ActivityDeps, invoiceId: number): Promise<InvoiceMailRow & { packageNames: string; supportText: string }> {
-  // One round trip: the invoice, its buyer's first name, and its packages' names and support texts.
-  const { rows } = await deps.pool.query<InvoiceMailRow & { package_names: string[]; support_texts: string[] }>(
+export async function invoiceForMail(
+  deps: ActivityDeps,
+  invoiceId: number,
+  options: { db?: Pick<Pool, 'query'>; lock?: boolean } = {},
+): Promise<InvoiceMailRow & { packageNames: string; supportText: string }> {
+  // One round trip: the invoice, its buyer's first name, and its packages' names and support texts;
+  // with `lock`, the invoice's row is locked (FOR UPDATE) by the same statement.
+  const { rows } = await (options.db ?? deps.pool).query<InvoiceMailRow & { package_names: string[]; support_texts: string[] }>(
     `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency,
             ARRAY(SELECT p.name FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS package_names,
             ARRAY(SELECT p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS support_texts
-       FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1`,
+       FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1${options.lock ? ' FOR UPDATE OF i' : ''}`,
     [invoiceId],
   );
   const row = rows[0];
@@ -99,71 +105,34 @@ export async function invoiceForMail(deps: ActivityDeps, invoiceId: number): Pro
 
 /** Issues (or finds) the keys of one generation, sets their expiry, and e-mails them. */
 export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promise<SendKeysResult> {
-  // Heartbeats let a crashed worker's attempt time out in seconds rather than minutes.
+  // Heartbeats let a crashed worker's attempt time out in seconds rather than minutes. The server
+  // counts the heartbeat timeout from the attempt's start, so a delivery that ends within the
+  // first beat (nearly all) sends none: each beat is a call to the server and a write there.
   const beat = setInterval(() => heartbeatSafely(), 2000);
   try {
-    const { salt, files } = await issueKeys(deps, input);
-    heartbeatSafely();
-    const invoice = await invoiceForMail(deps, input.invoiceId);
-    const secret = deps.settings.keySecret;
-    const keys = files.map((f) => deriveKey(secret, salt, f.package_file_id, input.generation));
-    const fileContext = (withKeys: boolean): TemplateContext[] =>
-      files.map((f, i) => {
-        const key = keys[i]!;
-        return {
-          name: f.name,
-          size: formatBytes(Number(f.size_bytes)),
-          sizeBytes: Number(f.size_bytes),
-          md5: f.md5,
-          sha256: f.sha256,
-          url: withKeys ? `${deps.settings.publicUrl}/d/${key}` : `${deps.settings.publicUrl}/d/[key withheld; sha256 ${keyHash(key).toString('hex').slice(0, 12)}…]`,
-          downloadLimit: f.download_limit ?? '',
-        };
-      });
-    const context = (withKeys: boolean): TemplateContext => ({
-      invoiceNumber: invoice.number,
-      txnId: invoice.txn_id,
-      firstName: invoice.first_name ?? '',
-      packageName: invoice.packageNames,
-      supportText: invoice.supportText,
-      expiresAt: formatTime(input.expiresAt),
-      files: fileContext(withKeys),
-      firstDelivery: input.purpose === 'delivery',
-      resent: input.purpose === 'resend',
-      extended: input.purpose === 'extend',
-      regenerated: input.purpose === 'regenerate',
-      reinstated: input.purpose === 'reinstated',
-    });
-    const template = input.purpose === 'reminder' ? 'reminder' : 'delivery';
-    // One read of the template renders both: the e-mail sent, and the copy kept without its keys.
-    const render = readMailTemplate(deps.settings.templatesDir, template);
-    const sent = render(context(true));
-    const stored = render(context(false));
-    const result = await sendRecordedMail(deps, {
-      kind: input.purpose === 'reminder' ? 'reminder' : input.purpose === 'delivery' ? 'delivery' : `delivery-${input.purpose}`,
-      dedupeKey: input.dedupeKey,
-      invoiceId: invoice.id,
-      accountId: invoice.account_id ?? undefined,
-      to: invoice.payer_email,
-      subject: sent.subject,
-      text: sent.text,
-      html: sent.html,
-      storedText: stored.text,
-      storedHtml: stored.html,
-    });
-    return { keyCount: files.length, sent: result.sent };
+    const { claim, keyCount } = await issueKeys(deps, input);
+    const result = await sendClaimedMail(deps, claim);
+    return { keyCount, sent: result.sent };
   } finally {
     clearInterval(beat);
   }
 }
 
-async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ salt: Buffer; files: KeyFileRow[] }> {
+type MailInvoice = Awaited<ReturnType<typeof invoiceForMail>>;
+
+/**
+ * The keys of one generation and the e-mail that carries them, in one transaction: the invoice
+ * read and locked, the generation's salt, its files, the keys (one row per file, older
+ * generations revoked, the invoice's expiry) and the e-mail recorded and claimed: five statements
+ * and one commit; sendClaimedMail then sends it and marks it sent.
+ */
+async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ claim: ClaimedMail; keyCount: number }> {
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
     // One delivery at a time per invoice, whatever the number of workers. A statement of its own:
     // the next one's snapshot is taken after the lock, so it sees what an earlier holder committed.
-    await client.query('SELECT id FROM invoices WHERE id = $1 FOR UPDATE', [input.invoiceId]);
+    const invoice = await invoiceForMail(deps, input.invoiceId, { db: client, lock: true });
     const saltRow = await client.query<{ salt: Buffer }>(
       `WITH created AS (
          INSERT INTO key_generations (invoice_id, generation, salt, purpose) VALUES ($1, $2, $3, $4)
@@ -174,7 +143,7 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ sa
       [input.invoiceId, input.generation, randomBytes(16), input.generation === 1 ? 'delivery' : 'regenerate'],
     );
     const salt = saltRow.rows[0]!.salt;
-    const files = await client.query<KeyFileRow>(
+    const { rows: files } = await client.query<KeyFileRow>(
       `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
          FROM invoice_items ii
          JOIN packages p ON p.id = ii.package_id
@@ -183,6 +152,7 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ sa
         ORDER BY p.id, pf.position, pf.id`,
       [input.invoiceId],
     );
+    const keys = files.map((f) => deriveKey(deps.settings.keySecret, salt, f.package_file_id, input.generation));
     // The keys (one row per file), the older generations revoked and the invoice's expiry: one
     // statement. Its parts touch different rows (this generation's keys, older ones', the invoice).
     await client.query(
@@ -196,23 +166,65 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ sa
           WHERE invoice_id = $1 AND generation < $2 AND revoked_at IS NULL
        )
        UPDATE invoices SET keys_expire_at = $3::timestamptz, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1`,
-      [
-        input.invoiceId,
-        input.generation,
-        input.expiresAt,
-        files.rows.map((file) => file.package_file_id),
-        files.rows.map((file) => keyHash(deriveKey(deps.settings.keySecret, salt, file.package_file_id, input.generation))),
-        files.rows.map((file) => file.download_limit),
-      ],
+      [input.invoiceId, input.generation, input.expiresAt, files.map((f) => f.package_file_id), keys.map(keyHash), files.map((f) => f.download_limit)],
     );
+    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, invoice, files, keys));
     await client.query('COMMIT');
-    return { salt, files: files.rows };
+    return { claim, keyCount: files.length };
   } catch (error) {
     await client.query('ROLLBACK');
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** The keys' e-mail: the bodies sent, and the copy Postgres keeps with each key withheld. */
+function keyMail(deps: ActivityDeps, input: SendKeysInput, invoice: MailInvoice, files: KeyFileRow[], keys: string[]): OutgoingMail {
+  const fileContext = (withKeys: boolean): TemplateContext[] =>
+    files.map((f, i) => {
+      const key = keys[i]!;
+      return {
+        name: f.name,
+        size: formatBytes(Number(f.size_bytes)),
+        sizeBytes: Number(f.size_bytes),
+        md5: f.md5,
+        sha256: f.sha256,
+        url: withKeys ? `${deps.settings.publicUrl}/d/${key}` : `${deps.settings.publicUrl}/d/[key withheld; sha256 ${keyHash(key).toString('hex').slice(0, 12)}…]`,
+        downloadLimit: f.download_limit ?? '',
+      };
+    });
+  const context = (withKeys: boolean): TemplateContext => ({
+    invoiceNumber: invoice.number,
+    txnId: invoice.txn_id,
+    firstName: invoice.first_name ?? '',
+    packageName: invoice.packageNames,
+    supportText: invoice.supportText,
+    expiresAt: formatTime(input.expiresAt),
+    files: fileContext(withKeys),
+    firstDelivery: input.purpose === 'delivery',
+    resent: input.purpose === 'resend',
+    extended: input.purpose === 'extend',
+    regenerated: input.purpose === 'regenerate',
+    reinstated: input.purpose === 'reinstated',
+  });
+  const template = input.purpose === 'reminder' ? 'reminder' : 'delivery';
+  // One read of the template renders both: the e-mail sent, and the copy kept without its keys.
+  const render = readMailTemplate(deps.settings.templatesDir, template);
+  const sent = render(context(true));
+  const stored = render(context(false));
+  return {
+    kind: input.purpose === 'reminder' ? 'reminder' : input.purpose === 'delivery' ? 'delivery' : `delivery-${input.purpose}`,
+    dedupeKey: input.dedupeKey,
+    invoiceId: invoice.id,
+    accountId: invoice.account_id ?? undefined,
+    to: invoice.payer_email,
+    subject: sent.subject,
+    text: sent.text,
+    html: sent.html,
+    storedText: stored.text,
+    storedHtml: stored.html,
+  };
 }
 
 /** Revokes every live key of an invoice (refund, reversal). */

@@ -5,7 +5,7 @@
 // a worker killed between the SMTP server's 250 and that commit: the retry sends an identical copy
 // (same content, same Message-ID, which many mailboxes collapse).
 import { createHash } from 'node:crypto';
-import { isDatabaseUnavailable } from '../db/pool';
+import { isDatabaseUnavailable, type Pool } from '../db/pool';
 import type { ActivityDeps } from './deps';
 import { heartbeatSafely } from './heartbeat';
 
@@ -40,15 +40,23 @@ export function messageIdFor(dedupeKey: string, from: string): string {
   return `<${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 32)}@${domainOf(from)}>`;
 }
 
-export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): Promise<SendResult> {
-  const from = deps.settings.mailFrom;
+/** An e-mail recorded and claimed for this attempt: `claimed` false when it was sent already. */
+export interface ClaimedMail {
+  claimed: boolean;
+  mail: OutgoingMail;
+  from: string;
+  messageId: string;
+}
+
+/**
+ * Records the e-mail and claims it for this attempt in one statement; a row already 'sent' is left
+ * alone (the DO UPDATE's WHERE fails, no row comes back) and nothing may go out. `db` may be a
+ * transaction's client (sendKeys claims in the same commit as the keys).
+ */
+export async function claimMail(db: Pick<Pool, 'query'>, from: string, mail: OutgoingMail): Promise<ClaimedMail> {
   const messageId = messageIdFor(mail.dedupeKey, from);
-  const storedText = mail.storedText ?? mail.text;
-  const storedHtml = mail.storedHtml ?? mail.html ?? null;
   const headers = { From: from, To: mail.to, Subject: mail.subject, 'Message-ID': messageId };
-  // Record the e-mail and claim it for this attempt in one statement; a row already 'sent' is left
-  // alone (the DO UPDATE's WHERE fails, no row comes back) and nothing goes out.
-  const claimed = await deps.pool.query(
+  const claimed = await db.query(
     `INSERT INTO notifications (invoice_id, account_id, kind, dedupe_key, to_address, from_address, subject, headers, text_body, html_body, message_id, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
      ON CONFLICT (dedupe_key) DO UPDATE
@@ -56,9 +64,14 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
             text_body = EXCLUDED.text_body, html_body = EXCLUDED.html_body, error = NULL
       WHERE notifications.status <> 'sent'
      RETURNING id`,
-    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, storedText, storedHtml, messageId],
+    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, mail.storedText ?? mail.text, mail.storedHtml ?? mail.html ?? null, messageId],
   );
-  if (claimed.rowCount === 0) return { sent: false, messageId };
+  return { claimed: (claimed.rowCount ?? 0) > 0, mail, from, messageId };
+}
+
+/** Sends a claimed e-mail over SMTP and marks it sent (or failed, and throws: the activity is retried). */
+export async function sendClaimedMail(deps: ActivityDeps, { claimed, mail, from, messageId }: ClaimedMail): Promise<SendResult> {
+  if (!claimed) return { sent: false, messageId };
   try {
     await deps.mailer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId });
   } catch (error) {
@@ -70,6 +83,10 @@ export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): 
     deps.pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), error = NULL WHERE dedupe_key = $1`, [mail.dedupeKey]),
   );
   return { sent: true, messageId };
+}
+
+export async function sendRecordedMail(deps: ActivityDeps, mail: OutgoingMail): Promise<SendResult> {
+  return sendClaimedMail(deps, await claimMail(deps.pool, deps.settings.mailFrom, mail));
 }
 
 /** How long a sent e-mail's record is retried before the activity gives up (its retry resends). */

@@ -125,6 +125,11 @@ describe('invoice workflow (time-skipping)', () => {
     assert.deepEqual(described.typedSearchAttributes.get(ItemNumber), ['GUIDE-1']);
     assert.equal(described.typedSearchAttributes.get(PaymentStatus), 'Completed');
     assert.equal(described.typedSearchAttributes.get(InvoiceStatus), 'fulfilled');
+    // Started by the intake with a new invoice's attributes, the run upserts them once: when the invoice is known
+    // (the SDK's own upsert of TemporalChangeVersion, for patched(), is apart).
+    const events = (await handleOf(txnId).fetchHistory()).events ?? [];
+    assert.ok(events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields?.InvoiceStatus, 'started with InvoiceStatus');
+    assert.equal(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.InvoiceStatus).length, 1);
     const metadata = await handleOf(txnId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     assert.match(metadata.currentDetails ?? '', new RegExp(`Invoice ${state.invoiceNumber}\\*\\* · PayPal ${txnId} · \\*\\*fulfilled`));
     const { rows } = await db.pool.query('SELECT status, paid_at IS NOT NULL AS paid, keys_expire_at FROM invoices WHERE txn_id = $1', [txnId]);

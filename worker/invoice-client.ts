@@ -7,6 +7,7 @@ import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
 import type { invoice } from '../workflows/invoice';
 import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
 import * as messages from '../workflows/messages';
+import { newInvoiceAttributes } from '../workflows/search-attributes';
 import type { PaymentNotification } from '../workflows/notification';
 
 function summary(notification: PaymentNotification): string {
@@ -23,6 +24,8 @@ export async function signalInvoice(client: Client, taskQueue: string, notificat
     signal: messages.paypalNotification,
     signalArgs: [notification],
     staticSummary: summary(notification),
+    // Ignored when the run exists; a new run starts with what its first publish would upsert.
+    typedSearchAttributes: newInvoiceAttributes(),
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
   });
 }

@@ -38,13 +38,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair, SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import type { SearchAttributePair, SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { InvoiceActivities } from '../activities';
 import type { StoredInvoice } from '../activities/invoices';
 import type { PaymentNotification } from './notification';
 import { txnIdFromWorkflowId } from './ids';
 import * as messages from './messages';
-import { CustomerEmail, InvoiceNumber, InvoiceStatus as InvoiceStatusKey, ItemNumber, PaymentStatus as PaymentStatusKey } from './search-attributes';
+import { invoiceAttributePairs, startedWithAttributes } from './search-attributes';
 import {
   actionProblem,
   emptyState,
@@ -90,6 +90,7 @@ type QueueItem = { kind: 'notification'; notification: PaymentNotification } | {
 type Deadline = { at: number; what: 'pending-limit' | 'poll' | 'reminder' | 'expiry' | 'close' };
 
 const day = 86_400_000;
+const attributesText = (pairs: SearchAttributePair[]) => JSON.stringify(pairs.map((p) => [p.key.name, p.value]));
 const keysLive: InvoiceStatus[] = ['fulfilled', 'reinstated'];
 
 export async function invoice(input: InvoiceWorkflowInput = {}): Promise<InvoiceStateView> {
@@ -179,16 +180,15 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     };
   }
 
-  let lastAttributes = '';
+  // The attributes last upserted. A run the intake started carries a new invoice's attributes from
+  // its start (newInvoiceAttributes), so its first publish upserts nothing. Runs started otherwise
+  // (an operator action, a continueAsNew, a run begun before the intake did this) begin from ''
+  // and upsert on their first publish, as they always did: their histories replay unchanged.
+  const continued = info.continuedFromExecutionRunId !== undefined;
+  let lastAttributes = continued ? '' : attributesText(startedWithAttributes(info.typedSearchAttributes));
   function publish() {
-    const pairs: SearchAttributeUpdatePair[] = [
-      { key: InvoiceStatusKey, value: s.status },
-      ...(s.customerEmail ? [{ key: CustomerEmail, value: s.customerEmail.toLowerCase() }] : []),
-      ...(s.invoiceNumber ? [{ key: InvoiceNumber, value: s.invoiceNumber }] : []),
-      ...(s.itemNumbers.length ? [{ key: ItemNumber, value: s.itemNumbers }] : []),
-      ...(s.paymentStatus ? [{ key: PaymentStatusKey, value: s.paymentStatus }] : []),
-    ];
-    const text = JSON.stringify(pairs.map((p) => [p.key.name, p.value]));
+    const pairs = invoiceAttributePairs(s);
+    const text = attributesText(pairs);
     if (text !== lastAttributes) {
       upsertSearchAttributes(pairs);
       lastAttributes = text;
