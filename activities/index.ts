@@ -20,7 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     recordInvoice: (input: RecordInvoiceInput) => recordInvoice(deps, input),
     setInvoiceStatus: (input: SetInvoiceStatusInput) => setInvoiceStatus(deps, input),
     checkPayment: (input: CheckPaymentInput) => checkPayment(deps, input),
-    sendKeys: (input: SendKeysInput) => sendKeys(deps, input),
+    sendKeys: (input: SendKeysInput) =>
+      sendKeys(deps, input, input.packageNotifications ? () => sendPackageNotifications(deps, { invoiceId: input.invoiceId }) : undefined),
     revokeKeys: (input: { invoiceId: number; reason: 'refunded' | 'reversed' }) => revokeKeys(deps, input),
     restoreKeys: (input: { invoiceId: number }) => restoreKeys(deps, input),
     sendInvoiceNotice: (input: SendNoticeInput) => sendInvoiceNotice(deps, input),

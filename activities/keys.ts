@@ -25,6 +25,11 @@ export interface SendKeysInput {
   purpose: KeyMailPurpose;
   /** Names the e-mail in `notifications`; the same key never sends twice. */
   dedupeKey: string;
+  /**
+   * The first delivery also sends the packages' own notifications (createActivities does), in the
+   * same activity task; runs begun before this send them with an activity of their own.
+   */
+  packageNotifications?: boolean;
 }
 
 export interface SendKeysResult {
@@ -103,8 +108,8 @@ export async function invoiceForMail(
   };
 }
 
-/** Issues (or finds) the keys of one generation, sets their expiry, and e-mails them. */
-export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promise<SendKeysResult> {
+/** Issues (or finds) the keys of one generation, sets their expiry, and e-mails them; then `andThen`, if given. */
+export async function sendKeys(deps: ActivityDeps, input: SendKeysInput, andThen?: () => Promise<unknown>): Promise<SendKeysResult> {
   // Heartbeats let a crashed worker's attempt time out in seconds rather than minutes. The server
   // counts the heartbeat timeout from the attempt's start, so a delivery that ends within the
   // first beat (nearly all) sends none: each beat is a call to the server and a write there.
@@ -112,6 +117,9 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput): Promis
   try {
     const { claim, keyCount } = await issueKeys(deps, input);
     const result = await sendClaimedMail(deps, claim);
+    // What follows the keys' e-mail (the packages' notifications) runs under the same heartbeat; a
+    // failure there retries the activity, whose keys' e-mail, recorded as sent, is not sent again.
+    await andThen?.();
     return { keyCount, sent: result.sent };
   } finally {
     clearInterval(beat);

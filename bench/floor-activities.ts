@@ -11,7 +11,6 @@ export function floorActivities(delivered: (txnId: string) => void) {
       delivered(input.txnId);
       return { keyCount: 1, sent: true };
     },
-    sendPackageNotifications: async (_input: { invoiceId: number }) => ({ sent: 0 }),
   };
 }
 

@@ -1,10 +1,11 @@
 // The floor for `npm run bench -- floor`: the invoice workflow's shape for a card purchase with
 // activities that do nothing. Same start (signalWithStart of the same `paypalNotification` signal
-// carrying the same notification), the same eight activities in the same order with the same
+// carrying the same notification), the same seven activities in the same order with the same
 // options and kinds: the database steps as local activities (loadInvoice, ensureAccount,
-// recordInvoice, checkPayment, setInvoiceStatus paid), sendKeys with its heartbeat timeout and
-// sendPackageNotifications through the task queue, setInvoiceStatus fulfilled local again; then
-// the same single timer (the keys' expiry) that keeps the run open, and the same patched() marker.
+// recordInvoice, checkPayment, setInvoiceStatus paid), sendKeys with its heartbeat timeout through
+// the task queue (it sends the packages' notifications too), setInvoiceStatus fulfilled local
+// again; then the same single timer (the keys' expiry) that keeps the run open, and the same two
+// patched() markers.
 // No search attributes, memo or details: those are Keyship's choices, not Temporal's floor.
 // Bundled on its own (bench/floor-worker.ts), never from workflows/index.ts; deterministic like
 // every workflow file.
@@ -15,7 +16,6 @@ import type { FloorActivities } from './floor-activities';
 
 const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' };
 const database = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
-const mail = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
 const delivery = proxyActivities<FloorActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry });
 
 export async function floorInvoice(): Promise<void> {
@@ -32,8 +32,8 @@ export async function floorInvoice(): Promise<void> {
       const { invoiceId } = await database.recordInvoice({ txnId: n.txnId, accountId });
       await database.checkPayment({ invoiceId });
       await database.setInvoiceStatus({ invoiceId, status: 'paid' });
+      patched('package-notes-with-keys');
       await delivery.sendKeys({ invoiceId, txnId: n.txnId });
-      await mail.sendPackageNotifications({ invoiceId });
       await database.setInvoiceStatus({ invoiceId, status: 'fulfilled' });
       continue;
     }

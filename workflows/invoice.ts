@@ -69,11 +69,13 @@ export interface InvoiceWorkflowInput {
 const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' };
 // Steps that only read or write Postgres run as local activities: in the worker, inside the
 // workflow task, their results recorded as markers, without the server scheduling a task, a worker
-// polling it and a new workflow task after it. A card purchase takes 3 workflow tasks and 2
-// activity tasks instead of 9 and 8. Each is idempotent, as a local activity may run again after a
-// crash. Runs begun before this change (no `localDatabaseSteps` marker) keep them on `queued`.
+// polling it and a new workflow task after it. Each is idempotent, as a local activity may run
+// again after a crash. Runs begun before this change (no `localDatabaseSteps` marker) keep them on
+// `queued`. With the packages' notifications sent by sendKeys (`packageNotesWithKeys`), a card
+// purchase takes 2 workflow tasks and 1 activity task (9 and 8 before either change).
 const databaseLocal = proxyLocalActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
 const localDatabaseSteps = 'local-database-steps';
+const packageNotesWithKeys = 'package-notes-with-keys';
 // Through the task queue: e-mails (an SMTP outage is retried by the server, with backoff), and the
 // database steps of runs begun before local activities.
 const queued = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
@@ -355,9 +357,19 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     await saveStatus('paid', { pendingReason: null });
     const generation = s.keys?.generation ?? 1;
     const expiresAt = now() + (s.keyTtlSeconds ?? timings!.defaultKeyTtlSeconds) * 1000;
-    const sent = await delivery.sendKeys({ invoiceId: s.invoiceId!, generation, expiresAt: iso(expiresAt), purpose: 'delivery', dedupeKey: `delivery:${s.invoiceId}:g${generation}` });
+    // The packages' own notifications go out with the keys, in one activity task; runs that were
+    // past this point before (no marker) sent them with an activity of their own, and still do.
+    const notesWithKeys = patched(packageNotesWithKeys);
+    const sent = await delivery.sendKeys({
+      invoiceId: s.invoiceId!,
+      generation,
+      expiresAt: iso(expiresAt),
+      purpose: 'delivery',
+      dedupeKey: `delivery:${s.invoiceId}:g${generation}`,
+      ...(notesWithKeys ? { packageNotifications: true } : {}),
+    });
     setKeys(generation, expiresAt);
-    await queued.sendPackageNotifications({ invoiceId: s.invoiceId! });
+    if (!notesWithKeys) await queued.sendPackageNotifications({ invoiceId: s.invoiceId! });
     await saveStatus('fulfilled');
     event('fulfilled', `${sent.keyCount} key(s), generation ${generation}, live until ${s.keys!.expiresAt}`);
   }
