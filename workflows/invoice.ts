@@ -182,10 +182,11 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
     };
   }
 
-  // The attributes last upserted. A run the intake started carries a new invoice's attributes from
-  // its start (newInvoiceAttributes), so its first publish upserts nothing. Runs started otherwise
-  // (an operator action, a continueAsNew, a run begun before the intake did this) begin from ''
-  // and upsert on their first publish, as they always did: their histories replay unchanged.
+  // The attributes last upserted, or started with. A run the intake started carries a new
+  // invoice's attributes (newInvoiceAttributes), so its first publish upserts nothing. Runs started
+  // without them (an operator action, a run begun before the intake set them) and continued runs
+  // (whose inherited attributes are not compared) upsert on their first publish, as they always
+  // did: their histories replay unchanged.
   const continued = info.continuedFromExecutionRunId !== undefined;
   let lastAttributes = continued ? '' : attributesText(startedWithAttributes(info.typedSearchAttributes));
   function publish() {
