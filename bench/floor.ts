@@ -74,7 +74,7 @@ export const floorBenchmark: Benchmark = {
         notes: [
           ...(ladder.saturation === undefined ? [] : [`Floor: ${ladder.saturation} workflows delivered per second at saturation.`]),
           `CPU per workflow at a steady ${ladder.steady.offered}/s: ${cpuPerUnitLine(ladder.steady)}.`,
-          'Same signal and payload, the same 8 activities with the same options, one timer; activities answer at once; no search attributes. Temporal CLI dev server (in memory), one worker process with Keyship\'s worker settings (worker/create-worker.ts).',
+          'Same signal and payload, the same 7 activities with the same options, the same two patched() markers, one timer; activities answer at once; no search attributes of its own. Temporal CLI dev server (in memory), one worker process with Keyship\'s worker settings (worker/create-worker.ts).',
           'Open loop: each step starts purchases at the offered rate (6 s a step, 30 s at half the saturation, 20 s for the steady step), then waits for every one to reach the sendKeys activity (delivery); delivered/s is measured between the first and last delivery of the step.',
         ],
         raw: ladder,
