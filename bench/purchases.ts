@@ -94,7 +94,8 @@ export const purchaseBenchmark: Benchmark = {
 
     // Saturation is the goal's measure, but a shared machine moves it by a fifth between runs; the
     // CPU a purchase costs at the steady rate moves much less, and compares with the floor's
-    // workflow at the same rate: on CPU-bound cores the two rates stand in the inverse ratio.
+    // workflow at the same rate. (It is no forecast of the saturation ratio: the floor's cost per
+    // workflow falls further than a purchase's as the rate rises.)
     const perPurchase = cpuPerUnit(ladder.steady);
     log(`CPU per purchase at a steady ${ladder.steady.offered}/s: ${cpuPerUnitLine(ladder.steady)}`);
     log(`the api's time per phase at a steady ${ladder.steady.offered}/s, p50 / p99 ms: ${phaseLine(ladder.steady)}`);
