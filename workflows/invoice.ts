@@ -92,7 +92,8 @@ type QueueItem = { kind: 'notification'; notification: PaymentNotification } | {
 type Deadline = { at: number; what: 'pending-limit' | 'poll' | 'reminder' | 'expiry' | 'close' };
 
 const day = 86_400_000;
-const attributesText = (pairs: SearchAttributePair[]) => JSON.stringify(pairs.map((p) => [p.key.name, p.value]));
+// For comparing two sets of attributes, whatever their order.
+const attributesText = (pairs: SearchAttributePair[]) => JSON.stringify(pairs.map((p) => [p.key.name, p.value]).sort(([a], [b]) => String(a).localeCompare(String(b))));
 const keysLive: InvoiceStatus[] = ['fulfilled', 'reinstated'];
 
 export async function invoice(input: InvoiceWorkflowInput = {}): Promise<InvoiceStateView> {
