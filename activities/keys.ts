@@ -127,6 +127,7 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput, andThen
 }
 
 type MailInvoice = Awaited<ReturnType<typeof invoiceForMail>>;
+type MailRenderer = ReturnType<typeof readMailTemplate>;
 
 /**
  * The keys of one generation and the e-mail that carries them, in one transaction: the invoice
@@ -135,6 +136,9 @@ type MailInvoice = Awaited<ReturnType<typeof invoiceForMail>>;
  * and one commit; sendClaimedMail then sends it and marks it sent.
  */
 async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ claim: ClaimedMail; keyCount: number }> {
+  // The template is read before the transaction: no file I/O while the invoice's row is locked,
+  // and a template the seller broke fails before anything is written.
+  const render = readMailTemplate(deps.settings.templatesDir, input.purpose === 'reminder' ? 'reminder' : 'delivery');
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
@@ -176,7 +180,7 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
        UPDATE invoices SET keys_expire_at = $3::timestamptz, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1`,
       [input.invoiceId, input.generation, input.expiresAt, files.map((f) => f.package_file_id), keys.map(keyHash), files.map((f) => f.download_limit)],
     );
-    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, invoice, files, keys));
+    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, keys));
     await client.query('COMMIT');
     return { claim, keyCount: files.length };
   } catch (error) {
@@ -188,7 +192,7 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
 }
 
 /** The keys' e-mail: the bodies sent, and the copy Postgres keeps with each key withheld. */
-function keyMail(deps: ActivityDeps, input: SendKeysInput, invoice: MailInvoice, files: KeyFileRow[], keys: string[]): OutgoingMail {
+function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer, invoice: MailInvoice, files: KeyFileRow[], keys: string[]): OutgoingMail {
   const fileContext = (withKeys: boolean): TemplateContext[] =>
     files.map((f, i) => {
       const key = keys[i]!;
@@ -216,9 +220,7 @@ function keyMail(deps: ActivityDeps, input: SendKeysInput, invoice: MailInvoice,
     regenerated: input.purpose === 'regenerate',
     reinstated: input.purpose === 'reinstated',
   });
-  const template = input.purpose === 'reminder' ? 'reminder' : 'delivery';
   // One read of the template renders both: the e-mail sent, and the copy kept without its keys.
-  const render = readMailTemplate(deps.settings.templatesDir, template);
   const sent = render(context(true));
   const stored = render(context(false));
   return {

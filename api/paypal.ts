@@ -63,8 +63,12 @@ export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
   // than timeouts, and the api's memory and connections stay bounded.
   const maxInFlight = options.maxInFlight ?? deps.config.paypal.maxInFlight;
   let inFlight = 0;
-  const take = (c: Context, intake: typeof intakes.ipn, message: IncomingMessage) =>
-    unlessDatabaseAway(
+  // One door per channel: the body read, then stored and worked on (or only stored, past the limit).
+  const door = (intake: typeof intakes.ipn) => async (c: Context) => {
+    const times = new PhaseTimes();
+    const message: IncomingMessage = { raw: Buffer.from(await c.req.arrayBuffer()), headers: c.req.header(), remoteAddr: remoteAddr(c), times };
+    times.lap('read');
+    return unlessDatabaseAway(
       c,
       async () => {
         if (inFlight >= maxInFlight) return intake.shed(message, `shed: ${inFlight} PayPal messages already in the works (PAYPAL_MAX_IN_FLIGHT); PayPal resends it`);
@@ -75,22 +79,11 @@ export function paypalRoutes(deps: AppDeps, options: PayPalIntakeOptions = {}) {
           inFlight -= 1;
         }
       },
-      message.times,
+      times,
     );
-
-  app.post('/paypal/ipn', limit, async (c) => {
-    const times = new PhaseTimes();
-    const raw = Buffer.from(await c.req.arrayBuffer());
-    times.lap('read');
-    return take(c, intakes.ipn, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c), times });
-  });
-
-  app.post('/paypal/webhook', limit, async (c) => {
-    const times = new PhaseTimes();
-    const raw = Buffer.from(await c.req.arrayBuffer());
-    times.lap('read');
-    return take(c, intakes.webhook, { raw, headers: c.req.header(), remoteAddr: remoteAddr(c), times });
-  });
+  };
+  app.post('/paypal/ipn', limit, door(intakes.ipn));
+  app.post('/paypal/webhook', limit, door(intakes.webhook));
 
   return app;
 }

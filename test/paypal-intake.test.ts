@@ -22,7 +22,8 @@ import { startSimulator, type SentReport, type Simulator } from '../paypal/simul
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
 import { invoiceWorkflowId } from '../workflows/ids';
 import { notification as paymentNotification } from './invoice-fixtures';
-import { createPool } from '../db/pool';
+import { createPool, type Pool } from '../db/pool';
+import type { PoolClient } from 'pg';
 import { insertRawMessage, routeOnce } from '../paypal/message-store';
 import type { PaymentNotification } from '../workflows/notification';
 
@@ -419,10 +420,15 @@ describe('PayPal intake', () => {
       await single.query('SET synchronous_commit = on');
       const txnId = `SYNC${randomUUID().slice(0, 8).toUpperCase()}`;
       const id = await insertRawMessage(single, { channel: 'ipn', raw: Buffer.from(`txn_id=${txnId}`), headers: {}, txnId, dedupeKey: `ipn:${txnId}` });
-      let signalled = 0;
+      // The routing transaction's own connection, to read the setting inside it while the signal is sent.
+      let transaction: PoolClient | undefined;
+      const watched = Object.assign(Object.create(single) as Pool, { connect: async () => (transaction = await single.connect()) });
+      let inside: string | undefined;
       const notification = paymentNotification(txnId, 'sync@example.com', 'Completed', { messageId: id, dedupeKey: `ipn:${txnId}` });
-      const routed = await routeOnce(single, id, notification, invoiceWorkflowId(txnId), async () => void signalled++, { verification: 'verified', detail: 'test' });
-      assert.deepEqual([routed.outcome, signalled], ['routed', 1]);
+      const routed = await routeOnce(watched, id, notification, invoiceWorkflowId(txnId), async () => {
+        inside = (await transaction!.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+      }, { verification: 'verified', detail: 'test' });
+      assert.deepEqual([routed.outcome, inside], ['routed', 'off'], 'routed, and its commit does not wait for the disk');
       assert.equal((await rows('id = $1', [id]))[0]?.outcome, 'routed');
       // set_config(..., true) lasts until the transaction's end: the pooled session is as it was.
       assert.equal((await single.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit, 'on');

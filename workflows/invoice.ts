@@ -368,7 +368,7 @@ export async function invoice(input: InvoiceWorkflowInput = {}): Promise<Invoice
       expiresAt: iso(expiresAt),
       purpose: 'delivery',
       dedupeKey: `delivery:${s.invoiceId}:g${generation}`,
-      ...(notesWithKeys ? { packageNotifications: true } : {}),
+      packageNotifications: notesWithKeys,
     });
     setKeys(generation, expiresAt);
     if (!notesWithKeys) await queued.sendPackageNotifications({ invoiceId: s.invoiceId! });
