@@ -1,14 +1,33 @@
 // Sends part of an open file straight to the HTTP response in large reads. Node's default 64 KiB
 // stream chunks reach about a third to a half of nginx's sendfile on loopback; 1 MiB reads written
 // as they come (measured in bench/downloads.ts: 512 KiB to 1 MiB is the sweet spot, 4 MiB is
-// slower again) match or beat it. Each chunk is a fresh buffer because the socket may still hold
-// the previous one. Bytes count as sent once handed to the socket: when a connection breaks that
+// slower again) match or beat it. The buffers come from a small pool and go back to it only when the
+// socket has written them, so a steady download allocates no memory per chunk: allocating a fresh
+// 1 MiB external buffer per chunk lets V8's external-memory heuristics drive full collections that
+// cost more than the copy itself in some processes. Bytes count as sent once handed to the socket: when a connection breaks that
 // overstates what arrived by what sat in buffers (the counting rule's loss allowance covers it),
 // and never understates it, so breaking off transfers on purpose gets nothing for free.
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
 export const readBufferBytes = 1 << 20;
+
+/** Enough for a few downloads' chunks in flight; past it a returned buffer is left to the collector. */
+const maxPooledBuffers = 16;
+const pooled: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return pooled.pop() ?? Buffer.allocUnsafeSlow(readBufferBytes);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (pooled.length < maxPooledBuffers) pooled.push(buffer);
+}
+
+/** How many buffers wait in the pool (for tests). */
+export function pooledBufferCount(): number {
+  return pooled.length;
+}
 
 export interface StreamOutcome {
   bytesSent: number;
@@ -35,12 +54,25 @@ export async function streamFileRange(handle: FileHandle, res: ServerResponse, s
   let remaining = length;
   try {
     while (remaining > 0 && !closed) {
-      const buffer = Buffer.allocUnsafeSlow(Math.min(readBufferBytes, remaining));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break; // the file shrank under us: Content-Length can no longer be met
+      const buffer = takeBuffer();
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, Math.min(readBufferBytes, remaining), position));
+      } catch (error) {
+        giveBack(buffer);
+        throw error;
+      }
+      if (bytesRead === 0 || closed) {
+        giveBack(buffer);
+        if (bytesRead === 0) break; // the file shrank under us: Content-Length can no longer be met
+        continue;
+      }
       position += bytesRead;
       remaining -= bytesRead;
-      const flowing = res.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      // Back to the pool only once written: until then the socket may still read from it.
+      const flowing = res.write(buffer.subarray(0, bytesRead), (error) => {
+        if (!error) giveBack(buffer);
+      });
       sent += bytesRead;
       if (!flowing) await waitFor('drain');
     }
