@@ -144,7 +144,7 @@ async function main() {
     const simulatorEntry = path.join(root, 'paypal', 'simulator', 'main.ts');
     if (checked.paypal.mode === 'simulator' && existsSync(simulatorEntry)) {
       env.PAYPAL_SIMULATOR_PORT = String(p.PAYPAL_SIMULATOR_PORT);
-      stack.push(startTsChild('paypal-simulator', simulatorEntry, env, crashed('PayPal simulator')));
+      stack.push(startTsChild('paypal-simulator', simulatorEntry, { ...env, PAYPAL_SIMULATOR_DATA: env.PAYPAL_SIMULATOR_DATA || path.join(dataDir, 'paypal-simulator') }, crashed('PayPal simulator')));
     }
 
     const workerEnv = { ...env, NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS) };

@@ -17,7 +17,8 @@ Later events about a payment:
   reverse TXN [--reason chargeback]  Reversed IPN (+ PAYMENT.CAPTURE.REVERSED)
   cancel-reversal TXN                Canceled_Reversal IPN
   duplicate IPN_ID                   send an IPN already sent once more, byte for byte
-  list                               payments, IPNs and webhooks sent, with their HTTP answers
+  list                               payments, IPNs and webhooks sent, with their HTTP answers, and the
+                                     deliveries still waiting with their next attempt time
 
 Several --item make a cart. Without --item the item is the demo package ${demoPackage.itemNumber} at
 ${demoPackage.price} ${demoPackage.currency}; any other item needs its price (--item KS-2:19.95).
@@ -118,9 +119,16 @@ async function main() {
       return report(await call(base, 'POST', `/payments/${encodeURIComponent(needTxn())}/cancel-reversal`));
     case 'duplicate':
       return report(await call(base, 'POST', `/ipns/${encodeURIComponent(arg ?? fail('duplicate needs an IPN number (see npm run simulate -- list).'))}/resend`));
-    case 'list':
-      console.log(JSON.stringify(await call(base, 'GET', '/payments'), null, 2));
+    case 'list': {
+      const listed = (await call(base, 'GET', '/payments')) as { waiting?: { key: string; url: string; attempts: number[]; nextAttemptAt: string }[] };
+      console.log(JSON.stringify(listed, null, 2));
+      const waiting = listed.waiting ?? [];
+      console.log(waiting.length ? `${waiting.length} deliveries waiting:` : 'No delivery is waiting for another attempt.');
+      for (const w of waiting) {
+        console.log(`  ${w.key.replace(':', ' #')} -> ${w.url}: ${w.attempts.length} attempts (${w.attempts.map((s) => s || 'no answer').join(', ')}), next at ${w.nextAttemptAt}`);
+      }
       return;
+    }
     default:
       fail(`Unknown command "${command}".\n\n${usage}`);
   }

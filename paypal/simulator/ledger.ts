@@ -1,6 +1,7 @@
 // The simulator's memory: its payments and every IPN it has issued (the exact bytes, which is all
 // _notify-validate compares), per PayPal environment.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Journal, JournalState } from './journal';
 
 export type Environment = 'live' | 'sandbox';
 
@@ -29,6 +30,8 @@ export interface SimPayment {
   charset: string;
   notifyUrl?: string;
   createdAt: Date;
+  /** A pending eCheck set to clear by itself at this time. */
+  clearsAt?: Date;
   /** Transactions made later about this payment (refund, reversal, ...): [txnId, status, amount]. */
   children: { txnId: string; status: SimPayment['status']; gross: string; reasonCode: string }[];
 }
@@ -69,12 +72,38 @@ export class Ledger {
   // postback slower as a load test went on (thousands of IPNs a second).
   private readonly byDigest = new Map<string, IssuedIpn[]>();
 
+  /** With a journal, what an earlier run issued is known again and all that is issued now is kept. */
+  constructor(
+    private readonly journal?: Journal,
+    restored?: JournalState,
+  ) {
+    for (const p of restored?.payments ?? []) this.payments.set(p.txnId, p);
+    for (const ipn of restored?.ipns ?? []) this.remember(ipn);
+    this.webhooks.push(...(restored?.webhooks ?? []));
+  }
+
   issueIpn(txnId: string, environment: Environment, raw: Buffer, notifyUrl: string, forged = false): IssuedIpn {
     const ipn: IssuedIpn = { id: this.ipns.length + 1, txnId, environment, raw, notifyUrl, attempts: [], forged };
-    this.ipns.push(ipn);
-    const digest = createHash('sha256').update(raw).digest('hex');
-    this.byDigest.set(digest, [...(this.byDigest.get(digest) ?? []), ipn]);
+    this.remember(ipn);
+    this.journal?.ipn(ipn);
     return ipn;
+  }
+
+  private remember(ipn: IssuedIpn): void {
+    this.ipns.push(ipn);
+    const digest = createHash('sha256').update(ipn.raw).digest('hex');
+    this.byDigest.set(digest, [...(this.byDigest.get(digest) ?? []), ipn]);
+  }
+
+  /** Records a payment as it stands now (after it was made or changed). */
+  save(payment: SimPayment): void {
+    this.payments.set(payment.txnId, payment);
+    this.journal?.payment(payment);
+  }
+
+  addWebhook(webhook: SentWebhook): void {
+    this.webhooks.push(webhook);
+    this.journal?.webhook(webhook);
   }
 
   /** _notify-validate: VERIFIED only for the exact bytes of an IPN this environment issued. */

@@ -1,6 +1,7 @@
 // The PayPal simulator as its own process (`tsx paypal/simulator/main.ts`); `npm start` runs it when
 // PAYPAL_MODE=simulator. It listens on 127.0.0.1, port PAYPAL_SIMULATOR_PORT or the port of
-// PAYPAL_SIMULATOR_URL (8090), and notifies Keyship at PUBLIC_URL.
+// PAYPAL_SIMULATOR_URL (8090), and notifies Keyship at PUBLIC_URL. With PAYPAL_SIMULATOR_DATA (a
+// folder; npm start gives it one under .data/) what it owes Keyship survives its restarts.
 import { loadConfigOrExit } from '../../config/env';
 import { startSimulator } from './server';
 
@@ -20,6 +21,7 @@ async function main() {
     webhookId: config.paypal.webhookId,
     pdtToken: config.paypal.pdtToken,
     business: config.paypal.receiverEmail,
+    dataDir: process.env.PAYPAL_SIMULATOR_DATA || undefined,
     log: (line) => console.log(`[paypal-simulator] ${line}`),
   });
   console.log(`[paypal-simulator] listening on ${simulator.url}; IPN to ${config.publicUrl}/paypal/ipn`);

@@ -1,14 +1,15 @@
 // The local PayPal simulator: checkout pages for Buy Now and cart buttons, /cgi-bin/webscr with
 // _notify-validate and _notify-synch, IPN and signed webhook deliveries with PayPal's retries, the
 // webhook certificate and online verify endpoints, and a small JSON control API for `npm run simulate`.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { parseIpnBody } from '../ipn-form';
 import { simulatorPdtToken } from '../../config/env';
 import { checkoutPage } from './checkout-page';
-import { Deliverer, defaultRetry, type RetrySchedule } from './delivery';
+import { Deliverer, defaultRetry, type RetrySchedule, type Waiting } from './delivery';
+import { Journal, type JournalState } from './journal';
 import { childIpn, paymentIpn, pdtSuccess } from './ipn-messages';
 import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimItem, type SimPayment } from './ledger';
 import { createSigningIdentity } from './self-signed-cert';
@@ -27,6 +28,8 @@ export interface SimulatorOptions {
   /** The seller's PayPal address for payments made from the command line. */
   business?: string;
   retry?: RetrySchedule;
+  /** Where the simulator keeps what it must not forget across a restart (see journal.ts); in memory when unset. */
+  dataDir?: string;
   log?: (line: string) => void;
 }
 
@@ -75,6 +78,8 @@ export interface Simulator {
   prepare(input: PayInput): { txnId: string; raw: Buffer };
   /** Waits until no delivery attempt is running. */
   idle(): Promise<void>;
+  /** Deliveries waiting for their next attempt. */
+  waiting(): Waiting[];
   close(): Promise<void>;
 }
 
@@ -85,21 +90,31 @@ function total(items: SimItem[]): string {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const ledger = new Ledger();
-  const identity = createSigningIdentity();
-  const deliverer = new Deliverer(options.retry ?? defaultRetry);
+  const opened = options.dataDir ? Journal.open(options.dataDir) : undefined;
+  const journal = opened?.journal;
+  const restored: JournalState | undefined = opened?.state;
+  const ledger = new Ledger(journal, restored);
+  const deliverer = new Deliverer(options.retry ?? defaultRetry, journal);
   const webhookId = options.webhookId ?? 'WEBHOOK_ID';
   const pdtToken = options.pdtToken ?? simulatorPdtToken;
   const log = options.log ?? (() => undefined);
   const checkoutSessions = new Map<string, { fields: Record<string, string>; items: SimItem[]; environment: Environment }>();
   const clearTimers = new Set<NodeJS.Timeout>();
   let baseUrl = '';
-  // A new key each start gets a new URL, as PayPal's certificates do, so no cache holds a stale one.
-  const certName = `CERT-keyship-simulator-${randomBytes(6).toString('hex')}`;
+  // A new key gets a new URL, as PayPal's certificates do, so no cache holds a stale one; a
+  // simulator with a data folder keeps its key, so webhooks it still owes verify after a restart.
+  const identity = restored?.identity
+    ? { privateKey: createPrivateKey(restored.identity.privateKeyPem), certificatePem: restored.identity.certificatePem }
+    : createSigningIdentity();
+  const certName = restored?.identity?.certName ?? `CERT-keyship-simulator-${randomBytes(6).toString('hex')}`;
+  if (journal && !restored?.identity) {
+    journal.identity({ certName, certificatePem: identity.certificatePem, privateKeyPem: identity.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+  }
   const certUrl = () => `${baseUrl}/v1/notifications/certs/${certName}`;
 
-  async function deliverIpn(ipn: IssuedIpn, status: string): Promise<SentReport['ipns'][number]> {
+  async function deliverIpn(ipn: IssuedIpn, status: string, key = `ipn:${ipn.id}`): Promise<SentReport['ipns'][number]> {
     const httpStatus = await deliverer.send({
+      key,
       url: ipn.notifyUrl,
       body: ipn.raw,
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'PayPal IPN ( https://www.paypal.com/ipn )', connection: 'close' },
@@ -113,8 +128,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!event || !options.webhookUrl) return [];
     const signed = signDelivery(event, { webhookId, certUrl: certUrl(), privateKey: identity.privateKey });
     const sent: SentWebhook = { id: ledger.webhooks.length + 1, eventId: signed.eventId, eventType: signed.eventType, transmissionId: signed.transmissionId, signature: signed.signature, raw: signed.raw, url: options.webhookUrl, attempts: [] };
-    ledger.webhooks.push(sent);
-    const httpStatus = await deliverer.send({ url: options.webhookUrl, body: signed.raw, headers: signed.headers, attempts: sent.attempts });
+    ledger.addWebhook(sent);
+    const httpStatus = await deliverer.send({ key: `webhook:${sent.id}`, url: options.webhookUrl, body: signed.raw, headers: signed.headers, attempts: sent.attempts });
     log(`webhook #${sent.id} ${signed.eventType} -> ${options.webhookUrl}: HTTP ${httpStatus || 'no answer'}`);
     return [{ id: sent.id, type: signed.eventType, httpStatus }];
   }
@@ -173,13 +188,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function pay(input: PayInput): Promise<SentReport> {
     const payment = makePayment(input);
-    ledger.payments.set(payment.txnId, payment);
+    if (payment.method === 'echeck' && input.clearAfterMs !== undefined && !input.outOfOrder) payment.clearsAt = new Date(Date.now() + input.clearAfterMs);
+    ledger.save(payment);
     const webhooks = input.webhooks ?? true;
     const report: SentReport = { txnId: payment.txnId, ipns: [], webhooks: [] };
     if (payment.method === 'echeck' && input.outOfOrder) {
       // Both messages exist before either is delivered; the Completed one arrives first.
       const pendingRaw = paymentIpn(payment);
       payment.status = 'Completed';
+      ledger.save(payment);
       const completed = ledger.issueIpn(payment.txnId, payment.environment, paymentIpn(payment), notifyUrlOf(payment));
       const pending = ledger.issueIpn(payment.txnId, payment.environment, pendingRaw, notifyUrlOf(payment));
       report.ipns.push(await deliverIpn(completed, 'Completed'));
@@ -187,15 +204,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return report;
     }
     await announce(payment, report, webhooks, input.webhookFirst);
-    if (payment.method === 'echeck' && input.clearAfterMs !== undefined) {
-      const timer = setTimeout(() => {
+    scheduleClear(payment);
+    return report;
+  }
+
+  /** A pending eCheck set to clear by itself does so at its time, also after a restart. */
+  function scheduleClear(payment: SimPayment): void {
+    if (payment.status !== 'Pending' || !payment.clearsAt) return;
+    const timer = setTimeout(
+      () => {
         clearTimers.delete(timer);
         void clear(payment.txnId).catch((error: Error) => log(`clearing ${payment.txnId} failed: ${error.message}`));
-      }, input.clearAfterMs);
-      timer.unref();
-      clearTimers.add(timer);
-    }
-    return report;
+      },
+      Math.max(0, payment.clearsAt.getTime() - Date.now()),
+    );
+    timer.unref();
+    clearTimers.add(timer);
   }
 
   function payment(txnId: string): SimPayment {
@@ -209,6 +233,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const report: SentReport = { txnId: p.txnId, ipns: [], webhooks: [] };
     if (p.status !== 'Pending') return report;
     p.status = 'Completed';
+    p.clearsAt = undefined;
+    ledger.save(p);
     await announce(p, report, true);
     return report;
   }
@@ -219,6 +245,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const entry = { txnId: newTxnId(), status, gross, reasonCode };
     p.children.push(entry);
     p.status = status === 'Canceled_Reversal' ? 'Completed' : status;
+    ledger.save(p);
     const report: SentReport = { txnId: entry.txnId, ipns: [], webhooks: [] };
     const ipn = ledger.issueIpn(entry.txnId, p.environment, childIpn(p, entry), notifyUrlOf(p));
     report.ipns.push(await deliverIpn(ipn, status));
@@ -230,7 +257,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const ipn = ledger.ipns.find((i) => i.id === ipnId);
     if (!ipn) throw new Error(`The simulator sent no IPN #${ipnId}; list them with: npm run simulate -- list`);
     const again = { ...ipn, attempts: [] };
-    const sent = await deliverIpn(again, 'resend');
+    const sent = await deliverIpn(again, 'resend', `ipn:${ipn.id}:resend:${randomUUID()}`);
     ipn.attempts.push(...again.attempts);
     return { txnId: ipn.txnId, ipns: [sent], webhooks: [] };
   }
@@ -361,6 +388,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       payments: [...ledger.payments.values()].map((p) => ({ txnId: p.txnId, method: p.method, status: p.status, gross: p.gross, currency: p.currency, items: p.items, payer: p.payer.email, children: p.children })),
       ipns: ledger.ipns.map((i) => ({ id: i.id, txnId: i.txnId, attempts: i.attempts, forged: i.forged ?? false })),
       webhooks: ledger.webhooks.map((w) => ({ id: w.id, type: w.eventType, eventId: w.eventId, attempts: w.attempts })),
+      waiting: deliverer.waiting(),
     }),
   );
   app.route('/sim', control);
@@ -378,6 +406,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+
+  // What an earlier run still owed goes on where it stopped; its attempts count on the messages' own records.
+  for (const stored of restored?.deliveries ?? []) {
+    const [kind, id, resend] = stored.key.split(':');
+    const message = resend ? undefined : kind === 'ipn' ? ledger.ipns[Number(id) - 1] : kind === 'webhook' ? ledger.webhooks[Number(id) - 1] : undefined;
+    if (message) message.attempts = stored.attempts;
+    deliverer.resume(stored);
+  }
+  for (const p of ledger.payments.values()) scheduleClear(p);
+  const owed = deliverer.waiting().length;
+  if (restored && (owed > 0 || ledger.payments.size > 0)) log(`restored ${ledger.payments.size} payments from ${options.dataDir}; ${owed} deliveries still owed`);
 
   return {
     url: baseUrl,
@@ -398,6 +437,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return { txnId: p.txnId, raw: ipn.raw };
     },
     idle: () => deliverer.idle(),
+    waiting: () => deliverer.waiting(),
     async close() {
       deliverer.stop();
       for (const timer of clearTimers) clearTimeout(timer);

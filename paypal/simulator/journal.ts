@@ -1,0 +1,146 @@
+// What the simulator must not forget across a restart, as real PayPal does not: its signing
+// identity, its payments, every IPN and webhook it issued (postbacks and online verification
+// compare against them) and the deliveries still to retry with their next attempt time. An
+// append-only file of JSON lines under the data folder, compacted to the latest record of each
+// thing when the simulator starts.
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Environment, IssuedIpn, SentWebhook, SimPayment } from './ledger';
+
+export interface StoredIdentity {
+  certName: string;
+  certificatePem: string;
+  privateKeyPem: string;
+}
+
+export interface StoredDelivery {
+  /** `ipn:<id>` or `webhook:<id>`, the message it delivers. */
+  key: string;
+  url: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  attempts: number[];
+  /** When the next attempt is due; undefined once delivered or given up. */
+  nextAttemptAt?: Date;
+}
+
+type Entry =
+  | { kind: 'identity'; identity: StoredIdentity }
+  | { kind: 'payment'; payment: Omit<SimPayment, 'createdAt' | 'clearsAt'> & { createdAt: string; clearsAt?: string } }
+  | { kind: 'ipn'; ipn: Omit<IssuedIpn, 'raw' | 'attempts'> & { raw: string } }
+  | { kind: 'webhook'; webhook: Omit<SentWebhook, 'raw' | 'attempts'> & { raw: string } }
+  | { kind: 'delivery'; delivery: Omit<StoredDelivery, 'body' | 'nextAttemptAt'> & { body: string; nextAttemptAt?: string } };
+
+export interface JournalState {
+  identity?: StoredIdentity;
+  payments: SimPayment[];
+  ipns: IssuedIpn[];
+  webhooks: SentWebhook[];
+  deliveries: StoredDelivery[];
+}
+
+const keyOf = (entry: Entry): string => {
+  switch (entry.kind) {
+    case 'identity':
+      return 'identity';
+    case 'payment':
+      return `payment:${entry.payment.txnId}`;
+    case 'ipn':
+      return `ipn:${entry.ipn.id}`;
+    case 'webhook':
+      return `webhook:${entry.webhook.id}`;
+    case 'delivery':
+      return `delivery:${entry.delivery.key}`;
+  }
+};
+
+export class Journal {
+  private readonly file: string;
+
+  /** Reads what an earlier run wrote (a torn last line from a crash is skipped) and compacts it. */
+  static open(dir: string): { journal: Journal; state: JournalState } {
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'journal.jsonl');
+    const latest = new Map<string, Entry>();
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const entry = JSON.parse(line) as Entry;
+          latest.set(keyOf(entry), entry);
+        } catch {
+          // A line cut short by a crash: everything before it stands.
+        }
+      }
+    }
+    const compacted = [...latest.values()].map((e) => `${JSON.stringify(e)}\n`).join('');
+    writeFileSync(`${file}.tmp`, compacted);
+    renameSync(`${file}.tmp`, file);
+    return { journal: new Journal(file), state: stateOf([...latest.values()]) };
+  }
+
+  private constructor(file: string) {
+    this.file = file;
+  }
+
+  private append(entry: Entry): void {
+    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    // PayPal keeps its word through a power cut; so does the simulator's record of what it owes.
+    const fd = openSync(this.file, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  identity(identity: StoredIdentity): void {
+    this.append({ kind: 'identity', identity });
+  }
+
+  payment(p: SimPayment): void {
+    this.append({ kind: 'payment', payment: { ...p, createdAt: p.createdAt.toISOString(), clearsAt: p.clearsAt?.toISOString() } });
+  }
+
+  ipn(i: IssuedIpn): void {
+    const { attempts: _attempts, raw, ...rest } = i;
+    this.append({ kind: 'ipn', ipn: { ...rest, raw: raw.toString('base64') } });
+  }
+
+  webhook(w: SentWebhook): void {
+    const { attempts: _attempts, raw, ...rest } = w;
+    this.append({ kind: 'webhook', webhook: { ...rest, raw: raw.toString('base64') } });
+  }
+
+  delivery(d: StoredDelivery): void {
+    this.append({ kind: 'delivery', delivery: { ...d, body: d.body.toString('base64'), nextAttemptAt: d.nextAttemptAt?.toISOString() } });
+  }
+}
+
+function stateOf(entries: Entry[]): JournalState {
+  const state: JournalState = { payments: [], ipns: [], webhooks: [], deliveries: [] };
+  const attemptsOf = new Map<string, number[]>();
+  for (const e of entries) if (e.kind === 'delivery') attemptsOf.set(e.delivery.key, e.delivery.attempts);
+  for (const e of entries) {
+    switch (e.kind) {
+      case 'identity':
+        state.identity = e.identity;
+        break;
+      case 'payment':
+        state.payments.push({ ...e.payment, createdAt: new Date(e.payment.createdAt), clearsAt: e.payment.clearsAt ? new Date(e.payment.clearsAt) : undefined });
+        break;
+      case 'ipn':
+        state.ipns.push({ ...e.ipn, environment: e.ipn.environment as Environment, raw: Buffer.from(e.ipn.raw, 'base64'), attempts: [...(attemptsOf.get(`ipn:${e.ipn.id}`) ?? [])] });
+        break;
+      case 'webhook':
+        state.webhooks.push({ ...e.webhook, raw: Buffer.from(e.webhook.raw, 'base64'), attempts: [...(attemptsOf.get(`webhook:${e.webhook.id}`) ?? [])] });
+        break;
+      case 'delivery':
+        state.deliveries.push({ ...e.delivery, body: Buffer.from(e.delivery.body, 'base64'), nextAttemptAt: e.delivery.nextAttemptAt ? new Date(e.delivery.nextAttemptAt) : undefined });
+        break;
+    }
+  }
+  state.ipns.sort((a, b) => a.id - b.id);
+  state.webhooks.sort((a, b) => a.id - b.id);
+  return state;
+}
