@@ -8,7 +8,12 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startChild(name: string, command: string, args: string[], options: SpawnOptions & { onExit?: (code: number | null) => void } = {}): Child {
+export interface ChildOptions extends SpawnOptions {
+  /** Each line of its output, besides printing it. */
+  onLine?: (line: string) => void;
+}
+
+export function startChild(name: string, command: string, args: string[], options: ChildOptions = {}): Child {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
@@ -16,19 +21,18 @@ export function startChild(name: string, command: string, args: string[], option
     stream?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) process.stdout.write(prefix + line + '\n');
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        process.stdout.write(prefix + line + '\n');
+        options.onLine?.(line);
+      }
     });
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopping = false;
-  child.once('exit', (code) => {
-    if (!stopping) options.onExit?.(code);
-  });
   return {
     name,
     process: child,
     async stop() {
-      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
       const group = -child.pid;
       try {
@@ -50,6 +54,6 @@ export function startChild(name: string, command: string, args: string[], option
 }
 
 /** Runs a TypeScript entry point with this Node.js and tsx, without an extra tsx process. */
-export function startTsChild(name: string, entry: string, env: NodeJS.ProcessEnv, onExit?: (code: number | null) => void): Child {
-  return startChild(name, process.execPath, ['--import', 'tsx', entry], { env, onExit });
+export function startTsChild(name: string, entry: string, env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Child {
+  return startChild(name, process.execPath, ['--import', 'tsx', entry], { env, onLine });
 }

@@ -1,7 +1,8 @@
 // `npm start`: the whole Keyship stack on 127.0.0.1 in one command, data kept under .data/.
 // Postgres (unless DATABASE_URL is set), the Temporal dev server with its Web UI (unless
 // TEMPORAL_ADDRESS is set), a mail catcher with a web UI (unless SMTP_URL is set), the PayPal
-// simulator (when PAYPAL_MODE=simulator), the worker and the api. Ctrl-C stops them all, in order.
+// simulator (when PAYPAL_MODE=simulator), the worker and the api. A service that dies is reported and
+// restarted (supervisor.ts); Ctrl-C stops them all, in order.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { createPool } from '../db/pool';
 import { startDevServer, type DevServer } from '../temporal-server/dev-server';
 import { installTemporalExecutables } from '../temporal-server/install';
 import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
-import { startChild, startTsChild, type Child } from './children';
+import { startChild, startTsChild } from './children';
+import { Supervisor } from './supervisor';
 import { workerNodeOptions } from '../worker/memory';
 
 const root = path.resolve(__dirname, '..');
@@ -71,37 +73,44 @@ async function main() {
   Object.assign(process.env, env);
   const checked = loadConfigOrExit({ require: ['ADMIN_TOKEN'] });
 
-  const stack: { name: string; stop(): Promise<void> }[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping ...');
-    for (const part of [...stack].reverse()) {
-      await part.stop().catch((error: unknown) => log(`${part.name} did not stop cleanly: ${String(error)}`));
-      log(`${part.name} stopped`);
-    }
+    await supervisor.stopAll((name, error) => log(error ? `${name} did not stop cleanly: ${String(error)}` : `${name} stopped`));
     process.exit(code);
   };
+  const supervisor = new Supervisor({
+    log,
+    giveUp: (name, why) => {
+      log(`${why}; stopping Keyship. Its last lines are above: fix what they say and run npm start again (the data in ${dataDir} is kept).`);
+      void stopAll(1);
+    },
+  });
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  const crashed = (name: string) => (code: number | null) => {
-    log(`${name} exited unexpectedly (code ${code}); stopping the stack.`);
-    void stopAll(1);
-  };
 
   try {
     if (embedded.postgres) {
-      const cluster: Cluster = await startCluster({
-        dataDir: path.join(dataDir, 'postgres'),
-        port: p.POSTGRES_PORT,
-        // Postgres narrates every start and checkpoint at LOG level; show only what needs a look.
-        log: (line) => {
-          if (!/\bLOG: /.test(line)) process.stdout.write(`[postgres] ${line}\n`);
+      let cluster: Cluster | undefined;
+      await supervisor.start({
+        name: 'postgres',
+        start: async (line) => {
+          // After a crash Postgres recovers from its write-ahead log in the same data folder.
+          cluster = await startCluster({
+            dataDir: path.join(dataDir, 'postgres'),
+            port: p.POSTGRES_PORT,
+            // Postgres narrates every start and checkpoint at LOG level; show only what needs a look.
+            log: (text) => {
+              line(text);
+              if (!/\bLOG: /.test(text)) process.stdout.write(`[postgres] ${text}\n`);
+            },
+          });
+          return cluster;
         },
       });
-      stack.push({ name: 'postgres', stop: () => cluster.stop() });
-      await ensureDatabase(cluster.adminUrl, 'keyship');
+      await ensureDatabase(cluster!.adminUrl, 'keyship');
       log(`Postgres          ${checked.databaseUrl}`);
     }
     const migrated = await migrate(checked.databaseUrl);
@@ -114,44 +123,52 @@ async function main() {
     if (embedded.temporal) {
       installTemporalExecutables();
       mkdirSync(path.join(dataDir, 'temporal'), { recursive: true });
-      const temporal: DevServer = await startDevServer({
-        port: p.TEMPORAL_PORT,
-        uiPort: p.TEMPORAL_UI_PORT,
-        dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
-        namespace: checked.temporal.namespace,
-        logLevel: 'error', // its own shutdown is narrated at warn
-        log: (line) => process.stdout.write(`[temporal] ${line}\n`),
+      await supervisor.start({
+        name: 'temporal',
+        start: (line): Promise<DevServer> =>
+          startDevServer({
+            port: p.TEMPORAL_PORT,
+            uiPort: p.TEMPORAL_UI_PORT,
+            dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+            namespace: checked.temporal.namespace,
+            logLevel: 'error', // its own shutdown is narrated at warn
+            log: (text) => {
+              line(text);
+              process.stdout.write(`[temporal] ${text}\n`);
+            },
+          }),
       });
-      stack.push({ name: 'temporal', stop: () => temporal.stop() });
     }
 
     if (embedded.mail) {
       mkdirSync(path.join(dataDir, 'mail'), { recursive: true });
-      const maildev = startChild(
-        'mail',
-        process.execPath,
-        [
-          path.join(root, 'node_modules', 'maildev', 'bin', 'maildev'),
-          '--ip', '127.0.0.1', '--smtp', String(p.MAIL_SMTP_PORT),
-          '--web-ip', '127.0.0.1', '--web', String(p.MAIL_UI_PORT),
-          '--mail-directory', path.join(dataDir, 'mail'),
-        ],
-        { env, onExit: crashed('mail catcher') },
-      );
-      stack.push(maildev);
+      await supervisor.start({
+        name: 'mail',
+        start: async (line) =>
+          startChild(
+            'mail',
+            process.execPath,
+            [
+              path.join(root, 'node_modules', 'maildev', 'bin', 'maildev'),
+              '--ip', '127.0.0.1', '--smtp', String(p.MAIL_SMTP_PORT),
+              '--web-ip', '127.0.0.1', '--web', String(p.MAIL_UI_PORT),
+              '--mail-directory', path.join(dataDir, 'mail'),
+            ],
+            { env, onLine: line },
+          ),
+      });
     }
 
     const simulatorEntry = path.join(root, 'paypal', 'simulator', 'main.ts');
     if (checked.paypal.mode === 'simulator' && existsSync(simulatorEntry)) {
       env.PAYPAL_SIMULATOR_PORT = String(p.PAYPAL_SIMULATOR_PORT);
-      stack.push(startTsChild('paypal-simulator', simulatorEntry, { ...env, PAYPAL_SIMULATOR_DATA: env.PAYPAL_SIMULATOR_DATA || path.join(dataDir, 'paypal-simulator') }, crashed('PayPal simulator')));
+      const simulatorEnv = { ...env, PAYPAL_SIMULATOR_DATA: env.PAYPAL_SIMULATOR_DATA || path.join(dataDir, 'paypal-simulator') };
+      await supervisor.start({ name: 'paypal-simulator', start: async (line) => startTsChild('paypal-simulator', simulatorEntry, simulatorEnv, line) });
     }
 
     const workerEnv = { ...env, NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS) };
-    const worker: Child = startTsChild('worker', path.join(root, 'worker', 'main.ts'), workerEnv, crashed('worker'));
-    stack.push(worker);
-    const api: Child = startTsChild('api', path.join(root, 'api', 'main.ts'), env, crashed('api'));
-    stack.push(api);
+    await supervisor.start({ name: 'worker', start: async (line) => startTsChild('worker', path.join(root, 'worker', 'main.ts'), workerEnv, line) });
+    await supervisor.start({ name: 'api', start: async (line) => startTsChild('api', path.join(root, 'api', 'main.ts'), env, line) });
     await waitForHttp(`http://${checked.apiHost}:${checked.apiPort}/healthz`, 30_000);
 
     const lines = [
@@ -161,8 +178,8 @@ async function main() {
       `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
       `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,
       `  Temporal          ${checked.temporal.address}, namespace ${checked.temporal.namespace}`,
-      stack.some((s) => s.name === 'temporal') ? `  Temporal Web UI   http://127.0.0.1:${p.TEMPORAL_UI_PORT}` : '',
-      stack.some((s) => s.name === 'mail') ? `  mail catcher UI   http://127.0.0.1:${p.MAIL_UI_PORT}   (SMTP ${checked.smtpUrl})` : `  SMTP              ${checked.smtpUrl}`,
+      supervisor.has('temporal') ? `  Temporal Web UI   http://127.0.0.1:${p.TEMPORAL_UI_PORT}` : '',
+      supervisor.has('mail') ? `  mail catcher UI   http://127.0.0.1:${p.MAIL_UI_PORT}   (SMTP ${checked.smtpUrl})` : `  SMTP              ${checked.smtpUrl}`,
       checked.paypal.mode === 'simulator' ? `  PayPal simulator  ${checked.paypal.simulatorUrl}   (npm run simulate -- --help)` : `  PayPal            ${checked.paypal.mode}`,
       `  Postgres          ${checked.databaseUrl.replace(/:[^:@/]+@/, ':…@')}`,
       '',
