@@ -1,6 +1,6 @@
 // The bulk actions' shared definitions: their inputs, the progress they report (a query, the
 // Temporal UI's current details and memo), and their workflow ids. The admin api, the worker and
-// the README's CLI examples use these names.
+// the runbook's CLI examples use these names.
 import { defineQuery } from '@temporalio/workflow';
 
 export type BulkKind = 'bulkExtendKeys' | 'bulkNewVersion';
