@@ -6,15 +6,22 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
 
 export type Pool = pg.Pool;
 
+/**
+ * A client that listens for its own 'error' from birth: a connection lost while connecting, or
+ * while checked out between two queries (a transaction waiting on Temporal), would otherwise be an
+ * unhandled 'error' event that kills the process when Postgres restarts. Its next query fails instead.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', (error) => console.error(`Postgres connection lost: ${error.message}`));
+  }
+}
+
 export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
-  // An idle client losing its connection (Postgres restarted) must not crash the process.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, Client: ListenedClient });
+  // An idle client losing its connection: the pool drops it and says so here.
   pool.on('error', (error) => console.error(`Postgres connection lost: ${error.message}`));
-  // Nor one checked out between two queries (a transaction waiting on Temporal): without a listener
-  // its 'error' event is unhandled and kills the process. Its next query fails instead.
-  pool.on('connect', (client) => {
-    client.on('error', (error) => console.error(`Postgres connection lost while in use: ${error.message}`));
-  });
   return pool;
 }
 
