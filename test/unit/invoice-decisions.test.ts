@@ -69,8 +69,15 @@ function paypal(status: PaymentStatus, extra: Partial<PaymentNotification> = {})
   };
 }
 
-/** A step's commands in one line each: the kind and what tells them apart. */
+/** Commands whose answer the workflow hands to the next decision. */
+const answered = (c: Command) => 'then' in c || c.kind === 'checkPayment' || c.kind === 'restoreKeys' || c.kind === 'notification';
+
+/**
+ * A step's commands in one line each: the kind and what tells them apart. Checks on the way that
+ * only the last command's answer leads on (the workflow runs the next step right after it).
+ */
 function summary(step: Step): string[] {
+  step.commands.slice(0, -1).forEach((c) => assert.ok(!answered(c), `${c.kind} leads to a next step, so it must be the last command`));
   return step.commands.map((c: Command) => {
     switch (c.kind) {
       case 'note':
