@@ -6,16 +6,20 @@ import assert from 'node:assert/strict';
 import type { InvoiceStatus } from '../../domain/invoice-status';
 import type { OperatorAction } from '../../domain/operator-actions';
 import {
+  accountEnsured,
   actionProblem,
   actionTaken,
   deadlineReached,
   invoiceLoaded,
   invoiceRecorded,
+  keysRestored,
+  keysRevoked,
   keysSent,
   nextDeadline,
   notificationEffect,
   notificationReceived,
   paymentChecked,
+  runStarted,
   statusAnswered,
   type Command,
   type Context,
@@ -313,4 +317,24 @@ test('a new run takes up the stored invoice, its keys included', () => {
   assert.deepEqual(step.state.keys, { generation: 2, expiresAt: iso(now + day), expired: false, revoked: true, reminderSentFor: iso(now + day) });
   assert.deepEqual(summary(step), ['note resumed']);
   assert.deepEqual(summary(invoiceLoaded(deepFreeze({ ...emptyState('TXN1') }), undefined, ctx)), []);
+});
+
+test('the other answers lead on: account, revoked and restored keys, and a delivery left half-way', () => {
+  const n = paypal('Completed');
+  const fresh = deepFreeze({ ...emptyState('TXN1'), loaded: true });
+  const reversed = stateIn('reversed', { keys: { ...liveKeys, revoked: true } });
+  const cases: [string, Step, string[], InvoiceStatus][] = [
+    ['account', accountEnsured(fresh, 5, { notification: n, effect: { kind: 'cleared' } }, ctx), ['recordInvoice paid'], 'new'],
+    ['revoked', keysRevoked(stateIn('fulfilled', { keys: liveKeys }), 2, { as: 'refunded', why: 'PayPal Refunded' }, ctx), ['note keys revoked', 'setInvoiceStatus refunded', 'note refunded'], 'refunded'],
+    ['restored', keysRestored(reversed, 2, ctx), ['note keys restored', 'setInvoiceStatus reinstated', 'sendKeys reinstated g1 reinstated:7:run-1:1'], 'reinstated'],
+    ['restored, expired', keysRestored(stateIn('reversed', { keys: { ...expiredKeys, revoked: true } }), 2, ctx), ['note keys restored', 'setInvoiceStatus reinstated'], 'reinstated'],
+    ['started while paid', runStarted(stateIn('paid'), ctx), ['setInvoiceStatus paid', 'sendKeys delivery g1 delivery:7:g1 +package notes'], 'paid'],
+    ['started otherwise', runStarted(stateIn('fulfilled', { keys: liveKeys }), ctx), [], 'fulfilled'],
+  ];
+  for (const [what, step, expected, status] of cases) {
+    assert.deepEqual(summary(step), expected, what);
+    assert.equal(step.state.status, status, what);
+  }
+  assert.equal(keysRevoked(stateIn('fulfilled', { keys: liveKeys }), 2, { as: 'refunded', why: 'x' }, ctx).state.keys?.revoked, true);
+  assert.equal(keysRestored(reversed, 2, ctx).state.keys?.revoked, false);
 });
