@@ -12,7 +12,8 @@ import { renderMailSource } from './mail-template';
 import { sendRecordedMail } from './mail';
 import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
 import type { invoice } from '../workflows/invoice';
-import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
+import type { OperatorAction } from '../domain/operator-actions';
+import type { InvoiceStateView } from '../workflows/invoice-state';
 import * as messages from '../workflows/messages';
 
 /** live: keys not yet expired (extend); buyers: every paid invoice that holds keys (new version). */

@@ -1,7 +1,8 @@
 // Invoice records. invoices.txn_id is unique, so recording the same payment twice finds the first
 // record; the invoice number comes from a sequence only when the record is new.
 import type { ActivityDeps } from './deps';
-import type { InvoiceFileView, InvoiceStatus, InvoiceTimings } from '../workflows/invoice-state';
+import type { InvoiceStatus } from '../domain/invoice-status';
+import type { InvoiceFileView, InvoiceTimings } from '../workflows/invoice-state';
 import type { NotificationItem, PaymentStatus } from '../workflows/notification';
 import { invoiceTerms } from './packages';
 

@@ -30,6 +30,9 @@ export const returnedStatuses: readonly InvoiceStatus[] = ['refunded', 'reversed
 /** The invoice holds keys an operator can resend, extend or regenerate. */
 export const keysHeldStatuses: readonly InvoiceStatus[] = ['fulfilled', 'keys_expired', 'reinstated'];
 
+/** The keys are live: the workflow times their reminder and their expiry. */
+export const keysLiveStatuses: readonly InvoiceStatus[] = ['fulfilled', 'reinstated'];
+
 /** A key of an invoice in one of these may download (its own expiry and limits still apply). */
 export const downloadableStatuses: readonly InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'reinstated'];
 

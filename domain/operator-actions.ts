@@ -15,3 +15,42 @@ export function extendDaysProblem(days: unknown): string | undefined {
   }
   return undefined;
 }
+
+// Each action's input. `by` names who asked, for the invoice's history (an operator's name or "admin").
+export interface ResendKeysInput {
+  by?: string;
+}
+export interface ExtendKeysInput {
+  days: number;
+  by?: string;
+}
+export interface RegenerateKeysInput {
+  by?: string;
+}
+export interface RefundInput {
+  reason?: string;
+  by?: string;
+}
+export interface ApproveInput {
+  by?: string;
+}
+export interface RejectInput {
+  reason?: string;
+  by?: string;
+}
+
+export type OperatorAction =
+  | { kind: 'resendKeys'; input: ResendKeysInput }
+  | { kind: 'extendKeys'; input: ExtendKeysInput }
+  | { kind: 'regenerateKeys'; input: RegenerateKeysInput }
+  | { kind: 'refund'; input: RefundInput }
+  | { kind: 'approve'; input: ApproveInput }
+  | { kind: 'reject'; input: RejectInput };
+
+/** Checks that need no invoice: the shape of the input. Returns a sentence, or undefined when fine. */
+export function actionInputProblem(a: OperatorAction): string | undefined {
+  const input = (a.input ?? {}) as unknown;
+  if (typeof input !== 'object' || input === null) return `${a.kind} takes one object argument, e.g. {}`;
+  if (a.kind === 'extendKeys') return extendDaysProblem((input as { days?: unknown }).days);
+  return undefined;
+}

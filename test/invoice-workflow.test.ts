@@ -14,7 +14,8 @@ import { freshDatabase, smtpCapture, timeSkipping, workflowBundle, type SmtpCapt
 import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState, runInvoiceAction, signalInvoice, signalInvoiceAction } from '../worker/invoice-client';
 import { invoiceWorkflowId } from '../workflows/ids';
-import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
+import type { OperatorAction } from '../domain/operator-actions';
+import type { InvoiceStateView } from '../workflows/invoice-state';
 import type { PaymentNotification } from '../workflows/notification';
 import { CustomerEmail, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus } from '../workflows/search-attributes';
 import { buyerEmail, currentHistoriesVersion, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';

@@ -5,7 +5,8 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
 import type { invoice } from '../workflows/invoice';
-import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
+import type { OperatorAction } from '../domain/operator-actions';
+import type { InvoiceStateView } from '../workflows/invoice-state';
 import * as messages from '../workflows/messages';
 import { newInvoiceAttributes } from '../workflows/search-attributes';
 import type { PaymentNotification } from '../workflows/notification';

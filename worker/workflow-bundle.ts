@@ -13,13 +13,13 @@ const defaultWorkflowsPath = path.join(root, 'workflows', 'index.ts');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'keyship');
 
 /**
- * What the bundle is made of: every .ts file in the entry's folder and in workflows/ (workflow
- * code imports nothing else but the SDK; bench/floor-workflow.ts imports workflows/messages.ts)
- * and the versions of the SDK packages bundled with them.
+ * What the bundle is made of: every .ts file in the entry's folder, in workflows/ and in domain/
+ * (workflow code imports nothing else but them and the SDK; bench/floor-workflow.ts imports
+ * workflows/messages.ts) and the versions of the SDK packages bundled with them.
  */
 function sourceHash(workflowsPath: string): string {
   const hash = createHash('sha256').update(path.relative(root, workflowsPath));
-  for (const dir of new Set([path.dirname(workflowsPath), path.dirname(defaultWorkflowsPath)])) {
+  for (const dir of new Set([path.dirname(workflowsPath), path.dirname(defaultWorkflowsPath), path.join(root, 'domain')])) {
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) {
       hash.update(`\0${path.relative(root, dir)}/${name}\0`).update(readFileSync(path.join(dir, name)));
     }

@@ -1,20 +1,8 @@
-// The invoice workflow's state and the pure rules over it: which PayPal status may move an invoice
-// where, and which operator action makes sense when. No I/O here, so the rules are unit-testable
-// and the workflow, the update validators and the handler bodies all apply the same ones.
-import type { PaymentNotification, PaymentStatus } from './notification';
-
-export type InvoiceStatus =
-  | 'new' // a run that has not yet heard anything it could act on
-  | 'awaiting_payment' // PayPal said Pending (pendingReason says why)
-  | 'paid' // cleared and checked, delivery under way
-  | 'fulfilled' // keys live
-  | 'keys_expired'
-  | 'needs_review' // cleared but does not match the package: an operator approves or rejects
-  | 'rejected' // an operator rejected a payment under review
-  | 'failed' // Denied, Failed, Expired, Voided, or never cleared within the pending limit
-  | 'refunded'
-  | 'reversed'
-  | 'reinstated'; // a reversal was cancelled: keys live again
+// The invoice workflow's state: what a run carries (and hands to continueAsNew), what the `state`
+// query shows, and the text the Temporal UI shows for a run. The rules over it are in
+// invoice-decisions.ts.
+import type { InvoiceStatus } from '../domain/invoice-status';
+import type { PaymentStatus } from './notification';
 
 export interface InvoiceFileView {
   name: string;
@@ -125,123 +113,25 @@ export function stateView(s: InvoiceState): InvoiceStateView {
   };
 }
 
-// ---- PayPal notifications --------------------------------------------------------------------
-
-export type NotificationEffect =
-  | { kind: 'pending' }
-  | { kind: 'cleared' }
-  | { kind: 'failed' }
-  | { kind: 'revoke'; as: 'refunded' | 'reversed' }
-  | { kind: 'reinstate' }
-  | { kind: 'ignore'; why: string };
-
-const failureStatuses: PaymentStatus[] = ['Denied', 'Declined', 'Failed', 'Expired', 'Voided'];
-const paidStatuses: InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'needs_review', 'rejected', 'reinstated'];
-const awaiting: InvoiceStatus[] = ['new', 'awaiting_payment'];
-
-/** True when the buyer's money was taken (and may be disputed for 180 days). */
-export function moneyTaken(status: InvoiceStatus): boolean {
-  return paidStatuses.includes(status) || status === 'refunded' || status === 'reversed';
-}
-
-/**
- * What a PayPal status does to an invoice in `status`. A message never moves an invoice backwards:
- * a Pending after Completed, a Completed after a refund, are recorded and ignored.
- */
-export function notificationEffect(s: InvoiceState, n: PaymentNotification): NotificationEffect {
-  const late = (what: string): NotificationEffect => ({ kind: 'ignore', why: `${what} arrived while the invoice is ${s.status}; recorded, no change` });
-  switch (n.status) {
-    case 'Created':
-    case 'Pending':
-      return s.status === 'new' || (s.status === 'awaiting_payment' && n.pendingReason !== s.pendingReason) ? { kind: 'pending' } : late(n.status);
-    case 'Completed':
-    case 'Processed':
-      // A payment we gave up on (pending limit) that clears after all is still the buyer's money.
-      return awaiting.includes(s.status) || (s.status === 'failed' && s.paymentStatus === 'Pending') ? { kind: 'cleared' } : late(n.status);
-    case 'Refunded':
-    case 'Reversed':
-      return s.status === 'refunded' || s.status === 'reversed' || s.status === 'failed'
-        ? late(n.status)
-        : { kind: 'revoke', as: n.status === 'Refunded' ? 'refunded' : 'reversed' };
-    case 'Canceled_Reversal':
-      return s.status === 'reversed' ? { kind: 'reinstate' } : late(n.status);
-    default:
-      return failureStatuses.includes(n.status) && awaiting.includes(s.status) ? { kind: 'failed' } : late(n.status);
-  }
-}
-
-// ---- Operator actions ------------------------------------------------------------------------
-
-export interface ResendKeysInput {
-  /** Who asked, for the invoice's history (an operator's name or "admin"). */
-  by?: string;
-}
-export interface ExtendKeysInput {
-  days: number;
-  by?: string;
-}
-export interface RegenerateKeysInput {
-  by?: string;
-}
-export interface RefundInput {
-  reason?: string;
-  by?: string;
-}
-export interface ApproveInput {
-  by?: string;
-}
-export interface RejectInput {
-  reason?: string;
-  by?: string;
-}
-
-export type OperatorAction =
-  | { kind: 'resendKeys'; input: ResendKeysInput }
-  | { kind: 'extendKeys'; input: ExtendKeysInput }
-  | { kind: 'regenerateKeys'; input: RegenerateKeysInput }
-  | { kind: 'refund'; input: RefundInput }
-  | { kind: 'approve'; input: ApproveInput }
-  | { kind: 'reject'; input: RejectInput };
-
-export const maxExtendDays = 3650;
-
-/** Checks that need no state: the shape of the input. Returns a sentence, or undefined when fine. */
-export function inputProblem(a: OperatorAction): string | undefined {
-  const input = (a.input ?? {}) as unknown;
-  if (typeof input !== 'object' || input === null) return `${a.kind} takes one object argument, e.g. {}`;
-  if (a.kind === 'extendKeys') {
-    const days = (input as { days?: unknown }).days;
-    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > maxExtendDays) {
-      return `extendKeys needs a whole number of days from 1 to ${maxExtendDays}, got ${JSON.stringify(days)}`;
-    }
-  }
-  return undefined;
-}
-
-const keysHeld: InvoiceStatus[] = ['fulfilled', 'keys_expired', 'reinstated'];
-
-/** Whether the action makes sense for this invoice now. Returns a sentence, or undefined when fine. */
-export function actionProblem(s: InvoiceState, a: OperatorAction): string | undefined {
-  const shape = inputProblem(a);
-  if (shape) return shape;
-  if (s.loaded && !s.invoiceId) return `there is no invoice for PayPal transaction ${s.txnId}; check the transaction id`;
-  const where = `invoice ${s.invoiceNumber ?? s.txnId} is ${s.status}`;
-  switch (a.kind) {
-    case 'resendKeys':
-    case 'extendKeys':
-    case 'regenerateKeys':
-      if (!keysHeld.includes(s.status) || !s.keys) return `${where}, so it has no keys to ${a.kind === 'resendKeys' ? 'resend' : a.kind === 'extendKeys' ? 'extend' : 'regenerate'}`;
-      return undefined;
-    case 'refund':
-      if (!paidStatuses.includes(s.status)) return `${where}; only a paid invoice can be refunded`;
-      return undefined;
-    case 'approve':
-    case 'reject':
-      if (s.status !== 'needs_review') return `${where}; only an invoice that needs review can be ${a.kind === 'approve' ? 'approved' : 'rejected'}`;
-      return undefined;
-  }
-}
-
 /** Keeps the event list (carried through continueAsNew and shown to operators) bounded. */
 export const maxEvents = 200;
 export const maxSeenMessages = 200;
+
+/** The state with one more history event, the oldest dropped past maxEvents. */
+export function withEvent(s: InvoiceState, event: InvoiceEvent): InvoiceState {
+  return { ...s, events: [...s.events, event].slice(-maxEvents) };
+}
+
+/** The run's summary in the Temporal UI (markdown): who bought what, where it stands, what is wrong. */
+export function stateDetails(s: InvoiceState): string {
+  const keys = s.keys
+    ? `keys generation ${s.keys.generation} ${s.keys.revoked ? 'revoked' : s.keys.expired ? `expired ${s.keys.expiresAt}` : `live until ${s.keys.expiresAt}`}`
+    : 'no keys issued';
+  return [
+    `**Invoice ${s.invoiceNumber ?? '(not recorded yet)'}** · PayPal ${s.txnId} · **${s.status}**${s.pendingReason && s.status === 'awaiting_payment' ? ` (pending: ${s.pendingReason})` : ''}`,
+    `Buyer ${s.customerEmail ?? 'unknown'} · items ${s.itemNumbers.join(', ') || 'none'} · ${s.amount ?? '?'} ${s.currency ?? ''}`,
+    keys + (s.closesAt ? ` · this run closes ${s.closesAt}` : ''),
+    ...(s.reviewProblems.length && s.status === 'needs_review' ? [`Needs review: ${s.reviewProblems.join('; ')}`] : []),
+    ...(s.failureReason ? [`Failure: ${s.failureReason}`] : []),
+  ].join('\n');
+}

@@ -2,15 +2,8 @@
 // tests and the README's CLI examples all use these names.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentNotification } from './notification';
-import type {
-  ApproveInput,
-  ExtendKeysInput,
-  InvoiceStateView,
-  RefundInput,
-  RegenerateKeysInput,
-  RejectInput,
-  ResendKeysInput,
-} from './invoice-state';
+import type { ApproveInput, ExtendKeysInput, RefundInput, RegenerateKeysInput, RejectInput, ResendKeysInput } from '../domain/operator-actions';
+import type { InvoiceStateView } from './invoice-state';
 
 /** PayPal told us something about this payment (IPN, webhook, PDT or a poll). */
 export const paypalNotification = defineSignal<[PaymentNotification]>('paypalNotification');

@@ -2,7 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { maxExtendDays } from '../../workflows/invoice-state';
+import { maxExtendDays } from '../../domain/operator-actions';
 import { bulkProgress, bulkWorkflowId, type BulkKind, type BulkProgress } from '../../workflows/bulk-messages';
 
 export const bulkInputSchema = z.object({

@@ -3,7 +3,8 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { queryInvoiceState, runInvoiceAction } from '../../worker/invoice-client';
-import { maxExtendDays, type InvoiceStateView, type OperatorAction } from '../../workflows/invoice-state';
+import { maxExtendDays, type OperatorAction } from '../../domain/operator-actions';
+import type { InvoiceStateView } from '../../workflows/invoice-state';
 
 export const actionKinds = ['resendKeys', 'extendKeys', 'regenerateKeys', 'approve', 'reject', 'refund'] as const;
 export type ActionKind = (typeof actionKinds)[number];

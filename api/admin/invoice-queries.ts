@@ -3,7 +3,7 @@
 // GET /api/admin/invoices/:number. Read-only: every change goes through the invoice workflow.
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import type { InvoiceStatus } from '../../workflows/invoice-state';
+import type { InvoiceStatus } from '../../domain/invoice-status';
 
 export const invoiceStatuses: InvoiceStatus[] = [
   'new',
