@@ -1,100 +1,114 @@
-// The seller-editable e-mail templates: a small, logic-less subset of Mustache, chosen because a
-// seller can edit it safely (no code runs) and every value is escaped for HTML bodies.
+// The seller-editable e-mail templates: Mustache (the mustache package), limited to its logic-less
+// part so a seller can edit them safely (no code runs, no partials, no unescaped output):
 //   {{name}}                 a value (HTML-escaped in .html templates, as is in .txt)
 //   {{#list}}...{{/list}}    repeated for each element of a list, or shown once when a value is set
 //   {{^name}}...{{/name}}    shown when the value is missing, false or an empty list
 //   {{! a comment }}
+// A name the e-mail does not know is an error (listing the names it knows), never an empty string.
 // A .txt template starts with a "Subject: ..." line and a blank line; the rest is the text body.
 // A .html template of the same name, when present, is the HTML body.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Mustache from 'mustache';
 
 export type TemplateValue = string | number | boolean | null | undefined | TemplateContext | TemplateContext[];
 export interface TemplateContext {
   [name: string]: TemplateValue;
 }
 
-type Node =
-  | { type: 'text'; text: string }
-  | { type: 'value'; name: string }
-  | { type: 'section'; name: string; inverted: boolean; children: Node[] };
-
 export class TemplateError extends Error {
   override name = 'TemplateError';
-}
-
-const tag = /\{\{\s*([#^/!]?)\s*([\s\S]*?)\s*\}\}/g;
-
-// A line holding only a section tag ({{#files}}, {{/files}}, {{^x}}, {{! ...}}) leaves no blank line.
-const standaloneTag = /^[ \t]*(\{\{\s*[#^/!][^}]*\}\})[ \t]*\r?\n/gm;
-
-export function parseTemplate(template: string, label: string): Node[] {
-  const source = template.replace(standaloneTag, '$1');
-  const root: Node[] = [];
-  const stack: { name: string; children: Node[] }[] = [{ name: '', children: root }];
-  let last = 0;
-  for (const match of source.matchAll(tag)) {
-    const [whole, sigil, rawName] = match;
-    const name = rawName ?? '';
-    const top = stack[stack.length - 1]!;
-    if (match.index > last) top.children.push({ type: 'text', text: source.slice(last, match.index) });
-    last = match.index + whole.length;
-    if (sigil === '!') continue;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new TemplateError(`${label}: "${whole}" is not a template tag; names are letters, digits and _ (e.g. {{invoiceNumber}})`);
-    }
-    if (sigil === '#' || sigil === '^') {
-      const section: Node = { type: 'section', name, inverted: sigil === '^', children: [] };
-      top.children.push(section);
-      stack.push({ name, children: section.children });
-    } else if (sigil === '/') {
-      if (top.name !== name) throw new TemplateError(`${label}: {{/${name}}} closes nothing open; the open section is ${top.name ? `{{#${top.name}}}` : 'none'}`);
-      stack.pop();
-    } else {
-      top.children.push({ type: 'value', name });
-    }
-  }
-  if (stack.length > 1) throw new TemplateError(`${label}: {{#${stack[stack.length - 1]!.name}}} is never closed; add {{/${stack[stack.length - 1]!.name}}}`);
-  if (last < source.length) root.push({ type: 'text', text: source.slice(last) });
-  return root;
 }
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function lookup(contexts: TemplateContext[], name: string, label: string): TemplateValue {
-  for (let i = contexts.length - 1; i >= 0; i--) {
-    if (Object.prototype.hasOwnProperty.call(contexts[i], name)) return contexts[i]![name];
+const isContext = (view: unknown): view is TemplateContext => view !== null && typeof view === 'object';
+
+/** Looks a name up in the nearest section's element, then outwards; an unknown name throws. */
+class StrictContext extends Mustache.Context {
+  constructor(
+    view: unknown,
+    parent: StrictContext | undefined,
+    private readonly label: string,
+  ) {
+    super(view, parent);
   }
-  const known = [...new Set(contexts.flatMap((c) => Object.keys(c)))].sort().join(', ');
-  throw new TemplateError(`${label}: {{${name}}} is not a known name; use one of: ${known}`);
+
+  override push(view: unknown): StrictContext {
+    return new StrictContext(view, this, this.label);
+  }
+
+  override lookup(name: string): TemplateValue {
+    const views = viewChain(this);
+    const found = views.find((view) => Object.prototype.hasOwnProperty.call(view, name));
+    if (found) return found[name];
+    const known = [...new Set(views.flatMap((view) => Object.keys(view)))].sort().join(', ');
+    throw new TemplateError(`${this.label}: {{${name}}} is not a known name; use one of: ${known}`);
+  }
 }
 
-function renderNodes(nodes: Node[], contexts: TemplateContext[], html: boolean, label: string): string {
-  let out = '';
-  for (const node of nodes) {
-    if (node.type === 'text') out += node.text;
-    else if (node.type === 'value') {
-      const value = lookup(contexts, node.name, label);
-      if (value !== null && typeof value === 'object') throw new TemplateError(`${label}: {{${node.name}}} is a list; use {{#${node.name}}}...{{/${node.name}}}`);
-      const text = value === undefined || value === null || value === false ? '' : String(value);
-      out += html ? escapeHtml(text) : text;
-    } else {
-      const value = lookup(contexts, node.name, label);
-      const items = Array.isArray(value) ? value : value && typeof value === 'object' ? [value] : value ? [{}] : [];
-      if (node.inverted) {
-        if (items.length === 0) out += renderNodes(node.children, contexts, html, label);
-      } else {
-        for (const item of items) out += renderNodes(node.children, [...contexts, item], html, label);
-      }
-    }
+/** The objects a name is looked up in, nearest section first (a section over a string pushes the string). */
+function viewChain(context: Mustache.Context): TemplateContext[] {
+  const views: TemplateContext[] = [];
+  for (let at: Mustache.Context | undefined = context; at; at = at.parent) if (isContext(at.view)) views.push(at.view);
+  return views;
+}
+
+/** Writes a value as text (HTML-escaped for an HTML body); a list in a value's place is an error. */
+class MailWriter extends Mustache.Writer {
+  constructor(
+    private readonly html: boolean,
+    private readonly label: string,
+  ) {
+    super();
   }
-  return out;
+
+  override escapedValue(token: string[], context: Mustache.Context): string {
+    const name = token[1]!;
+    const value = context.lookup(name) as TemplateValue;
+    if (isContext(value)) throw new TemplateError(`${this.label}: {{${name}}} is a list; use {{#${name}}}...{{/${name}}}`);
+    const text = value === undefined || value === null || value === false ? '' : String(value);
+    return this.html ? escapeHtml(text) : text;
+  }
+}
+
+type Token = Mustache.TemplateSpans[number];
+const allowedTags = new Set(['text', 'name', '#', '^', '!']);
+
+/** Only plain names, sections and comments: no {{{raw}}}, {{&raw}}, partials or delimiter changes. */
+function checkTokens(tokens: Token[], template: string, label: string): void {
+  for (const token of tokens) {
+    const [type, name, start, end] = token;
+    if (type === 'text' || type === '!') continue;
+    if (!allowedTags.has(type) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new TemplateError(`${label}: "${template.slice(start, end)}" is not a template tag; names are letters, digits and _ (e.g. {{invoiceNumber}})`);
+    }
+    if (Array.isArray(token[4])) checkTokens(token[4], template, label);
+  }
+}
+
+/** Mustache's parse errors, said as what to change in the template. */
+function parseTokens(writer: Mustache.Writer, template: string, label: string): Token[] {
+  try {
+    return writer.parse(template) as Token[];
+  } catch (error) {
+    const message = (error as Error).message;
+    const unclosed = /^Unclosed section "(.*)"/.exec(message);
+    if (unclosed) throw new TemplateError(`${label}: {{#${unclosed[1]}}} is never closed; add {{/${unclosed[1]}}} where the section ends`);
+    const unopened = /^Unopened section "(.*)"/.exec(message);
+    if (unopened) throw new TemplateError(`${label}: {{/${unopened[1]}}} closes nothing open; remove it or add {{#${unopened[1]}}} before it`);
+    throw new TemplateError(`${label}: a tag is never closed (${message}); end every {{ with }}`);
+  }
 }
 
 export function renderTemplate(source: string, context: TemplateContext, options: { html: boolean; label: string }): string {
-  return renderNodes(parseTemplate(source, options.label), [context], options.html, options.label);
+  // A writer per call: Mustache's shared one would keep every template it ever parsed.
+  const writer = new MailWriter(options.html, options.label);
+  const tokens = parseTokens(writer, source, options.label);
+  checkTokens(tokens, source, options.label);
+  return writer.renderTokens(tokens as string[][], new StrictContext(context, undefined, options.label), undefined, source);
 }
 
 export interface RenderedMail {
@@ -107,6 +121,7 @@ export interface RenderedMail {
 export function renderMailSource(textSource: string, htmlSource: string | undefined, context: TemplateContext, label: string): RenderedMail {
   const match = /^Subject:[ \t]*(.*)\r?\n(?:\r?\n)?([\s\S]*)$/.exec(textSource);
   if (!match) throw new TemplateError(`${label}: the first line must be "Subject: ..." followed by a blank line and the body`);
+  // A header holds one line: a value with a line break cannot add headers.
   const subject = renderTemplate(match[1]!, context, { html: false, label }).replace(/[\r\n]+/g, ' ').trim();
   const text = renderTemplate(match[2]!, context, { html: false, label });
   const html = htmlSource === undefined ? undefined : renderTemplate(htmlSource, context, { html: true, label: label.replace(/\.txt$/, '.html') });

@@ -1,3 +1,4 @@
+// Kept, not promise-batcher or dataloader: the first waits a timer before every batch (a lone request waits for it), the second runs batches without a bound on how many at once.
 // Turns many concurrent single-item calls into few batched ones: items that arrive while a batch
 // is being collected or while the allowed number of batches is already running wait, and then go
 // together in the next batch. Under load one Postgres statement (and one commit) serves dozens of

@@ -1,17 +1,19 @@
 // Response headers of a keyed download that do not depend on the Range: the saved file's name,
 // and validators in nginx's own format, so a download started through the api can be resumed
 // when nginx serves (X-Accel mode) and the other way round.
+import { create as createContentDisposition } from 'content-disposition';
 
-/** RFC 6266: an ASCII fallback and the exact UTF-8 name (RFC 8187), with nothing that could end the header. */
+/**
+ * RFC 6266 with the exact UTF-8 name (RFC 8187, by content-disposition) and an ASCII fallback in
+ * which nothing could end the header or be read as a path or a percent-escape.
+ */
 export function contentDisposition(fileName: string): string {
   const clean =
     [...fileName]
       .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
       .join('')
       .replace(/[/\\]/g, '_') || 'download';
-  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_');
-  const encoded = encodeURIComponent(clean).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-  return ascii === clean && !/[%;"]/.test(clean) ? `attachment; filename="${ascii}"` : `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return createContentDisposition(clean, { fallback: clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_') });
 }
 
 /** nginx's strong ETag: "<mtime seconds, hex>-<size, hex>". */

@@ -3,13 +3,12 @@
 // JSON API: `Authorization: Bearer <ADMIN_TOKEN>` only (no cookie), so a browser cannot be made
 // to call it from another site. Without ADMIN_TOKEN nothing here answers.
 import type { Context, MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../../config/env';
 import { renderPage } from '../pages/render';
 import { LoginPage } from './login-page';
-import { sameSecret, sessionCookieName, sessionSigner, type AdminSession, type SessionSigner } from './session';
+import { sameSecret, sessionSigner, type AdminSession, type SessionSigner } from './session';
 
 export interface AdminEnv {
   Variables: { session: AdminSession; csrf: string };
@@ -18,7 +17,7 @@ export interface AdminEnv {
 const unsafe = (method: string) => !['GET', 'HEAD', 'OPTIONS'].includes(method);
 
 export function adminSigner(config: Config): SessionSigner | undefined {
-  return config.adminToken ? sessionSigner(config.adminToken) : undefined;
+  return config.adminToken ? sessionSigner(config.adminToken, { secure: config.publicUrl.startsWith('https:') }) : undefined;
 }
 
 const noToken = 'The admin is off because ADMIN_TOKEN is not set; set it (at least 16 characters) and restart the api.';
@@ -49,7 +48,7 @@ export function pageGuard(config: Config, signer: SessionSigner | undefined): Mi
       if (unsafe(c.req.method) && !(await form())) return unreadable();
       return next();
     }
-    const session = signer.verify(getCookie(c, sessionCookieName));
+    const session = await signer.read(c);
     if (!session) {
       if (unsafe(c.req.method)) return c.text('Forbidden: log in at /admin/login first; your session is missing or has expired.', 403);
       const nextUrl = c.req.path + (new URL(c.req.url).search || '');

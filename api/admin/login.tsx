@@ -1,14 +1,13 @@
-// POST /admin/login turns the ADMIN_TOKEN into a session cookie (HttpOnly, SameSite=Strict, Secure
-// over https, path /admin); POST /admin/logout clears it. GET /admin/login shows the form.
+// POST /admin/login turns the ADMIN_TOKEN into a session cookie (session.ts); POST /admin/logout
+// clears it. GET /admin/login shows the form.
 import { Hono } from 'hono';
-import { deleteCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../../config/env';
 import { clientAddress } from '../client-address';
 import { renderPage } from '../pages/render';
 import { createRateLimiter } from '../rate-limit';
 import type { AdminEnv } from './guards';
 import { LoginPage } from './login-page';
-import { sameSecret, sessionCookieName, sessionSeconds, type SessionSigner } from './session';
+import { sameSecret, type SessionSigner } from './session';
 
 /** Only a path inside the admin: never another site, never "//host". */
 export function safeNext(next: unknown): string {
@@ -19,7 +18,6 @@ export function loginRoutes(config: Config, signer: SessionSigner | undefined) {
   const app = new Hono<AdminEnv>();
   // Ten guesses a minute per address: the token is long, this only keeps the log quiet.
   const attempts = createRateLimiter(10);
-  const secure = config.publicUrl.startsWith('https:');
 
   app.get('/admin/login', (c) => renderPage(c, <LoginPage next={safeNext(c.req.query('next'))} />));
 
@@ -32,13 +30,12 @@ export function loginRoutes(config: Config, signer: SessionSigner | undefined) {
     if (!signer || !config.adminToken || !sameSecret(token, config.adminToken)) {
       return renderPage(c, <LoginPage next={next} error="That is not the admin token; check ADMIN_TOKEN (or .data/admin-token) and try again." />, 401);
     }
-    const { cookie } = signer.issue();
-    setCookie(c, sessionCookieName, cookie, { path: '/admin', httpOnly: true, sameSite: 'Strict', secure, maxAge: sessionSeconds });
+    await signer.start(c);
     return c.redirect(next, 303);
   });
 
   app.post('/admin/logout', (c) => {
-    deleteCookie(c, sessionCookieName, { path: '/admin', secure });
+    signer?.end(c);
     return c.redirect('/admin/login', 303);
   });
 
