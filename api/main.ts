@@ -5,12 +5,11 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../config/env';
+import { loadConfigOrExit, secretsOf, type Config } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createLogger, routeConsoleTo, type Logger } from '../logging/logger';
-import { secretsOf } from '../logging/redact';
 import { createApp } from './app';
 import { collectProcessMetrics } from './metrics';
 

@@ -1,5 +1,7 @@
-// Every environment variable Keyship reads, parsed and validated once at start. A bad value stops
-// the process with one sentence naming the variable, what is wrong and how to fix it.
+// Every environment variable Keyship reads, each written once below: its name, type, default and
+// meaning together. Parsed and validated once at start; a bad value stops the process with one
+// sentence naming the variable, what is wrong and how to fix it. docs/configuration.md is generated
+// from the same schema (npm run docs:config).
 import { z } from 'zod';
 
 const durationUnits: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -12,21 +14,25 @@ export function parseDurationSeconds(text: string): number | undefined {
   return seconds > 0 ? seconds : undefined;
 }
 
-const duration = (example: string) =>
-  z.string().transform((text, ctx) => {
-    const seconds = parseDurationSeconds(text);
-    if (seconds === undefined) {
+// The value types. Defaults are given as prefaults, the text one would set, so they pass through
+// the same parsing as a set value and the reference shows them as written ("3d", not 259200).
+const text = z.string();
+
+const seconds = (example: string) =>
+  z.string().transform((value, ctx) => {
+    const parsed = parseDurationSeconds(value);
+    if (parsed === undefined) {
       ctx.addIssue({ code: 'custom', message: `must be a duration such as ${example} (s, m, h or d)` });
       return z.NEVER;
     }
-    return seconds;
+    return parsed;
   });
 
 const url = (protocols: string[]) =>
   z.string().refine(
-    (text) => {
+    (value) => {
       try {
-        return protocols.includes(new URL(text).protocol);
+        return protocols.includes(new URL(value).protocol);
       } catch {
         return false;
       }
@@ -34,172 +40,98 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
-const port = z.coerce.number({ error: 'must be a port number' }).int().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535');
+const baseUrl = url(['http:', 'https:']).transform((value) => value.replace(/\/+$/, ''));
 
-const schema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://keyship@127.0.0.1:5433/keyship'),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:/]+:\d+$/, 'must be host:port, for example 127.0.0.1:7233')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('keyship'),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
-  SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
-  MAIL_FROM: z.string().min(3).default('Keyship <sales@keyship.localhost>'),
-  OPERATOR_EMAIL: z.email('must be an e-mail address').default('operator@keyship.localhost'),
-  PUBLIC_URL: url(['http:', 'https:'])
-    .transform((text) => text.replace(/\/+$/, ''))
-    .default('http://127.0.0.1:3000'),
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(3000),
-  PAYPAL_MODE: z.enum(['live', 'sandbox', 'simulator'], { error: 'must be live, sandbox or simulator' }).default('simulator'),
-  PAYPAL_IPN_VERIFY_URL: url(['http:', 'https:']).optional(),
-  PAYPAL_SIMULATOR_URL: url(['http:', 'https:'])
-    .transform((text) => text.replace(/\/+$/, ''))
-    .default('http://127.0.0.1:8090'),
-  PAYPAL_RECEIVER_EMAIL: z.email('must be the e-mail address of your PayPal business account').default('seller@keyship.localhost'),
-  PAYPAL_WEBHOOK_ID: z.string().min(1).default('WEBHOOK_ID'),
-  PAYPAL_WEBHOOK_VERIFY: z.enum(['offline', 'online'], { error: 'must be offline or online' }).default('offline'),
-  PAYPAL_WEBHOOK_REPLAY_WINDOW: duration('3d').default(3 * 86400),
-  // PayPal messages one api process works on at once; beyond it a message is stored raw and answered
-  // 503 at once (PayPal resends it), so a flood gets quick answers instead of timeouts.
-  PAYPAL_MAX_IN_FLIGHT: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(64),
-  PAYPAL_PDT_TOKEN: z.string().min(1).optional(),
-  PAYPAL_API_URL: url(['http:', 'https:'])
-    .transform((text) => text.replace(/\/+$/, ''))
-    .optional(),
-  PAYPAL_CLIENT_ID: z.string().min(1).optional(),
-  PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(),
-  FILES_DIR: z.string().min(1).default('.data/files'),
-  KEY_TTL: duration('3d').default(3 * 86400),
-  KEY_SECRET: z.string().min(32, 'must be at least 32 characters (generate one with: openssl rand -hex 32)').optional(),
-  PENDING_LIMIT: duration('30d').default(30 * 86400),
-  PENDING_POLL_AFTER: duration('1d').default(86400),
-  INVOICE_RETENTION: duration('180d').default(180 * 86400),
-  MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
-  DOWNLOAD_OFFLOAD: z.enum(['stream', 'x-accel'], { error: 'must be stream or x-accel' }).default('stream'),
-  X_ACCEL_PREFIX: z
-    .string()
-    .regex(/^\/([A-Za-z0-9._~-]+\/)+$/, 'must be an nginx internal location such as /_keyship_files/ (starting and ending with /)')
-    .default('/_keyship_files/'),
-  DOWNLOAD_RATE_LIMIT: z.coerce.number({ error: 'must be a whole number of requests a minute' }).int().min(0, 'must be 0 (off) or more').default(60),
-  DOWNLOAD_CHARGE_COMMIT: z.enum(['durable', 'async'], { error: 'must be durable or async' }).default('durable'),
-  TRUSTED_PROXIES: z
-    .string()
-    .transform((text) => text.split(',').map((a) => a.trim()).filter(Boolean))
-    .default([]),
-  THANKS_LINKS_FOR: duration('1h').default(3600),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
-    .default('info'),  // Production operation (issue 7): worker concurrency, its Prometheus endpoint, shutdown grace.
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').default(100),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(40),
-  // How many open workflows the worker keeps in memory (the rest are replayed from history when they
-  // next have work). Not the SDK's default, which grows with the heap limit (about 2,300 on a
-  // 24 GiB machine) and let 10,000 pending invoices take the worker past 512 MiB; npm run bench:
-  // about 0.3 MiB each, and a pending invoice's history replays in milliseconds.
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number' }).int().min(2, 'must be at least 2').default(500),
-  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number, or 0 for no metrics endpoint' }).int().min(0, 'must be a port number, or 0 for no metrics endpoint').max(65535, 'must be a port number, or 0 for no metrics endpoint').default(9464),
-  SHUTDOWN_GRACE: duration('30s').default(30),
+const wholeNumber = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+
+const port = wholeNumber('must be a port number from 1 to 65535', 1, 65535);
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be ${values.slice(0, -1).join(', ')} or ${values.at(-1)}` });
+
+/** What the reference and the error sentences know about a variable. */
+interface VariableMeta {
+  name: string;
+  description: string;
+  /** Never echoed in an error sentence and replaced in every log line. */
+  secret: boolean;
+}
+
+const variableMeta = z.registry<VariableMeta>();
+
+declare const variableName: unique symbol;
+/** A schema that reads one environment variable; its name stays in the type for `require`. */
+type Variable<Name extends string, T extends z.ZodType> = T & { readonly [variableName]: Name };
+
+function variable<Name extends string, T extends z.ZodType>(name: Name, type: T, description: string, secret = false): Variable<Name, T> {
+  const own = type.clone(); // its own instance, so a shared type (port) carries each variable's name
+  variableMeta.add(own, { name, description, secret });
+  return own as Variable<Name, T>;
+}
+
+const secret = <Name extends string, T extends z.ZodType>(name: Name, type: T, description: string) => variable(name, type, description, true);
+
+const variables = z.object({
+  databaseUrl: variable('DATABASE_URL', url(['postgres:', 'postgresql:']).prefault('postgres://keyship@127.0.0.1:5433/keyship'), "Keyship's Postgres database; migrations run forward on start"),
+  temporal: z.object({
+    address: variable('TEMPORAL_ADDRESS', text.regex(/^[^\s:/]+:\d+$/, 'must be host:port, for example 127.0.0.1:7233').prefault('127.0.0.1:7233'), 'Temporal frontend (host:port)'),
+    namespace: variable('TEMPORAL_NAMESPACE', text.prefault('default'), 'Temporal namespace'),
+    taskQueue: variable('TEMPORAL_TASK_QUEUE', text.prefault('keyship'), 'task queue the worker polls and the api starts workflows on'),
+    apiKey: secret('TEMPORAL_API_KEY', text.optional(), 'API key for Temporal Cloud (turns TLS on)'),
+    tlsCertPath: variable('TEMPORAL_TLS_CERT', text.optional(), 'client certificate file for mTLS (with TEMPORAL_TLS_KEY: both or neither)'),
+    tlsKeyPath: variable('TEMPORAL_TLS_KEY', text.optional(), 'client key file for mTLS (with TEMPORAL_TLS_CERT: both or neither)'),
+  }),
+  smtpUrl: variable('SMTP_URL', url(['smtp:', 'smtps:']).prefault('smtp://127.0.0.1:1025'), 'outgoing mail server, e.g. `smtps://user:pass@smtp.example.com:465`'),
+  mailFrom: variable('MAIL_FROM', text.min(3, 'must be a sender such as Keyship <sales@example.com>').prefault('Keyship <sales@keyship.localhost>'), 'sender of every e-mail'),
+  operatorEmail: variable('OPERATOR_EMAIL', z.email('must be an e-mail address').prefault('operator@keyship.localhost'), 'where alerts for operators go (needs review, failures)'),
+  publicUrl: variable('PUBLIC_URL', baseUrl.prefault('http://127.0.0.1:3000'), 'the address buyers and PayPal reach the api at; download links and `notify_url` are built from it'),
+  apiHost: variable('API_HOST', text.prefault('127.0.0.1'), 'the address the api listens on'),
+  apiPort: variable('API_PORT', port.prefault('3000'), 'the port the api listens on'),
+  paypal: z.object({
+    mode: variable('PAYPAL_MODE', oneOf(['live', 'sandbox', 'simulator']).prefault('simulator'), '`live`, `sandbox` or `simulator` (the local simulator, no real money); picks the IPN postback endpoint and the REST API'),
+    ipnVerifyUrl: variable('PAYPAL_IPN_VERIFY_URL', url(['http:', 'https:']).optional(), "overrides the IPN postback endpoint PAYPAL_MODE picks (PayPal's live or sandbox one, or the simulator's)"),
+    simulatorUrl: variable('PAYPAL_SIMULATOR_URL', baseUrl.prefault('http://127.0.0.1:8090'), 'the local PayPal simulator (simulator mode)'),
+    receiverEmail: variable('PAYPAL_RECEIVER_EMAIL', z.email('must be the e-mail address of your PayPal business account').prefault('seller@keyship.localhost'), 'your PayPal business account; payments to anyone else stop at needs review'),
+    webhookId: variable('PAYPAL_WEBHOOK_ID', text.prefault('WEBHOOK_ID'), "the webhook id PayPal signs REST webhooks with (the simulator's is `WEBHOOK_ID`)"),
+    webhookVerify: variable('PAYPAL_WEBHOOK_VERIFY', oneOf(['offline', 'online']).prefault('offline'), "`offline` checks webhook signatures here with PayPal's certificate; `online` asks PayPal's verify endpoint (needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET)"),
+    webhookReplayWindowSeconds: variable('PAYPAL_WEBHOOK_REPLAY_WINDOW', seconds('3d').prefault('3d'), 'webhooks whose transmission time is older than this are refused'),
+    maxInFlight: variable('PAYPAL_MAX_IN_FLIGHT', wholeNumber('must be a whole number, at least 1', 1).prefault('64'), 'PayPal messages one api process works on at once; past it a message is stored raw and answered 503, and PayPal resends it (load shedding in a flood)'),
+    pdtToken: secret('PAYPAL_PDT_TOKEN', text.optional(), "your PDT identity token (PayPal profile, Website preferences): confirms the thank-you page's `tx` and looks up silent pending payments; in simulator mode the simulator's when unset"),
+    apiUrl: variable('PAYPAL_API_URL', baseUrl.optional(), "overrides PayPal's REST API base PAYPAL_MODE picks (api-m.paypal.com, api-m.sandbox.paypal.com or the simulator)"),
+    clientId: variable('PAYPAL_CLIENT_ID', text.optional(), 'REST app client id, only for `PAYPAL_WEBHOOK_VERIFY=online`'),
+    clientSecret: secret('PAYPAL_CLIENT_SECRET', text.optional(), 'REST app secret, only for `PAYPAL_WEBHOOK_VERIFY=online`'),
+  }),
+  adminToken: secret('ADMIN_TOKEN', text.min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(), 'admin login and `Authorization: Bearer` token, 16+ characters; the api requires it (`npm start` keeps one in `.data/admin-token`)'),
+  filesDir: variable('FILES_DIR', text.prefault('.data/files'), 'the package store: every downloadable file lives under it'),
+  keyTtlSeconds: variable('KEY_TTL', seconds('3d').prefault('3d'), 'lifetime of download keys (`s`, `m`, `h`, `d`); a package may set its own'),
+  invoice: z.object({
+    keySecret: secret('KEY_SECRET', text.min(32, 'must be at least 32 characters (generate one with: openssl rand -hex 32)').optional(), 'download keys are derived from it, so changing it breaks every key sent; 32+ characters, the worker requires it in live and sandbox mode (`npm start` keeps one in `.data/key-secret`)'),
+    pendingLimitSeconds: variable('PENDING_LIMIT', seconds('30d').prefault('30d'), 'how long a pending payment (eCheck) is waited for before the invoice fails and the buyer is told'),
+    pendingPollSeconds: variable('PENDING_POLL_AFTER', seconds('1d').prefault('1d'), 'a pending payment silent this long is looked up at PayPal, and again after as long'),
+    retentionSeconds: variable('INVOICE_RETENTION', seconds('180d').prefault('180d'), "how long a paid invoice's workflow stays open to meet refunds and chargebacks (PayPal's dispute window)"),
+    mailTemplatesDir: variable('MAIL_TEMPLATES_DIR', text.optional(), "folder of the e-mail templates; unset: the repository's `mail-templates/`"),
+  }),
+  downloads: z.object({
+    offload: variable('DOWNLOAD_OFFLOAD', oneOf(['stream', 'x-accel']).prefault('stream'), '`stream`: the api sends the file; `x-accel`: the api checks and charges the key, then answers `X-Accel-Redirect` and nginx sends the file'),
+    xAccelPrefix: variable('X_ACCEL_PREFIX', text.regex(/^\/([A-Za-z0-9._~-]+\/)+$/, 'must be an nginx internal location such as /_keyship_files/ (starting and ending with /)').prefault('/_keyship_files/'), "nginx's internal location that maps onto FILES_DIR (`x-accel`)"),
+    ratePerMinute: variable('DOWNLOAD_RATE_LIMIT', wholeNumber('must be 0 (off) or a whole number of requests a minute', 0).prefault('60'), 'requests a minute per address to `/d/`; an unknown key costs 10; `0` turns the limit off'),
+    chargeCommit: variable('DOWNLOAD_CHARGE_COMMIT', oneOf(['durable', 'async']).prefault('durable'), "`durable`: a download's charge and log entry are on disk before its first byte leaves; `async`: committed at once, flushed by Postgres within 0.6 s (a crash of Postgres or the machine can lose the last moment's)"),
+    trustedProxies: variable('TRUSTED_PROXIES', text.transform((value) => value.split(',').map((a) => a.trim()).filter(Boolean)).prefault(''), 'comma-separated addresses whose `X-Forwarded-For` is believed (`127.0.0.1` behind a local nginx)'),
+    thanksLinksForSeconds: variable('THANKS_LINKS_FOR', seconds('1h').prefault('1h'), 'how long after payment the thank-you page itself shows the download links (later it points to the e-mail)'),
+  }),
+  logLevel: variable('LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'), '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`'),
+  worker: z.object({
+    maxConcurrentActivities: variable('WORKER_MAX_CONCURRENT_ACTIVITIES', wholeNumber('must be a whole number, at least 1', 1).prefault('100'), 'activities one worker runs at once'),
+    maxConcurrentWorkflowTasks: variable('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', wholeNumber('must be a whole number, at least 2', 2).prefault('40'), 'workflow tasks one worker runs at once'),
+    // Not the SDK's default, which grows with the heap limit and took the worker past 512 MiB with
+    // 10,000 pending invoices; a pending invoice's history replays in milliseconds.
+    maxCachedWorkflows: variable('WORKER_MAX_CACHED_WORKFLOWS', wholeNumber('must be a whole number, at least 2', 2).prefault('500'), 'open workflows the worker keeps in memory, about 0.3 MiB each; the rest are replayed from their history when they next have work'),
+    metricsHost: variable('WORKER_METRICS_HOST', text.prefault('127.0.0.1'), "the address of the worker's Prometheus `/metrics` (the Temporal SDK's and Keyship's)"),
+    metricsPort: variable('WORKER_METRICS_PORT', wholeNumber('must be a port number, or 0 for no metrics endpoint', 0, 65535).prefault('9464'), "the port of the worker's Prometheus `/metrics`; `0` turns it off"),
+  }),
+  shutdownGraceSeconds: variable('SHUTDOWN_GRACE', seconds('30s').prefault('30s'), 'after SIGTERM, how long the api lets requests in flight (downloads) finish and the worker lets running activities finish'),
 });
-
-const secretVariables = new Set(['KEY_SECRET', 'ADMIN_TOKEN', 'TEMPORAL_API_KEY', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_SECRET']);
-
-export type RawConfig = z.output<typeof schema>;
-
-export interface Config {
-  databaseUrl: string;
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    apiKey?: string;
-    tlsCertPath?: string;
-    tlsKeyPath?: string;
-  };
-  smtpUrl: string;
-  mailFrom: string;
-  operatorEmail: string;
-  publicUrl: string;
-  apiHost: string;
-  apiPort: number;
-  paypal: {
-    mode: 'live' | 'sandbox' | 'simulator';
-    /** Where IPN messages are posted back for verification: the override, or the mode's endpoint. */
-    ipnVerifyUrl: string;
-    simulatorUrl: string;
-    receiverEmail: string;
-    webhookId: string;
-    /** offline: signature checked here with PayPal's certificate; online: PayPal's verify endpoint. */
-    webhookVerify: 'offline' | 'online';
-    webhookReplayWindowSeconds: number;
-    /** PayPal messages worked on at once; more are stored and answered 503 (load shedding). */
-    maxInFlight: number;
-    /** PDT identity token; in simulator mode the simulator's own when unset. */
-    pdtToken?: string;
-    /** REST API base: the override, or the mode's (api-m.paypal.com, api-m.sandbox.paypal.com, the simulator). */
-    apiUrl: string;
-    clientId?: string;
-    clientSecret?: string;
-  };
-  adminToken?: string;
-  filesDir: string;
-  keyTtlSeconds: number;
-  /** The invoice workflow's settings (issue 3). */
-  invoice: {
-    /** HMAC secret the download keys are derived from; changing it breaks every issued key. The worker requires it outside simulator mode. */
-    keySecret?: string;
-    pendingLimitSeconds: number;
-    /** A pending payment silent this long is looked up at PayPal (and again after as long). */
-    pendingPollSeconds: number;
-    /** How long a paid invoice's workflow run stays open (PayPal's 180-day dispute window). */
-    retentionSeconds: number;
-    /** Folder of the e-mail templates; the repository's mail-templates/ when unset. */
-    mailTemplatesDir?: string;
-  };
-  /** Keyed downloads and the thank-you page (issue 5). */
-  downloads: {
-    /** stream: the api sends the bytes; x-accel: the api answers X-Accel-Redirect and nginx sends them. */
-    offload: 'stream' | 'x-accel';
-    /** nginx's internal location that maps onto FILES_DIR. */
-    xAccelPrefix: string;
-    /** Requests a minute per address to /d/ (an unknown key costs 10); 0 turns the limit off. */
-    ratePerMinute: number;
-    /**
-     * durable: a download's charge and log entry are on disk before its first byte leaves. async:
-     * committed (visible, limits enforced) but flushed by Postgres within 0.6 s, so only a crash of
-     * Postgres or the machine can lose the last moment's charges and log entries; much faster
-     * where a disk flush is slow. See api/download-usage.ts (CommitMode).
-     */
-    chargeCommit: 'durable' | 'async';
-    /** Peers whose X-Forwarded-For names the client (a reverse proxy such as nginx). */
-    trustedProxies: string[];
-    /** How long after payment the thank-you page itself shows the download links. */
-    thanksLinksForSeconds: number;
-  };
-  logLevel: RawConfig['LOG_LEVEL'];
-  /** The worker process (issue 7). */
-  worker: {
-    maxConcurrentActivities: number;
-    maxConcurrentWorkflowTasks: number;
-    /** Unset: the Temporal SDK's default (about 0.6 per MiB of heap limit above 200 MiB). */
-    maxCachedWorkflows: number;
-    /** Where the worker serves Prometheus metrics (the Temporal SDK's and Keyship's); port 0: nowhere. */
-    metricsHost: string;
-    metricsPort: number;
-  };
-  /** After SIGTERM: how long the api lets in-flight requests (downloads) finish and the worker lets activities finish. */
-  shutdownGraceSeconds: number;
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 const ipnEndpoints = {
   live: 'https://ipnpb.paypal.com/cgi-bin/webscr',
@@ -214,97 +146,96 @@ const restEndpoints = {
 /** The local PayPal simulator's PDT identity token (it is not a secret: the simulator is local). */
 export const simulatorPdtToken = 'SIMULATOR-PDT-IDENTITY-TOKEN';
 
-/** Parses the environment; throws ConfigError whose message has one sentence per bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { require?: (keyof RawConfig)[] } = {}): Config {
-  // An empty variable means "not set": shells and compose files often export FOO= .
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = schema.safeParse(present);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
-      const given = present[name];
-      const shown = given === undefined ? 'is missing' : `is "${secretVariables.has(name) ? '…' : given}"`;
-      problems.push(`${name} ${shown} but ${issue.message}; set it in the environment (see README, Configuration).`);
+/** The settings PAYPAL_MODE fills in when their variable is unset. */
+const schema = variables.transform((config) => {
+  const { mode, simulatorUrl } = config.paypal;
+  return {
+    ...config,
+    paypal: {
+      ...config.paypal,
+      ipnVerifyUrl: config.paypal.ipnVerifyUrl ?? (mode === 'simulator' ? `${simulatorUrl}/cgi-bin/webscr` : ipnEndpoints[mode]),
+      pdtToken: config.paypal.pdtToken ?? (mode === 'simulator' ? simulatorPdtToken : undefined),
+      apiUrl: config.paypal.apiUrl ?? (mode === 'simulator' ? simulatorUrl : restEndpoints[mode]),
+    },
+  };
+});
+
+export type Config = z.infer<typeof schema>;
+
+type NamesIn<T> = T extends { readonly [variableName]: infer Name }
+  ? Name
+  : T extends z.ZodObject<infer Shape>
+    ? { [K in keyof Shape]: NamesIn<Shape[K]> }[keyof Shape]
+    : never;
+export type VariableName = NamesIn<typeof variables>;
+
+export interface EnvironmentVariable extends VariableMeta {
+  /** Where its value sits in Config, e.g. ['temporal', 'address']. */
+  path: string[];
+  /** What an unset variable means: the value as one would set it, or undefined (left unset). */
+  defaultText: string | undefined;
+}
+
+function collect(object: z.ZodObject, path: string[] = []): EnvironmentVariable[] {
+  return Object.entries(object.shape).flatMap(([key, field]) => {
+    const meta = variableMeta.get(field);
+    if (meta) {
+      const defaultText = field instanceof z.ZodPrefault ? String(field.def.defaultValue) : undefined;
+      return [{ ...meta, path: [...path, key], defaultText }];
     }
+    if (field instanceof z.ZodObject) return collect(field, [...path, key]);
+    throw new Error(`config/env.ts: ${[...path, key].join('.')} is neither a variable(...) nor a group of them.`);
+  });
+}
+
+/** Every variable, in the schema's order: for the reference and the error sentences. */
+export const environmentVariables: readonly EnvironmentVariable[] = collect(variables);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const fix = 'set it in the environment (see docs/configuration.md)';
+
+/** Parses the environment; throws ConfigError whose message has one sentence per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { require?: VariableName[] } = {}): Config {
+  // An empty variable means "not set": shells and compose files often export FOO= .
+  const present = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const input: Record<string, unknown> = {};
+  for (const { name, path } of environmentVariables) {
+    let group = input;
+    for (const key of path.slice(0, -1)) group = (group[key] ??= {}) as Record<string, unknown>;
+    group[path[path.length - 1] as string] = present(name);
+  }
+  const parsed = schema.safeParse(input);
+  const problems: string[] = [];
+  for (const issue of parsed.error?.issues ?? []) {
+    const at = issue.path.map(String).join('.');
+    const named = environmentVariables.find((v) => at === v.path.join('.') || at.startsWith(`${v.path.join('.')}.`));
+    if (!named) {
+      problems.push(issue.message);
+      continue;
+    }
+    const given = present(named.name);
+    const shown = given === undefined ? 'is missing' : `is "${named.secret ? '…' : given}"`;
+    problems.push(`${named.name} ${shown} but ${issue.message}; ${fix}.`);
   }
   for (const name of options.require ?? []) {
-    if (present[name] === undefined) {
-      problems.push(`${name} is missing; set it in the environment (see README, Configuration).`);
-    }
+    if (present(name) === undefined) problems.push(`${name} is missing; ${fix}.`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
-  const raw = parsed.data;
-  if (raw.PAYPAL_WEBHOOK_VERIFY === 'online' && (raw.PAYPAL_CLIENT_ID === undefined || raw.PAYPAL_CLIENT_SECRET === undefined)) {
+  const config = parsed.data;
+  if (config.paypal.webhookVerify === 'online' && (config.paypal.clientId === undefined || config.paypal.clientSecret === undefined)) {
     throw new ConfigError('PAYPAL_WEBHOOK_VERIFY=online needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET (your REST app credentials); set them, or use offline.');
   }
-  if ((raw.TEMPORAL_TLS_CERT === undefined) !== (raw.TEMPORAL_TLS_KEY === undefined)) {
+  if ((config.temporal.tlsCertPath === undefined) !== (config.temporal.tlsKeyPath === undefined)) {
     throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together; set both paths for mTLS, or neither.');
   }
-  return {
-    databaseUrl: raw.DATABASE_URL,
-    temporal: {
-      address: raw.TEMPORAL_ADDRESS,
-      namespace: raw.TEMPORAL_NAMESPACE,
-      taskQueue: raw.TEMPORAL_TASK_QUEUE,
-      apiKey: raw.TEMPORAL_API_KEY,
-      tlsCertPath: raw.TEMPORAL_TLS_CERT,
-      tlsKeyPath: raw.TEMPORAL_TLS_KEY,
-    },
-    smtpUrl: raw.SMTP_URL,
-    mailFrom: raw.MAIL_FROM,
-    operatorEmail: raw.OPERATOR_EMAIL,
-    publicUrl: raw.PUBLIC_URL,
-    apiHost: raw.API_HOST,
-    apiPort: raw.API_PORT,
-    paypal: {
-      mode: raw.PAYPAL_MODE,
-      ipnVerifyUrl:
-        raw.PAYPAL_IPN_VERIFY_URL ??
-        (raw.PAYPAL_MODE === 'simulator' ? `${raw.PAYPAL_SIMULATOR_URL}/cgi-bin/webscr` : ipnEndpoints[raw.PAYPAL_MODE]),
-      simulatorUrl: raw.PAYPAL_SIMULATOR_URL,
-      receiverEmail: raw.PAYPAL_RECEIVER_EMAIL,
-      webhookId: raw.PAYPAL_WEBHOOK_ID,
-      webhookVerify: raw.PAYPAL_WEBHOOK_VERIFY,
-      webhookReplayWindowSeconds: raw.PAYPAL_WEBHOOK_REPLAY_WINDOW,
-      maxInFlight: raw.PAYPAL_MAX_IN_FLIGHT,
-      pdtToken: raw.PAYPAL_PDT_TOKEN ?? (raw.PAYPAL_MODE === 'simulator' ? simulatorPdtToken : undefined),
-      apiUrl: raw.PAYPAL_API_URL ?? (raw.PAYPAL_MODE === 'simulator' ? raw.PAYPAL_SIMULATOR_URL : restEndpoints[raw.PAYPAL_MODE]),
-      clientId: raw.PAYPAL_CLIENT_ID,
-      clientSecret: raw.PAYPAL_CLIENT_SECRET,
-    },
-    adminToken: raw.ADMIN_TOKEN,
-    filesDir: raw.FILES_DIR,
-    keyTtlSeconds: raw.KEY_TTL,
-    invoice: {
-      keySecret: raw.KEY_SECRET,
-      pendingLimitSeconds: raw.PENDING_LIMIT,
-      pendingPollSeconds: raw.PENDING_POLL_AFTER,
-      retentionSeconds: raw.INVOICE_RETENTION,
-      mailTemplatesDir: raw.MAIL_TEMPLATES_DIR,
-    },
-    downloads: {
-      offload: raw.DOWNLOAD_OFFLOAD,
-      xAccelPrefix: raw.X_ACCEL_PREFIX,
-      ratePerMinute: raw.DOWNLOAD_RATE_LIMIT,
-      chargeCommit: raw.DOWNLOAD_CHARGE_COMMIT,
-      trustedProxies: raw.TRUSTED_PROXIES,
-      thanksLinksForSeconds: raw.THANKS_LINKS_FOR,
-    },
-    logLevel: raw.LOG_LEVEL,
-    worker: {
-      maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
-      maxConcurrentWorkflowTasks: raw.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-      maxCachedWorkflows: raw.WORKER_MAX_CACHED_WORKFLOWS,
-      metricsHost: raw.WORKER_METRICS_HOST,
-      metricsPort: raw.WORKER_METRICS_PORT,
-    },
-    shutdownGraceSeconds: raw.SHUTDOWN_GRACE,
-  };
+  return config;
 }
 
 /** For entry points: parse or print the sentences and exit, without a stack trace. */
-export function loadConfigOrExit(options?: { require?: (keyof RawConfig)[] }): Config {
+export function loadConfigOrExit(options?: { require?: VariableName[] }): Config {
   try {
     return loadConfig(process.env, options);
   } catch (error) {
@@ -314,4 +245,12 @@ export function loadConfigOrExit(options?: { require?: (keyof RawConfig)[] }): C
     }
     throw error;
   }
+}
+
+/** The configured values that must never be written: tokens, API keys, the key derivation secret. */
+export function secretsOf(config: Config): string[] {
+  return environmentVariables
+    .filter((v) => v.secret)
+    .map((v) => v.path.reduce<unknown>((group, key) => (group as Record<string, unknown> | undefined)?.[key], config))
+    .filter((value): value is string => typeof value === 'string');
 }

@@ -2,23 +2,11 @@
 // here, so a secret that slipped into a message, an error or a stack trace is replaced before it
 // is written. Covers the configured secrets by value, download keys by their shape and in /d/
 // URLs, bearer tokens, and passwords inside URLs.
-import type { Config } from '../config/env';
 
 export const redacted = '[redacted]';
 
 /** Below this length a "secret" is too likely to be an ordinary word to replace by value. */
 const minimumSecretLength = 8;
-
-/** The configured values that must never be written: tokens, API keys, the key derivation secret. */
-export function secretsOf(config: Config): string[] {
-  return [
-    config.adminToken,
-    config.invoice.keySecret,
-    config.temporal.apiKey,
-    config.paypal.clientSecret,
-    config.paypal.pdtToken,
-  ].filter((value): value is string => value !== undefined);
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -1,7 +1,7 @@
 // Configuration: defaults fit the embedded stack; every bad value is named in one sentence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, parseDurationSeconds } from '../config/env';
+import { ConfigError, loadConfig, parseDurationSeconds, secretsOf } from '../config/env';
 
 test('defaults describe the embedded stack of npm start', () => {
   const config = loadConfig({});
@@ -66,4 +66,16 @@ test('a required variable that is missing is named', () => {
 
 test('mTLS needs both the certificate and the key', () => {
   assert.throws(() => loadConfig({ TEMPORAL_TLS_CERT: '/etc/tls/client.pem' }), /TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together/);
+});
+
+test('every secret the configuration holds is handed to the log redaction', () => {
+  const secrets = {
+    ADMIN_TOKEN: 'admin-token-0123456789',
+    KEY_SECRET: 'key-secret-0123456789-0123456789-0123',
+    TEMPORAL_API_KEY: 'temporal-api-key',
+    PAYPAL_CLIENT_SECRET: 'paypal-client-secret',
+    PAYPAL_PDT_TOKEN: 'paypal-pdt-token',
+  };
+  assert.deepEqual(secretsOf(loadConfig({ ...secrets, PAYPAL_CLIENT_ID: 'client-id' })).sort(), Object.values(secrets).sort());
+  assert.deepEqual(secretsOf(loadConfig({})), ['SIMULATOR-PDT-IDENTITY-TOKEN']);
 });

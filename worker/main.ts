@@ -6,14 +6,13 @@
 // worker metrics (temporal_*) beside Keyship's (keyship_deliveries_total, keyship_email_failures_total).
 import nodemailer from 'nodemailer';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfigOrExit, type Config } from '../config/env';
+import { loadConfigOrExit, secretsOf, type Config } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createActivities, invoiceSettingsFromConfig } from '../activities';
 import { InvoiceNumbers } from '../logging/invoice-numbers';
 import { createLogger, routeConsoleTo, type Logger } from '../logging/logger';
-import { secretsOf } from '../logging/redact';
 import { temporalLogger } from '../logging/temporal-logger';
 import { statusLookupFromConfig } from '../paypal/status-lookup';
 import { activityObserver } from './activity-observer';
