@@ -23,6 +23,8 @@ function testFiles(dir: string): string[] {
 }
 
 async function main(): Promise<number> {
+  // Every test process is started from process.execPath, so this is the Node.js the whole run is on.
+  console.log(`tests on Node.js ${process.version} (${process.execPath})`);
   const files = process.argv.slice(2).length ? process.argv.slice(2) : testFiles(path.join(root, 'test')).sort();
   installTemporalExecutables(); // a no-op when npm install already did it
   mkdirSync(path.join(root, '.test-artifacts'), { recursive: true });
