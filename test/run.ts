@@ -11,6 +11,7 @@ import { installTemporalExecutables } from '../temporal-server/install';
 import { installedExecutable } from '../temporal-server/executables';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { searchAttributeKeys } from '../workflows/search-attributes';
+import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
 
 const root = path.resolve(__dirname, '..');
 
@@ -30,7 +31,8 @@ async function main(): Promise<number> {
   mkdirSync(path.join(root, '.test-artifacts'), { recursive: true });
 
   const started = Date.now();
-  const [pg, temporal] = await Promise.all([startTestCluster(), startTemporal()]);
+  // The worker's workflow bundle is built once here, so no test that starts worker/main.ts waits on webpack.
+  const [pg, temporal] = await Promise.all([startTestCluster(), startTemporal(), prebuiltWorkflowBundle()]);
   console.log(`test servers up in ${Date.now() - started} ms: Postgres ${pg.cluster.port}, Temporal ${temporal.address}`);
 
   const stopAll = async () => {
