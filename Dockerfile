@@ -1,14 +1,15 @@
 # Keyship api and worker image (one image, two commands; see docker-compose.yml).
 # Multi-stage: dependencies are installed in a build stage; the runtime stage holds only what
 # runs, as the image's non-root `node` user. TypeScript runs through tsx, as under npm start.
-FROM node:20-bookworm-slim AS deps
+# Node.js 24 LTS: the exact release package.json pins (devDependencies.node), which the tests run on.
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the postinstall fetches the Temporal dev executables, which production does
 # not use (it talks to a Temporal cluster or Temporal Cloud).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -26,6 +26,8 @@ function markdown(result: BenchResult): string {
   ].join('\n');
 }
 
+// Every measured process (api, worker, floor worker) is started from process.execPath, so this
+// process's Node.js version is theirs.
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
@@ -53,7 +55,7 @@ async function main(): Promise<number> {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ started: started.toISOString(), machine, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ started: started.toISOString(), machine, node: process.version, results }, null, 2));
   console.log(`Results: ${path.relative(process.cwd(), file)}`);
   return 0;
 }

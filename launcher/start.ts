@@ -174,6 +174,7 @@ async function main() {
     const lines = [
       '',
       'Keyship is running. Ctrl-C stops everything; data stays in .data/ for the next npm start.',
+      `  Node.js           ${process.version}`,
       `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
       `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
       `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,

@@ -1,22 +1,31 @@
-// windows-1252, PayPal's default IPN charset. Node 20's TextDecoder treats the label as latin1 and
-// gets 0x80..0x9F wrong (the euro sign, curly quotes), so the table lives here.
+// windows-1252, PayPal's default IPN charset. Decoding is the platform's TextDecoder (the WHATWG
+// Encoding Standard, as browsers decode it); TextEncoder writes UTF-8 only, so the encoder the
+// simulator needs is derived from that decoder here (iconv-lite would be a runtime dependency for it).
 
-// Code points for bytes 0x80..0x9F; the five bytes windows-1252 leaves undefined map to C1 controls,
-// as browsers do, so no byte is ever lost.
-const high = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-];
+const decoder = new TextDecoder('windows-1252');
 
-const reverse = new Map<number, number>(high.map((codePoint, i) => [codePoint, 0x80 + i]));
+/** Throws unless `decode` reads 0x80..0x9F as windows-1252 (the euro sign, curly quotes), not as latin1. */
+export function assertWindows1252Decoder(decode: (bytes: Uint8Array) => string): void {
+  const text = decode(Uint8Array.of(0x80, 0x93, 0x94, 0x9f));
+  if (text !== '€“”Ÿ') {
+    throw new Error(
+      `This Node.js (${process.version}) decodes windows-1252 as latin1, so PayPal's notifications would lose their euro signs and curly quotes; run Keyship on Node.js 24 (npm start and npm test use the Node.js 24 that npm install brings).`,
+    );
+  }
+}
+
+// Node.js 20's TextDecoder treats this label as latin1; refuse to read IPNs wrongly on such a runtime.
+assertWindows1252Decoder((bytes) => decoder.decode(bytes));
 
 export function decodeWindows1252(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) {
-    text += String.fromCharCode(byte >= 0x80 && byte <= 0x9f ? (high[byte - 0x80] ?? byte) : byte);
-  }
-  return text;
+  return decoder.decode(bytes);
 }
+
+// Code point -> byte for 0x80..0x9F; the five bytes windows-1252 leaves undefined decode to C1
+// controls (U+0081 ...), as browsers do, so they encode back to themselves and no byte is lost.
+const reverse = new Map<number, number>(
+  [...decoder.decode(Uint8Array.from({ length: 0x20 }, (_, i) => 0x80 + i))].map((char, i) => [char.codePointAt(0)!, 0x80 + i]),
+);
 
 /** Characters windows-1252 cannot hold become "?", as PayPal's own pages do. */
 export function encodeWindows1252(text: string): Buffer {

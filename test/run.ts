@@ -11,6 +11,7 @@ import { installTemporalExecutables } from '../temporal-server/install';
 import { installedExecutable } from '../temporal-server/executables';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { searchAttributeKeys } from '../workflows/search-attributes';
+import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
 
 const root = path.resolve(__dirname, '..');
 
@@ -23,12 +24,15 @@ function testFiles(dir: string): string[] {
 }
 
 async function main(): Promise<number> {
+  // Every test process is started from process.execPath, so this is the Node.js the whole run is on.
+  console.log(`tests on Node.js ${process.version} (${process.execPath})`);
   const files = process.argv.slice(2).length ? process.argv.slice(2) : testFiles(path.join(root, 'test')).sort();
   installTemporalExecutables(); // a no-op when npm install already did it
   mkdirSync(path.join(root, '.test-artifacts'), { recursive: true });
 
   const started = Date.now();
-  const [pg, temporal] = await Promise.all([startTestCluster(), startTemporal()]);
+  // The worker's workflow bundle is built once here, so no test that starts worker/main.ts waits on webpack.
+  const [pg, temporal] = await Promise.all([startTestCluster(), startTemporal(), prebuiltWorkflowBundle()]);
   console.log(`test servers up in ${Date.now() - started} ms: Postgres ${pg.cluster.port}, Temporal ${temporal.address}`);
 
   const stopAll = async () => {
