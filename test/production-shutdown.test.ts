@@ -4,7 +4,7 @@
 // SHUTDOWN_GRACE; past the grace it cuts what is left.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +16,21 @@ import { buyerEmail, keysInMail, publicUrl, receiverEmail, seedPackages } from '
 import { startKeyship, tcpRelay, testSecrets, until, waitForHttp, writeGuideFiles, type KeyshipProcess, type TcpRelay } from './production-processes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The live child processes of a process, with their command lines (from /proc). */
+function childrenOf(pid: number): { pid: number; cmdline: string }[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parent === pid ? [{ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ') }] : [];
+      } catch {
+        return [];
+      }
+    });
+}
 
 /** ECONNREFUSED (or another connect error) for a new connection to the port, or undefined if it connects. */
 function connectError(port: number): Promise<string | undefined> {
@@ -125,6 +140,26 @@ describe('production shape: graceful shutdown', () => {
     await Promise.all([temporal?.close(), smtp?.close()]);
     await db?.close();
     if (filesDir) rmSync(filesDir, { recursive: true, force: true });
+  });
+
+  test('a worker stopped while it bundles its workflows on a first start exits at once, and its bundler with it', async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'keyship-bundle-'));
+    const starting = startKeyship('worker', { ...env, WORKFLOW_BUNDLE_CACHE: cache });
+    try {
+      const bundler = await until(async () => childrenOf(starting.child.pid!).find((c) => c.cmdline.includes('workflow-bundle')), 60_000, 'the bundler to start');
+      const signalledAt = Date.now();
+      starting.child.kill('SIGTERM'); // the worker alone, as a container's runtime signals PID 1
+      const exit = await Promise.race([starting.exited, sleep(10_000).then(() => undefined)]);
+      assert.ok(exit, 'the worker did not exit within 10 s of SIGTERM while bundling');
+      assert.equal(exit.code, 0);
+      assert.ok(exit.at - signalledAt < 5_000, `the worker took ${exit.at - signalledAt} ms to stop`);
+      await until(async () => (existsSync(`/proc/${bundler.pid}`) ? undefined : true), 10_000, 'the bundler to stop with the worker');
+    } finally {
+      starting.kill();
+      await starting.exited;
+      starting.saveLog('production-shutdown-bundling');
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   test('the worker drains on SIGTERM: a delivery stuck mid-send finishes once, then the worker exits 0', async () => {

@@ -21,6 +21,16 @@ import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { countingFailures, createWorkerMetrics } from './worker-metrics';
 
 async function main(logger: Logger, config: Config) {
+  // Until the worker polls nothing is in flight, so a stop (Ctrl-C during a first start's bundling)
+  // ends the process at once instead of being swallowed by the Temporal runtime's signal handling.
+  let polling = false;
+  const stopBeforePolling = (signal: NodeJS.Signals) => {
+    if (polling) return;
+    logger.info(`${signal} before the worker began polling: stopped`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopBeforePolling);
+  process.once('SIGINT', stopBeforePolling);
   const invoiceNumbers = new InvoiceNumbers();
   const metricsAddress = installRuntime(config, logger, invoiceNumbers);
   const settings = invoiceSettingsFromConfig(config);
@@ -60,6 +70,7 @@ async function main(logger: Logger, config: Config) {
     `Keyship worker polling ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
   );
   // worker.run() resolves after a shutdown signal (SIGINT, SIGTERM) once in-flight tasks drained.
+  polling = true;
   await worker.run();
   await Promise.allSettled([pool.end(), connection.close()]);
   mailer.close();

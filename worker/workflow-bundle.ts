@@ -10,7 +10,8 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
 const defaultWorkflowsPath = path.join(root, 'workflows', 'index.ts');
-const cacheDir = path.join(root, 'node_modules', '.cache', 'keyship');
+// WORKFLOW_BUNDLE_CACHE moves the cache (a test that needs a first start's bundling uses an empty one).
+const cacheDir = path.resolve(process.env.WORKFLOW_BUNDLE_CACHE ?? path.join(root, 'node_modules', '.cache', 'keyship'));
 
 /**
  * What the bundle is made of: every .ts file in the entry's folder, in workflows/ and in domain/
@@ -55,7 +56,11 @@ function buildInChild(workflowsPath: string): Promise<void> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('error', reject);
+    // The builder goes with the worker, also when only the worker was signalled (a container's PID 1).
+    const stopBuilder = () => child.kill('SIGTERM');
+    process.once('exit', stopBuilder);
     child.once('close', (code, signal) => {
+      process.off('exit', stopBuilder);
       if (code === 0) resolve();
       else reject(new Error(`bundling the workflows in ${workflowsPath} failed (exit ${signal ?? code}): ${output.trim()}`));
     });
