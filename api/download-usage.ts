@@ -14,11 +14,11 @@
 // never learns how many, so the charge for the requested length stands (an interrupted transfer
 // costs the whole range it asked for).
 import type { Pool } from '../db/pool';
+import { downloadUnit, lossAllowance, type KeyFacts } from '../domain/download-keys';
+import { downloadableStatuses } from '../domain/invoice-status';
 import { countDownload } from './metrics';
 
-export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
-
-export interface KeyRow {
+export interface KeyRow extends KeyFacts {
   id: number;
   invoice_id: number;
   invoice_number: string;
@@ -39,11 +39,6 @@ export interface KeyRow {
   self_service: boolean;
   key_ttl_seconds: number | null;
 }
-
-/** Invoice statuses whose keys may download (the payment cleared and was not taken back). */
-/** Invoice statuses whose keys may download; the admin counts the same ones as paid. */
-export const paidStatuses: ReadonlySet<string> = new Set(['paid', 'fulfilled', 'keys_expired', 'reinstated']);
-const revokedStatuses = new Set(['refunded', 'reversed']);
 
 const keyColumns = `k.id, k.invoice_id, i.number AS invoice_number, i.txn_id, i.status AS invoice_status, i.payer_email,
                   k.expires_at, k.expires_at <= now() AS expired, k.revoked_at, k.revoked_reason,
@@ -69,30 +64,6 @@ export async function findKeys(pool: Pool, keyHashes: Buffer[]): Promise<(KeyRow
   const byHash = new Map<string, KeyRow>();
   for (const { key_hash, ...row } of rows) byHash.set(key_hash.toString('latin1'), row);
   return keyHashes.map((hash) => byHash.get(hash.toString('latin1')));
-}
-
-/** The unit a download is counted in: the file's size (an empty file counts requests). */
-export function downloadUnit(key: Pick<KeyRow, 'size_bytes'>): number {
-  return Math.max(key.size_bytes, 1);
-}
-
-/** Bytes a key may be short-changed by broken connections without losing a download. */
-export function lossAllowance(key: Pick<KeyRow, 'size_bytes'>): number {
-  return Math.min(Math.floor(key.size_bytes / 2), 16 * 1024 * 1024);
-}
-
-/** Nothing left at all: not even a resume is served. */
-export function isExhausted(key: KeyRow): boolean {
-  return key.download_limit !== null && key.bytes_charged >= key.download_limit * downloadUnit(key) + lossAllowance(key);
-}
-
-/** Why this key may not download now, or undefined when it may. Revoked wins over everything. */
-export function keyProblem(key: KeyRow): KeyProblem | undefined {
-  if (key.revoked_at !== null || revokedStatuses.has(key.invoice_status)) return 'revoked';
-  if (!paidStatuses.has(key.invoice_status)) return 'unpaid';
-  if (key.expired) return 'expired';
-  if (isExhausted(key)) return 'exhausted';
-  return undefined;
 }
 
 export interface RequestFacts {
@@ -239,7 +210,7 @@ export async function chargeKeys(pool: Pool, requests: ChargeRequest[], commit: 
       columns.rangeHeader,
       columns.status,
       columns.servedBy,
-      [...paidStatuses],
+      downloadableStatuses,
     ],
   });
   const outcomes: ChargeOutcome[] = requests.map(() => 'refused');

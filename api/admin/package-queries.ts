@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from '../../config/env';
 import type { Pool } from '../../db/pool';
-import { paidStatuses } from '../download-usage';
+import { downloadableStatuses, sqlList } from '../../domain/invoice-status';
+import { priceShape } from '../../domain/money';
 
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 const optionalInt = (what: string) =>
@@ -14,7 +15,7 @@ export const packageInputSchema = z.object({
   itemNumber: z.string().trim().regex(/^[A-Za-z0-9._-]{1,127}$/, 'must be letters, digits, dot, dash or underscore (what the PayPal button sends as item_number)'),
   name: z.string().trim().min(1, 'must not be empty').max(127),
   currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD'),
-  price: z.coerce.string().trim().regex(/^\d{1,10}(\.\d{1,2})?$/, 'must be an amount such as 19.95'),
+  price: z.coerce.string().trim().regex(priceShape, 'must be an amount such as 19.95'),
   /** "3d", "72h"...; empty: KEY_TTL. */
   keyTtl: z.preprocess(
     (v) => (v === '' || v === null || v === undefined ? null : String(v)),
@@ -70,8 +71,8 @@ export interface BulkActionRow {
   createdAt: Date;
 }
 
-// Constants of ours, not input: safe to write into the SQL text.
-const paidStatusList = [...paidStatuses].map((status) => `'${status}'`).join(', ');
+/** The statuses whose invoices count as a package's buyers (their keys may download). */
+const paidStatusList = sqlList(downloadableStatuses);
 
 const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.currency) AS currency, p.price::text AS price, p.key_ttl_seconds AS "keyTtlSeconds",
   p.download_limit AS "downloadLimit", p.reminder_hours AS "reminderHours", p.self_service AS "selfService", p.support_text AS "supportText", p.active,
