@@ -7,11 +7,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDeps } from './deps';
-import { formatTime, invoiceForMail } from './keys';
+import { formatTime } from '../domain/buyer-formats';
+import { invoiceForMail } from './keys';
 import { renderMailSource } from './mail-template';
 import { sendRecordedMail } from './mail';
 import { runInvoiceAction } from '../domain/invoice-client';
-import { keysHeldStatuses, sqlList } from '../domain/invoice-status';
+import { keysHeldStatuses, keysLiveStatuses, sqlList } from '../domain/invoice-status';
 import type { OperatorAction } from '../workflows/invoice-state';
 
 /** live: keys not yet expired (extend); buyers: every paid invoice that holds keys (new version). */
@@ -40,7 +41,7 @@ export interface BulkTargetPage {
 }
 
 const scopeCondition: Record<BulkScope, string> = {
-  live: `i.status IN (${sqlList(keysHeldStatuses)}) AND i.keys_expire_at > now()`,
+  live: `i.status IN (${sqlList(keysLiveStatuses)}) AND i.keys_expire_at > now()`,
   buyers: `i.status IN (${sqlList(keysHeldStatuses)})`,
 };
 

@@ -10,7 +10,7 @@
 // identical copy (same keys, same Message-ID); never a second set of keys.
 import { randomBytes } from 'node:crypto';
 import { deriveKey, keyHash } from '../domain/download-keys';
-import { formatBytes } from '../domain/file-size';
+import { formatBytes, formatTime } from '../domain/buyer-formats';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { readMailTemplate, type TemplateContext } from './mail-template';
@@ -58,11 +58,6 @@ interface InvoiceMailRow {
   first_name: string | null;
   amount: string;
   currency: string;
-}
-
-/** "2026-11-29 14:05 UTC": one unambiguous form for every buyer. */
-export function formatTime(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 export async function invoiceForMail(

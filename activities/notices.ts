@@ -1,7 +1,8 @@
 // The invoice's e-mails other than keys: payment pending, payment failed, the operator's review
 // alert, and the package's own notifications. Each is recorded and deduplicated by mail.ts.
 import type { ActivityDeps } from './deps';
-import { formatTime, invoiceForMail } from './keys';
+import { formatTime } from '../domain/buyer-formats';
+import { invoiceForMail } from './keys';
 import { renderMailSource, renderMailTemplate, type TemplateContext } from './mail-template';
 import { sendRecordedMail } from './mail';
 

@@ -18,6 +18,9 @@ export const invoiceStatuses = [
 
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
 
+/** Each status by its own name (`invoiceStatus.needs_review`): code and SQL outside the workflow name one without a string literal to misspell. */
+export const invoiceStatus = Object.freeze(Object.fromEntries(invoiceStatuses.map((s) => [s, s]))) as { readonly [S in InvoiceStatus]: S };
+
 /** Not yet paid: a notification may still clear or fail it. */
 export const awaitingStatuses: readonly InvoiceStatus[] = ['new', 'awaiting_payment'];
 
@@ -29,6 +32,9 @@ export const returnedStatuses: readonly InvoiceStatus[] = ['refunded', 'reversed
 
 /** The invoice holds keys an operator can resend, extend or regenerate. */
 export const keysHeldStatuses: readonly InvoiceStatus[] = ['fulfilled', 'keys_expired', 'reinstated'];
+
+/** The keys are live: the workflow times their reminder and their expiry. */
+export const keysLiveStatuses: readonly InvoiceStatus[] = ['fulfilled', 'reinstated'];
 
 /** A key of an invoice in one of these may download (its own expiry and limits still apply). */
 export const downloadableStatuses: readonly InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'reinstated'];

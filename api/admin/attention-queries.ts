@@ -1,6 +1,7 @@
 // What needs a person: invoices in review, payments pending for long, e-mails that failed (or keep
 // failing), and buyers' open fresh-link requests (link_requests, written by api/link-requests.tsx).
 import type { Pool } from '../../db/pool';
+import { invoiceStatus } from '../../domain/invoice-status';
 import type { InvoiceListRow } from './invoice-queries';
 
 /** A payment pending longer than this is worth a look (eChecks take 3 to 5 business days). */
@@ -42,10 +43,10 @@ const invoiceColumns = `i.id, i.number, i.txn_id AS "txnId", i.status, i.payer_e
 
 export async function needsAttention(pool: Pool): Promise<Attention> {
   const [review, pendingLong, failedEmails, linkRequests] = await Promise.all([
-    pool.query<InvoiceListRow>(`SELECT ${invoiceColumns} FROM invoices i WHERE i.status = 'needs_review' ORDER BY i.created_at LIMIT 200`),
+    pool.query<InvoiceListRow>(`SELECT ${invoiceColumns} FROM invoices i WHERE i.status = $1 ORDER BY i.created_at LIMIT 200`, [invoiceStatus.needs_review]),
     pool.query<InvoiceListRow>(
-      `SELECT ${invoiceColumns} FROM invoices i WHERE i.status = 'awaiting_payment' AND i.created_at < now() - make_interval(days => $1) ORDER BY i.created_at LIMIT 200`,
-      [pendingLongDays],
+      `SELECT ${invoiceColumns} FROM invoices i WHERE i.status = $1 AND i.created_at < now() - make_interval(days => $2) ORDER BY i.created_at LIMIT 200`,
+      [invoiceStatus.awaiting_payment, pendingLongDays],
     ),
     // 'pending' with attempts is an e-mail the worker is still retrying (SMTP refusing it).
     pool.query<FailedEmail>(

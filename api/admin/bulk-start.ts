@@ -2,11 +2,11 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { maxExtendDays } from '../../workflows/invoice-state';
+import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
 import { bulkProgress, bulkWorkflowId, type BulkKind, type BulkProgress } from '../../workflows/bulk-messages';
 
 export const bulkInputSchema = z.object({
-  days: z.coerce.number({ error: `must be a whole number of days from 1 to ${maxExtendDays}` }).int().min(1).max(maxExtendDays),
+  days: z.coerce.number({ error: `must be a whole number of days from ${minExtendDays} to ${maxExtendDays}` }).int().min(minExtendDays).max(maxExtendDays),
   note: z.string().trim().max(5000).optional(),
   concurrency: z.coerce.number().int().min(1).max(20).optional(),
 });

@@ -3,21 +3,7 @@
 // GET /api/admin/invoices/:number. Read-only: every change goes through the invoice workflow.
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import type { InvoiceStatus } from '../../workflows/invoice-state';
-
-export const invoiceStatuses: InvoiceStatus[] = [
-  'new',
-  'awaiting_payment',
-  'paid',
-  'fulfilled',
-  'keys_expired',
-  'needs_review',
-  'rejected',
-  'failed',
-  'refunded',
-  'reversed',
-  'reinstated',
-];
+import { invoiceStatuses, type InvoiceStatus } from '../../domain/invoice-status';
 
 const day = z
   .string()
@@ -34,7 +20,7 @@ export const invoiceSearchSchema = z.object({
   txn: z.string().trim().max(64).optional(),
   /** A package's item number. */
   item: z.string().trim().max(127).optional(),
-  status: z.enum(invoiceStatuses as [InvoiceStatus, ...InvoiceStatus[]]).optional().or(z.literal('').transform(() => undefined)),
+  status: z.enum(invoiceStatuses).optional().or(z.literal('').transform(() => undefined)),
   from: day,
   to: day,
   page: z.coerce.number().int().min(1).max(100_000).default(1),

@@ -1,4 +1,4 @@
-// How a file's size is written for buyers, the same in the keys' e-mail and on the thank-you page.
+// How sizes and times are written for buyers, the same in the e-mails and on the pages.
 
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
@@ -9,4 +9,9 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** "2026-11-29 14:05 UTC": one unambiguous form for every buyer. */
+export function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
