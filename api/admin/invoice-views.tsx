@@ -1,7 +1,8 @@
 // The invoice pages' markup: the searchable list and one invoice with everything about it.
 import type { InvoiceStateView } from '../../workflows/invoice-state';
 import { actionKinds, actionLabels, type ActionKind } from './invoice-actions';
-import { invoiceStatuses, type InvoiceDetail, type InvoiceListRow, type InvoiceSearch, type TimelineEntry } from './invoice-queries';
+import type { InvoiceListRow } from '../../db/invoices';
+import { invoiceStatuses, type InvoiceDetail, type InvoiceSearch, type TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {

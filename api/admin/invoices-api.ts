@@ -4,7 +4,8 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { actionInputSchema, actionKinds, performAction, workflowView } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {

@@ -5,7 +5,8 @@ import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { actionInputSchema, actionKinds, performAction, workflowView, type ActionKind } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
