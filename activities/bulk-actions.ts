@@ -3,7 +3,7 @@
 // The invoice workflow stays the only writer of its keys: a bulk action asks it through its update
 // (with an update id, so a retried activity never extends twice), never touches download_keys.
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDeps } from './deps';
@@ -11,10 +11,8 @@ import { bulkTargets, bulkTargetsHead, type BulkScope } from '../db/invoices';
 import { formatTime, invoiceForMail } from './keys';
 import { renderMailSource } from './mail-template';
 import { sendRecordedMail } from './mail';
-import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
-import type { invoice } from '../workflows/invoice';
-import type { InvoiceStateView, OperatorAction } from '../workflows/invoice-state';
-import * as messages from '../workflows/messages';
+import { runInvoiceAction } from '../domain/invoice-client';
+import type { OperatorAction } from '../workflows/invoice-state';
 
 export type { BulkScope } from '../db/invoices';
 
@@ -52,26 +50,13 @@ export type InvoiceActionOutcome = { ok: true; expiresAt?: string; status: strin
 
 /**
  * Runs an operator action as an update of the invoice workflow (starting a run when none is
- * open), through the worker's own client. A refusal is an answer, not an error; anything else
- * throws and is retried.
+ * open), through the invoice client over the worker's own connection. A refusal is an answer, not
+ * an error; anything else throws and is retried.
  */
 export async function applyInvoiceAction(input: { txnId: string; action: OperatorAction; updateId: string }): Promise<InvoiceActionOutcome> {
   const context = Context.current();
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
-    workflowId: invoiceWorkflowId(input.txnId),
-    taskQueue: context.info.taskQueue,
-    args: [{}],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `PayPal ${input.txnId}: bulk ${input.action.kind}`,
-  });
-  const update = messages[input.action.kind] as typeof messages.resendKeys;
   try {
-    const view: InvoiceStateView = await context.client.workflow.executeUpdateWithStart(update, {
-      args: [input.action.input],
-      updateId: input.updateId,
-      startWorkflowOperation,
-    });
+    const view = await runInvoiceAction(context.client, context.info.taskQueue, input.txnId, input.action, { updateId: input.updateId, by: 'bulk' });
     return { ok: true, expiresAt: view.keys?.expiresAt, status: view.status };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: error.cause?.message ?? error.message };

@@ -1,14 +1,16 @@
 // Download keys and the e-mails that carry them.
 //
-// A key is HMAC-SHA256(KEY_SECRET, salt of the invoice's generation, file, generation), 256 bits,
-// base64url. Postgres keeps the salt (16 random bytes per generation) and each key's SHA-256, never
-// a key; the worker, which holds the secret, derives the same keys again whenever it sends them.
+// A key is derived (domain/download-keys.ts) from the secret, the salt of the invoice's generation
+// (16 random bytes), the file and the generation; Postgres keeps the salt and each key's SHA-256,
+// never a key. The worker, which holds the secret, derives the same keys again whenever it sends them.
 // That makes `sendKeys` idempotent as a whole: a retry (or a second worker after a crash) inserts
 // nothing new (unique (invoice, file, generation)) and, unless the e-mail's dedupe key is already
 // recorded as sent, sends an e-mail holding the very same keys. The one crash window left is
 // between SMTP accepting the message and the 'sent' row committing: the buyer then gets a second,
 // identical copy (same keys, same Message-ID); never a second set of keys.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { deriveKey, keyHash } from '../domain/download-keys';
+import { formatBytes } from '../domain/file-size';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { readMailTemplate, type TemplateContext } from './mail-template';
@@ -39,26 +41,6 @@ export interface SendKeysResult {
   keyCount: number;
   /** False when this e-mail had already been sent by an earlier attempt. */
   sent: boolean;
-}
-
-export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
-}
-
-/** What the download route looks a key up by. */
-export function keyHash(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** "2026-11-29 14:05 UTC": one unambiguous form for every buyer. */

@@ -3,6 +3,7 @@
 import type { ActivityDeps } from './deps';
 import { invoiceItems } from '../db/invoices';
 import { activeFiles, invoicePackageTerms, packagesByItemNumber, type PackageTermsRow } from '../db/packages';
+import { formatCents, toCents } from '../domain/money';
 import type { InvoiceFileView } from '../workflows/invoice-state';
 import type { NotificationItem } from '../workflows/notification';
 
@@ -27,14 +28,6 @@ export interface DeliveryTerms {
 export interface CheckPaymentResult extends DeliveryTerms {
   /** Empty when the payment matches; otherwise one sentence per mismatch, for the operator. */
   problems: string[];
-}
-
-/** "19.95" -> 1995; undefined for anything that is not a plain decimal amount. */
-export function toCents(amount: string): number | undefined {
-  const match = /^\s*(-?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(amount);
-  if (!match) return undefined;
-  const cents = Number(match[2]) * 100 + Number((match[3] ?? '').padEnd(2, '0'));
-  return match[1] ? -cents : cents;
 }
 
 type PackageRow = PackageTermsRow;
@@ -68,7 +61,7 @@ export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput)
   const paidCents = toCents(input.gross);
   if (paidCents === undefined) problems.push(`the amount "${input.gross}" is not a decimal amount`);
   else if (matched.length === input.items.length && paidCents !== expectedCents) {
-    problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${(expectedCents / 100).toFixed(2)} ${input.currency}`);
+    problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${formatCents(expectedCents)} ${input.currency}`);
   }
   return { problems, ...(await termsOf(deps, matched)) };
 }

@@ -1,5 +1,5 @@
-// The download side of download_keys and download_events: look a key up by its hash, decide
-// whether it may download, charge it, and log what happened.
+// Charging downloads: each transfer is charged before its first byte leaves and settled when it
+// ends (the statements are in db/keys.ts; whether a key may download at all, in domain/download-keys.ts).
 //
 // THE COUNTING RULE. Downloads are counted in bytes. A key with a limit of N downloads may send N
 // times its file's size, plus an allowance for data lost in flight when a connection breaks (half
@@ -15,37 +15,8 @@
 // costs the whole range it asked for).
 import type { Pool } from '../db/pool';
 import { chargeBatch, settleBatch, type CommitMode, type KeyRow, type RequestFacts } from '../db/keys';
+import { downloadUnit, lossAllowance } from '../domain/download-keys';
 import { countDownload } from './metrics';
-
-export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
-
-/** Invoice statuses whose keys may download; the admin counts the same ones as paid. */
-export const paidStatuses: ReadonlySet<string> = new Set(['paid', 'fulfilled', 'keys_expired', 'reinstated']);
-const revokedStatuses = new Set(['refunded', 'reversed']);
-
-/** The unit a download is counted in: the file's size (an empty file counts requests). */
-export function downloadUnit(key: Pick<KeyRow, 'size_bytes'>): number {
-  return Math.max(key.size_bytes, 1);
-}
-
-/** Bytes a key may be short-changed by broken connections without losing a download. */
-export function lossAllowance(key: Pick<KeyRow, 'size_bytes'>): number {
-  return Math.min(Math.floor(key.size_bytes / 2), 16 * 1024 * 1024);
-}
-
-/** Nothing left at all: not even a resume is served. */
-export function isExhausted(key: KeyRow): boolean {
-  return key.download_limit !== null && key.bytes_charged >= key.download_limit * downloadUnit(key) + lossAllowance(key);
-}
-
-/** Why this key may not download now, or undefined when it may. Revoked wins over everything. */
-export function keyProblem(key: KeyRow): KeyProblem | undefined {
-  if (key.revoked_at !== null || revokedStatuses.has(key.invoice_status)) return 'revoked';
-  if (!paidStatuses.has(key.invoice_status)) return 'unpaid';
-  if (key.expired) return 'expired';
-  if (isExhausted(key)) return 'exhausted';
-  return undefined;
-}
 
 export interface Charge {
   eventId: number;

@@ -6,15 +6,14 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { keyHash } from '../activities/keys';
-import { signalInvoiceAction } from '../worker/invoice-client';
+import { isExhausted, keyHash, keyProblem } from '../domain/download-keys';
+import { signalInvoiceAction } from '../domain/invoice-client';
 import type { Pool } from '../db/pool';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
 import { invoiceIdForBuyer } from '../db/invoices';
 import { findKey, type KeyRow } from '../db/keys';
 import { insertOperatorRequest, insertRenewalUnlessRecent, lockRenewals, reopenRequest } from '../db/link-requests';
-import { isExhausted, keyProblem } from './download-usage';
 import { renderKeyPage } from './pages/key-pages';
 import { RenewalPage, RequestReceivedPage } from './pages/link-request-done';
 import { LinkRequestPage } from './pages/link-request-form';

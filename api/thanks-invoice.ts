@@ -1,7 +1,7 @@
 // What the thank-you page reads from Postgres about one payment: the invoice, and for each file
 // of the newest key generation its checksums, its key's state, and (only when asked, and only if
 // the key the secret derives matches the stored hash) the download link itself.
-import { deriveKey, keyHash } from '../activities/keys';
+import { deriveKey, keyHash } from '../domain/download-keys';
 import type { Pool } from '../db/pool';
 import { thanksInvoiceRow } from '../db/invoices';
 import { generationKeys } from '../db/keys';

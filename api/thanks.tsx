@@ -4,13 +4,13 @@
 // PayPal intake's code, which stores the answer and starts the workflow) and shows a page that
 // refreshes itself until the workflow knows the payment.
 import { Hono, type Context } from 'hono';
-import { invoiceSettingsFromConfig } from '../activities/deps';
+import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
 import { createPdtClient } from '../paypal/pdt-client';
 import { createPdtIntake } from '../paypal/pdt-intake';
 import { webscrUrl } from '../paypal/endpoints';
 import { invoiceSignaller } from '../paypal/invoice-signal';
 import type { IntakeResult } from '../paypal/intake-result';
-import { queryInvoiceState } from '../worker/invoice-client';
+import { queryInvoiceState } from '../domain/invoice-client';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import type { AppDeps } from './deps';
 import { maskEmail } from './link-requests';

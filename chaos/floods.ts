@@ -4,7 +4,7 @@
 // stored, or stored as verified and yet not in its workflow. Messages answered non-2xx are posted
 // again afterwards, as PayPal resends them, until each is acknowledged.
 import { createHash } from 'node:crypto';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { ChaosStack } from './stack';
 import { invoiceStatus } from './purchases';
 import { waitFor } from './stack';

@@ -1,11 +1,12 @@
 // The SQL of download keys, their generations and their download events: issuing and revoking keys
 // (the worker), looking a key up, charging and settling downloads (the download route), and what
-// the thank-you page and the admin read. The rules these statements apply (THE COUNTING RULE, what
-// may download) are explained in api/download-usage.ts.
+// the thank-you page and the admin read. The rules these statements apply are explained in
+// domain/download-keys.ts (what may download) and api/download-usage.ts (THE COUNTING RULE).
 import type { Queryable } from './pool';
+import type { KeyFacts } from '../domain/download-keys';
 import { downloadableStatuses } from '../domain/invoice-status';
 
-export interface KeyRow {
+export interface KeyRow extends KeyFacts {
   id: number;
   invoice_id: number;
   invoice_number: string;

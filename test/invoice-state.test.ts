@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { actionProblem, emptyState, notificationEffect, type InvoiceState, type InvoiceStatus } from '../workflows/invoice-state';
 import type { PaymentStatus } from '../workflows/notification';
 import { renderMailSource, renderTemplate, TemplateError } from '../activities/mail-template';
-import { toCents } from '../activities/packages';
+import { toCents } from '../domain/money';
 import { notification } from './invoice-fixtures';
 
 function stateIn(status: InvoiceStatus, extra: Partial<InvoiceState> = {}): InvoiceState {

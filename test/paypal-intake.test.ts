@@ -20,7 +20,7 @@ import { createIpnVerifier } from '../paypal/ipn-postback';
 import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { notification as paymentNotification } from './invoice-fixtures';
 import { createPool, type Pool } from '../db/pool';
 import type { PoolClient } from 'pg';

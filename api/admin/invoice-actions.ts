@@ -2,7 +2,7 @@
 // the same name and returns the workflow's answer, or a sentence saying why not.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { queryInvoiceState, runInvoiceAction } from '../../worker/invoice-client';
+import { queryInvoiceState, runInvoiceAction } from '../../domain/invoice-client';
 import { maxExtendDays, type InvoiceStateView, type OperatorAction } from '../../workflows/invoice-state';
 
 export const actionKinds = ['resendKeys', 'extendKeys', 'regenerateKeys', 'approve', 'reject', 'refund'] as const;

@@ -13,6 +13,7 @@ import {
   type PackageRow,
   type PackageValues,
 } from '../../db/packages';
+import { priceShape } from '../../domain/money';
 
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 const optionalInt = (what: string) =>
@@ -23,7 +24,7 @@ export const packageInputSchema = z.object({
   itemNumber: z.string().trim().regex(/^[A-Za-z0-9._-]{1,127}$/, 'must be letters, digits, dot, dash or underscore (what the PayPal button sends as item_number)'),
   name: z.string().trim().min(1, 'must not be empty').max(127),
   currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD'),
-  price: z.coerce.string().trim().regex(/^\d{1,10}(\.\d{1,2})?$/, 'must be an amount such as 19.95'),
+  price: z.coerce.string().trim().regex(priceShape, 'must be an amount such as 19.95'),
   /** "3d", "72h"...; empty: KEY_TTL. */
   keyTtl: z.preprocess(
     (v) => (v === '' || v === null || v === undefined ? null : String(v)),

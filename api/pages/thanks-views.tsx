@@ -1,6 +1,6 @@
 // The thank-you page in each state of a payment. No JavaScript: the processing state refreshes
 // itself with <meta http-equiv="refresh">, which every browser honours.
-import { formatBytes } from '../../activities/keys';
+import { formatBytes } from '../../domain/file-size';
 import type { ThanksInvoice } from '../thanks-invoice';
 import { formatUtc } from './key-pages';
 import { Layout } from './layout';
