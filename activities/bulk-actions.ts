@@ -7,16 +7,15 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDeps } from './deps';
+import { bulkTargets, bulkTargetsHead, type BulkScope } from '../db/invoices';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
 import { renderMailSource } from './mail-template';
 import { sendRecordedMail } from './mail';
 import { runInvoiceAction } from '../domain/invoice-client';
-import { keysHeldStatuses, keysLiveStatuses, sqlList } from '../domain/invoice-status';
 import type { OperatorAction } from '../workflows/invoice-state';
 
-/** live: keys not yet expired (extend); buyers: every paid invoice that holds keys (new version). */
-export type BulkScope = 'live' | 'buyers';
+export type { BulkScope } from '../db/invoices';
 
 export interface BulkTarget {
   invoiceId: number;
@@ -40,26 +39,12 @@ export interface BulkTargetPage {
   total?: number;
 }
 
-const scopeCondition: Record<BulkScope, string> = {
-  live: `i.status IN (${sqlList(keysLiveStatuses)}) AND i.keys_expire_at > now()`,
-  buyers: `i.status IN (${sqlList(keysHeldStatuses)})`,
-};
-
 export async function bulkTargetPage(deps: ActivityDeps, input: BulkTargetPageInput): Promise<BulkTargetPage> {
-  const from = `FROM invoices i JOIN invoice_items ii ON ii.invoice_id = i.id JOIN packages p ON p.id = ii.package_id
-                WHERE p.item_number = $1 AND ${scopeCondition[input.scope]}`;
   let upTo = input.upToInvoiceId;
   let total: number | undefined;
-  if (upTo === undefined) {
-    const head = await deps.pool.query<{ up_to: string | null; total: number }>(`SELECT max(i.id) AS up_to, count(*)::int AS total ${from}`, [input.itemNumber]);
-    upTo = Number(head.rows[0]?.up_to ?? 0);
-    total = head.rows[0]?.total ?? 0;
-  }
-  const { rows } = await deps.pool.query<{ id: string; txn_id: string; number: string }>(
-    `SELECT i.id, i.txn_id, i.number ${from} AND i.id > $2 AND i.id <= $3 ORDER BY i.id LIMIT $4`,
-    [input.itemNumber, input.afterInvoiceId, upTo, input.limit],
-  );
-  return { targets: rows.map((r) => ({ invoiceId: Number(r.id), txnId: r.txn_id, number: r.number })), upToInvoiceId: upTo, total };
+  if (upTo === undefined) ({ upTo, total } = await bulkTargetsHead(deps.pool, input.itemNumber, input.scope));
+  const targets = await bulkTargets(deps.pool, { itemNumber: input.itemNumber, scope: input.scope, afterInvoiceId: input.afterInvoiceId, upTo, limit: input.limit });
+  return { targets, upToInvoiceId: upTo, total };
 }
 
 export type InvoiceActionOutcome = { ok: true; expiresAt?: string; status: string } | { ok: false; reason: string };

@@ -14,7 +14,7 @@ import { contentDisposition, fileEtag, lastModified } from './download-headers';
 import { ifRangeHolds, parseRange } from './download-range';
 import { streamFileRange } from './download-stream';
 import { createDownloadLedger, type DownloadLedger } from './download-ledger';
-import { logRefusal, type KeyRow, type RequestFacts } from './download-usage';
+import { logRefusal, type KeyRow, type RequestFacts } from '../db/keys';
 import { createSmallFileCache } from './download-small-files';
 import { openStoredFile, statStoredFile, StoreError, type StoredFile } from './file-store';
 import { linkRequestRoutes, selfServiceDays } from './link-requests';

@@ -6,6 +6,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
 
 export type Pool = pg.Pool;
 
+/** What the db/ modules query through: the pool, or a transaction's client (pg.PoolClient). */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
 export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
   // An idle client losing its connection (Postgres restarted) must not crash the process.

@@ -5,7 +5,8 @@ import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { PaymentNotification } from '../workflows/notification';
 import { TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
-import { recordOutcome, routeOnce, type Judged } from './message-store';
+import { recordOutcome, type Judged } from '../db/paypal-messages';
+import { routeOnce } from './message-store';
 import type { PhaseTimes } from './phase-times';
 
 export async function routeVerified(

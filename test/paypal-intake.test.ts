@@ -24,7 +24,8 @@ import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { notification as paymentNotification } from './invoice-fixtures';
 import { createPool, type Pool } from '../db/pool';
 import type { PoolClient } from 'pg';
-import { insertRawMessage, routeOnce } from '../paypal/message-store';
+import { insertRawMessage } from '../db/paypal-messages';
+import { routeOnce } from '../paypal/message-store';
 import type { PaymentNotification } from '../workflows/notification';
 
 /** A TCP proxy that can be switched off (refusing and cutting connections) and on again. */

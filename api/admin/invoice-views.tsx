@@ -1,9 +1,10 @@
 // The invoice pages' markup: the searchable list and one invoice with everything about it.
 import type { InvoiceStateView } from '../../workflows/invoice-state';
 import { maxExtendDays, minExtendDays, operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
-import { actionLabels } from './invoice-actions';
 import { invoiceStatuses } from '../../domain/invoice-status';
-import type { InvoiceDetail, InvoiceListRow, InvoiceSearch, TimelineEntry } from './invoice-queries';
+import { actionLabels } from './invoice-actions';
+import type { InvoiceListRow } from '../../db/invoices';
+import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {

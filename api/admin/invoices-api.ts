@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { operatorActionKinds } from '../../domain/operator-actions';
 import { actionInputSchema, performAction, workflowView } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {

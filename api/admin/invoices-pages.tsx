@@ -6,7 +6,8 @@ import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
 import { actionInputSchema, performAction, workflowView } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {

@@ -1,7 +1,8 @@
 // The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
 // actions), and the create/edit form.
 import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
-import type { BulkActionRow, PackageFileRow, PackageRow } from './package-queries';
+import type { BulkActionRow } from '../../db/bulk-actions';
+import type { PackageFileRow, PackageRow } from '../../db/packages';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
 export function PackageListPage(props: { csrf: string; packages: PackageRow[] }) {
