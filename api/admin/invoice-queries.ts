@@ -4,7 +4,7 @@
 // through the invoice workflow.
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { invoiceStatuses, type InvoiceStatus } from '../../domain/invoice-status';
+import { invoiceStatuses } from '../../domain/invoice-status';
 import { findInvoice, invoiceItemRows, type InvoiceHead, type InvoiceItemRow } from '../../db/invoices';
 import { invoiceDownloads, invoiceKeys, keyGenerations, type DownloadEventRow, type InvoiceKeyRow, type KeyGenerationRow } from '../../db/keys';
 import { invoiceEmails, type InvoiceEmailRow } from '../../db/emails';
