@@ -7,7 +7,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDeps } from './deps';
-import { bulkTargets, bulkTargetsHead, type BulkScope } from '../db/invoices';
+import { bulkTargets, bulkTargetsHead } from '../db/invoices';
+import type { BulkScope } from '../domain/operator-actions';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
 import { renderMailSource } from './mail-template';
@@ -15,7 +16,6 @@ import { sendRecordedMail } from './mail';
 import { runInvoiceAction } from '../domain/invoice-client';
 import type { OperatorAction } from '../workflows/invoice-state';
 
-export type { BulkScope } from '../db/invoices';
 
 export interface BulkTarget {
   invoiceId: number;

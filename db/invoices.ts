@@ -2,6 +2,7 @@
 // thank-you page and the admin read of it. invoices.txn_id is unique, so recording the same payment
 // twice finds the first record; the invoice number comes from a sequence only when the record is new.
 import type { Queryable } from './pool';
+import type { BulkScope } from '../domain/operator-actions';
 import { downloadableStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, sqlList, type InvoiceStatus } from '../domain/invoice-status';
 import type { NotificationItem, PaymentStatus } from '../workflows/notification';
 
@@ -185,9 +186,6 @@ export async function invoiceForMail(db: Queryable, invoiceId: number, lock = fa
   );
   return rows[0];
 }
-
-/** live: keys not yet expired (extend); buyers: every paid invoice that holds keys (new version). */
-export type BulkScope = 'live' | 'buyers';
 
 // Constants of ours, not input: safe to write into the SQL text.
 const scopeCondition: Record<BulkScope, string> = {

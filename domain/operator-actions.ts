@@ -15,3 +15,6 @@ export function extendDaysProblem(days: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Which invoices a bulk action reaches: `live` ones whose keys have not expired (extend), `buyers` every invoice holding keys (new version). */
+export type BulkScope = 'live' | 'buyers';
