@@ -19,6 +19,7 @@ COPY api ./api
 COPY catalog ./catalog
 COPY config ./config
 COPY db ./db
+COPY domain ./domain
 COPY logging ./logging
 COPY mail-templates ./mail-templates
 COPY paypal ./paypal

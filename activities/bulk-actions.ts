@@ -3,21 +3,19 @@
 // The invoice workflow stays the only writer of its keys: a bulk action asks it through its update
 // (with an update id, so a retried activity never extends twice), never touches download_keys.
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDeps } from './deps';
-import { formatTime, invoiceForMail } from './keys';
+import { bulkTargets, bulkTargetsHead } from '../db/invoices';
+import type { BulkScope } from '../domain/operator-actions';
+import { formatTime } from '../domain/buyer-formats';
+import { invoiceForMail } from './keys';
 import { renderMailSource } from './mail-template';
 import { sendRecordedMail } from './mail';
-import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
-import type { invoice } from '../workflows/invoice';
+import { runInvoiceAction } from '../domain/invoice-client';
 import type { OperatorAction } from '../domain/operator-actions';
-import type { InvoiceStateView } from '../workflows/invoice-state';
-import * as messages from '../workflows/messages';
 
-/** live: keys not yet expired (extend); buyers: every paid invoice that holds keys (new version). */
-export type BulkScope = 'live' | 'buyers';
 
 export interface BulkTarget {
   invoiceId: number;
@@ -41,52 +39,25 @@ export interface BulkTargetPage {
   total?: number;
 }
 
-const scopeCondition: Record<BulkScope, string> = {
-  live: `i.status IN ('fulfilled', 'reinstated') AND i.keys_expire_at > now()`,
-  buyers: `i.status IN ('fulfilled', 'keys_expired', 'reinstated')`,
-};
-
 export async function bulkTargetPage(deps: ActivityDeps, input: BulkTargetPageInput): Promise<BulkTargetPage> {
-  const from = `FROM invoices i JOIN invoice_items ii ON ii.invoice_id = i.id JOIN packages p ON p.id = ii.package_id
-                WHERE p.item_number = $1 AND ${scopeCondition[input.scope]}`;
   let upTo = input.upToInvoiceId;
   let total: number | undefined;
-  if (upTo === undefined) {
-    const head = await deps.pool.query<{ up_to: string | null; total: number }>(`SELECT max(i.id) AS up_to, count(*)::int AS total ${from}`, [input.itemNumber]);
-    upTo = Number(head.rows[0]?.up_to ?? 0);
-    total = head.rows[0]?.total ?? 0;
-  }
-  const { rows } = await deps.pool.query<{ id: string; txn_id: string; number: string }>(
-    `SELECT i.id, i.txn_id, i.number ${from} AND i.id > $2 AND i.id <= $3 ORDER BY i.id LIMIT $4`,
-    [input.itemNumber, input.afterInvoiceId, upTo, input.limit],
-  );
-  return { targets: rows.map((r) => ({ invoiceId: Number(r.id), txnId: r.txn_id, number: r.number })), upToInvoiceId: upTo, total };
+  if (upTo === undefined) ({ upTo, total } = await bulkTargetsHead(deps.pool, input.itemNumber, input.scope));
+  const targets = await bulkTargets(deps.pool, { itemNumber: input.itemNumber, scope: input.scope, afterInvoiceId: input.afterInvoiceId, upTo, limit: input.limit });
+  return { targets, upToInvoiceId: upTo, total };
 }
 
 export type InvoiceActionOutcome = { ok: true; expiresAt?: string; status: string } | { ok: false; reason: string };
 
 /**
  * Runs an operator action as an update of the invoice workflow (starting a run when none is
- * open), through the worker's own client. A refusal is an answer, not an error; anything else
- * throws and is retried.
+ * open), through the invoice client over the worker's own connection. A refusal is an answer, not
+ * an error; anything else throws and is retried.
  */
 export async function applyInvoiceAction(input: { txnId: string; action: OperatorAction; updateId: string }): Promise<InvoiceActionOutcome> {
   const context = Context.current();
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
-    workflowId: invoiceWorkflowId(input.txnId),
-    taskQueue: context.info.taskQueue,
-    args: [{}],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `PayPal ${input.txnId}: bulk ${input.action.kind}`,
-  });
-  const update = messages[input.action.kind] as typeof messages.resendKeys;
   try {
-    const view: InvoiceStateView = await context.client.workflow.executeUpdateWithStart(update, {
-      args: [input.action.input],
-      updateId: input.updateId,
-      startWorkflowOperation,
-    });
+    const view = await runInvoiceAction(context.client, context.info.taskQueue, input.txnId, input.action, { updateId: input.updateId, by: 'bulk' });
     return { ok: true, expiresAt: view.keys?.expiresAt, status: view.status };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: error.cause?.message ?? error.message };

@@ -9,8 +9,7 @@ import { sendInvoiceNotice, sendPackageNotifications, type SendNoticeInput } fro
 import { askPayPalForStatus } from './paypal-status';
 import { createBulkActivities } from './bulk-actions';
 
-export type { ActivityDeps, InvoiceSettings } from './deps';
-export { invoiceSettingsFromConfig } from './deps';
+export type { ActivityDeps } from './deps';
 export type { PayPalStatusClient } from './paypal-status';
 
 export function createActivities(deps: ActivityDeps) {

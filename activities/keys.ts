@@ -1,19 +1,24 @@
 // Download keys and the e-mails that carry them.
 //
-// A key is HMAC-SHA256(KEY_SECRET, salt of the invoice's generation, file, generation), 256 bits,
-// base64url. Postgres keeps the salt (16 random bytes per generation) and each key's SHA-256, never
-// a key; the worker, which holds the secret, derives the same keys again whenever it sends them.
+// A key is derived (domain/download-keys.ts) from the secret, the salt of the invoice's generation
+// (16 random bytes), the file and the generation; Postgres keeps the salt and each key's SHA-256,
+// never a key. The worker, which holds the secret, derives the same keys again whenever it sends them.
 // That makes `sendKeys` idempotent as a whole: a retry (or a second worker after a crash) inserts
 // nothing new (unique (invoice, file, generation)) and, unless the e-mail's dedupe key is already
 // recorded as sent, sends an e-mail holding the very same keys. The one crash window left is
 // between SMTP accepting the message and the 'sent' row committing: the buyer then gets a second,
 // identical copy (same keys, same Message-ID); never a second set of keys.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { deriveKey, keyHash } from '../domain/download-keys';
+import { formatBytes, formatTime } from '../domain/buyer-formats';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { readMailTemplate, type TemplateContext } from './mail-template';
 import { claimMail, sendClaimedMail, type ClaimedMail, type OutgoingMail } from './mail';
-import type { Pool } from '../db/pool';
+import type { Queryable } from '../db/pool';
+import { invoiceForMail as invoiceMailRow, type InvoiceMailRow } from '../db/invoices';
+import * as keyStore from '../db/keys';
+import { invoiceKeyFiles, type KeyFileRow } from '../db/packages';
 
 export type KeyMailPurpose = 'delivery' | 'resend' | 'extend' | 'regenerate' | 'reinstated' | 'reminder';
 
@@ -38,66 +43,12 @@ export interface SendKeysResult {
   sent: boolean;
 }
 
-export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
-}
-
-/** What the download route looks a key up by. */
-export function keyHash(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
-
-interface KeyFileRow {
-  package_file_id: number;
-  name: string;
-  size_bytes: number;
-  md5: string;
-  sha256: string;
-  download_limit: number | null;
-}
-
-interface InvoiceMailRow {
-  id: number;
-  number: string;
-  txn_id: string;
-  account_id: number | null;
-  payer_email: string;
-  first_name: string | null;
-  amount: string;
-  currency: string;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-/** "2026-11-29 14:05 UTC": one unambiguous form for every buyer. */
-export function formatTime(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
 export async function invoiceForMail(
   deps: ActivityDeps,
   invoiceId: number,
-  options: { db?: Pick<Pool, 'query'>; lock?: boolean } = {},
-): Promise<InvoiceMailRow & { packageNames: string; supportText: string }> {
-  // One round trip: the invoice, its buyer's first name, and its packages' names and support texts;
-  // with `lock`, the invoice's row is locked (FOR UPDATE) by the same statement.
-  const { rows } = await (options.db ?? deps.pool).query<InvoiceMailRow & { package_names: string[]; support_texts: string[] }>(
-    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency,
-            ARRAY(SELECT p.name FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS package_names,
-            ARRAY(SELECT p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS support_texts
-       FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1${options.lock ? ' FOR UPDATE OF i' : ''}`,
-    [invoiceId],
-  );
-  const row = rows[0];
+  options: { db?: Queryable; lock?: boolean } = {},
+): Promise<Omit<InvoiceMailRow, 'package_names' | 'support_texts'> & { packageNames: string; supportText: string }> {
+  const row = await invoiceMailRow(options.db ?? deps.pool, invoiceId, options.lock);
   if (!row) throw new Error(`invoice ${invoiceId} is not in the database; was the database restored from an older copy?`);
   const { package_names: names, support_texts: supportTexts, ...invoice } = row;
   return {
@@ -145,42 +96,17 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
     // One delivery at a time per invoice, whatever the number of workers. A statement of its own:
     // the next one's snapshot is taken after the lock, so it sees what an earlier holder committed.
     const invoice = await invoiceForMail(deps, input.invoiceId, { db: client, lock: true });
-    const saltRow = await client.query<{ salt: Buffer }>(
-      `WITH created AS (
-         INSERT INTO key_generations (invoice_id, generation, salt, purpose) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (invoice_id, generation) DO NOTHING
-         RETURNING salt
-       )
-       SELECT salt FROM created UNION ALL SELECT salt FROM key_generations WHERE invoice_id = $1 AND generation = $2`,
-      [input.invoiceId, input.generation, randomBytes(16), input.generation === 1 ? 'delivery' : 'regenerate'],
-    );
-    const salt = saltRow.rows[0]!.salt;
-    const { rows: files } = await client.query<KeyFileRow>(
-      `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
-         FROM invoice_items ii
-         JOIN packages p ON p.id = ii.package_id
-         JOIN package_files pf ON pf.package_id = p.id AND pf.active
-        WHERE ii.invoice_id = $1
-        ORDER BY p.id, pf.position, pf.id`,
-      [input.invoiceId],
-    );
-    const keys = files.map((f) => deriveKey(deps.settings.keySecret, salt, f.package_file_id, input.generation));
-    // The keys (one row per file), the older generations revoked and the invoice's expiry: one
-    // statement. Its parts touch different rows (this generation's keys, older ones', the invoice).
-    await client.query(
-      `WITH issued AS (
-         INSERT INTO download_keys (invoice_id, package_file_id, key_hash, generation, expires_at, download_limit)
-         SELECT $1, f.package_file_id, f.key_hash, $2, $3::timestamptz, f.download_limit
-           FROM unnest($4::bigint[], $5::bytea[], $6::int[]) AS f(package_file_id, key_hash, download_limit)
-         ON CONFLICT (invoice_id, package_file_id, generation) DO UPDATE SET expires_at = EXCLUDED.expires_at
-       ), superseded AS (
-         UPDATE download_keys SET revoked_at = now(), revoked_reason = 'regenerated'
-          WHERE invoice_id = $1 AND generation < $2 AND revoked_at IS NULL
-       )
-       UPDATE invoices SET keys_expire_at = $3::timestamptz, fulfilled_at = COALESCE(fulfilled_at, now()), updated_at = now() WHERE id = $1`,
-      [input.invoiceId, input.generation, input.expiresAt, files.map((f) => f.package_file_id), keys.map(keyHash), files.map((f) => f.download_limit)],
-    );
-    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, keys));
+    const salt = await keyStore.generationSalt(client, input.invoiceId, input.generation, randomBytes(16), input.generation === 1 ? 'delivery' : 'regenerate');
+    const files = await invoiceKeyFiles(client, input.invoiceId);
+    const fileKeys = files.map((f) => deriveKey(deps.settings.keySecret, salt, f.package_file_id, input.generation));
+    // The keys (one row per file), the older generations revoked and the invoice's expiry: one statement.
+    await keyStore.storeKeys(client, {
+      invoiceId: input.invoiceId,
+      generation: input.generation,
+      expiresAt: input.expiresAt,
+      keys: files.map((f, i) => ({ packageFileId: f.package_file_id, keyHash: keyHash(fileKeys[i]!), downloadLimit: f.download_limit })),
+    });
+    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys));
     await client.query('COMMIT');
     return { claim, keyCount: files.length };
   } catch (error) {
@@ -239,20 +165,10 @@ function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer,
 
 /** Revokes every live key of an invoice (refund, reversal). */
 export async function revokeKeys(deps: ActivityDeps, input: { invoiceId: number; reason: 'refunded' | 'reversed' }): Promise<{ revoked: number }> {
-  const { rowCount } = await deps.pool.query(
-    `UPDATE download_keys SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`,
-    [input.invoiceId, input.reason],
-  );
-  return { revoked: rowCount ?? 0 };
+  return { revoked: await keyStore.revokeKeys(deps.pool, input.invoiceId, input.reason) };
 }
 
 /** Gives back the keys a reversal took (a canceled reversal); regenerated keys stay revoked. */
 export async function restoreKeys(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ restored: number }> {
-  const { rowCount } = await deps.pool.query(
-    `UPDATE download_keys SET revoked_at = NULL, revoked_reason = NULL
-      WHERE invoice_id = $1 AND revoked_reason = 'reversed'
-        AND generation = (SELECT max(generation) FROM key_generations WHERE invoice_id = $1)`,
-    [input.invoiceId],
-  );
-  return { restored: rowCount ?? 0 };
+  return { restored: await keyStore.restoreKeys(deps.pool, input.invoiceId) };
 }

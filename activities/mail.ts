@@ -5,7 +5,8 @@
 // a worker killed between the SMTP server's 250 and that commit: the retry sends an identical copy
 // (same content, same Message-ID, which many mailboxes collapse).
 import { createHash } from 'node:crypto';
-import { isDatabaseUnavailable, type Pool } from '../db/pool';
+import { isDatabaseUnavailable, type Queryable } from '../db/pool';
+import { claimEmail, markEmailFailed, markEmailSent } from '../db/emails';
 import type { ActivityDeps } from './deps';
 import { heartbeatSafely } from './heartbeat';
 
@@ -53,20 +54,23 @@ export interface ClaimedMail {
  * alone (the DO UPDATE's WHERE fails, no row comes back) and nothing may go out. `db` may be a
  * transaction's client (sendKeys claims in the same commit as the keys).
  */
-export async function claimMail(db: Pick<Pool, 'query'>, from: string, mail: OutgoingMail): Promise<ClaimedMail> {
+export async function claimMail(db: Queryable, from: string, mail: OutgoingMail): Promise<ClaimedMail> {
   const messageId = messageIdFor(mail.dedupeKey, from);
   const headers = { From: from, To: mail.to, Subject: mail.subject, 'Message-ID': messageId };
-  const claimed = await db.query(
-    `INSERT INTO notifications (invoice_id, account_id, kind, dedupe_key, to_address, from_address, subject, headers, text_body, html_body, message_id, attempts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
-     ON CONFLICT (dedupe_key) DO UPDATE
-        SET attempts = notifications.attempts + 1, subject = EXCLUDED.subject, headers = EXCLUDED.headers,
-            text_body = EXCLUDED.text_body, html_body = EXCLUDED.html_body, error = NULL
-      WHERE notifications.status <> 'sent'
-     RETURNING id`,
-    [mail.invoiceId ?? null, mail.accountId ?? null, mail.kind, mail.dedupeKey, mail.to, from, mail.subject, headers, mail.storedText ?? mail.text, mail.storedHtml ?? mail.html ?? null, messageId],
-  );
-  return { claimed: (claimed.rowCount ?? 0) > 0, mail, from, messageId };
+  const claimed = await claimEmail(db, {
+    invoiceId: mail.invoiceId ?? null,
+    accountId: mail.accountId ?? null,
+    kind: mail.kind,
+    dedupeKey: mail.dedupeKey,
+    to: mail.to,
+    from,
+    subject: mail.subject,
+    headers,
+    textBody: mail.storedText ?? mail.text,
+    htmlBody: mail.storedHtml ?? mail.html ?? null,
+    messageId,
+  });
+  return { claimed, mail, from, messageId };
 }
 
 /** Sends a claimed e-mail over SMTP and marks it sent (or failed, and throws: the activity is retried). */
@@ -76,12 +80,10 @@ export async function sendClaimedMail(deps: ActivityDeps, { claimed, mail, from,
     await deps.mailer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    await deps.pool.query(`UPDATE notifications SET status = 'failed', error = $2 WHERE dedupe_key = $1 AND status <> 'sent'`, [mail.dedupeKey, reason]);
+    await markEmailFailed(deps.pool, mail.dedupeKey, reason);
     throw new Error(`sending the ${mail.kind} e-mail to ${mail.to} failed (${reason}); it is retried, check SMTP_URL if this repeats`);
   }
-  await untilWritten(() =>
-    deps.pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), error = NULL WHERE dedupe_key = $1`, [mail.dedupeKey]),
-  );
+  await untilWritten(() => markEmailSent(deps.pool, mail.dedupeKey));
   return { sent: true, messageId };
 }
 

@@ -1,7 +1,9 @@
 // The invoice's e-mails other than keys: payment pending, payment failed, the operator's review
 // alert, and the package's own notifications. Each is recorded and deduplicated by mail.ts.
 import type { ActivityDeps } from './deps';
-import { formatTime, invoiceForMail } from './keys';
+import { invoicePackageNotifications } from '../db/packages';
+import { formatTime } from '../domain/buyer-formats';
+import { invoiceForMail } from './keys';
 import { renderMailSource, renderMailTemplate, type TemplateContext } from './mail-template';
 import { sendRecordedMail } from './mail';
 
@@ -71,15 +73,7 @@ export async function sendInvoiceNotice(deps: ActivityDeps, input: SendNoticeInp
 
 /** Sends each active notification of the invoice's packages once (e.g. how to get support). */
 export async function sendPackageNotifications(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ sent: number }> {
-  const { rows } = await deps.pool.query<{ id: number; name: string; subject: string; text_body: string; html_body: string | null; package_name: string; support_text: string }>(
-    `SELECT n.id, n.name, n.subject, n.text_body, n.html_body, p.name AS package_name, p.support_text
-       FROM invoice_items ii
-       JOIN packages p ON p.id = ii.package_id
-       JOIN package_notifications n ON n.package_id = p.id AND n.active
-      WHERE ii.invoice_id = $1
-      ORDER BY p.id, n.position, n.id`,
-    [input.invoiceId],
-  );
+  const rows = await invoicePackageNotifications(deps.pool, input.invoiceId);
   // Most packages have none: then the invoice need not be read at all.
   if (rows.length === 0) return { sent: 0 };
   const invoice = await invoiceForMail(deps, input.invoiceId);

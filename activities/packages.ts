@@ -1,6 +1,9 @@
 // What was bought: checks a cleared payment against the packages in Postgres (receiver, items,
 // quantities, amount, currency) and reads an invoice's files and delivery terms.
 import type { ActivityDeps } from './deps';
+import { invoiceItems } from '../db/invoices';
+import { activeFiles, invoicePackageTerms, packagesByItemNumber, type PackageTermsRow } from '../db/packages';
+import { formatCents, toCents } from '../domain/money';
 import type { InvoiceFileView } from '../workflows/invoice-state';
 import type { NotificationItem } from '../workflows/notification';
 
@@ -27,27 +30,10 @@ export interface CheckPaymentResult extends DeliveryTerms {
   problems: string[];
 }
 
-/** "19.95" -> 1995; undefined for anything that is not a plain decimal amount. */
-export function toCents(amount: string): number | undefined {
-  const match = /^\s*(-?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(amount);
-  if (!match) return undefined;
-  const cents = Number(match[2]) * 100 + Number((match[3] ?? '').padEnd(2, '0'));
-  return match[1] ? -cents : cents;
-}
-
-interface PackageRow {
-  id: number;
-  item_number: string;
-  name: string;
-  currency: string;
-  price: string;
-  key_ttl_seconds: number | null;
-  reminder_hours: number | null;
-  active: boolean;
-}
+type PackageRow = PackageTermsRow;
 
 export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput): Promise<CheckPaymentResult> {
-  const input = given.items.length === 0 && given.invoiceId ? { ...given, items: await recordedItems(deps, given.invoiceId) } : given;
+  const input = given.items.length === 0 && given.invoiceId ? { ...given, items: await invoiceItems(deps.pool, given.invoiceId) } : given;
   const problems: string[] = [];
   const expectedReceiver = deps.settings.receiverEmail.toLowerCase();
   // REST captures may name no receiver e-mail; when one is named it must be ours.
@@ -56,10 +42,7 @@ export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput)
   }
   if (input.items.length === 0) problems.push('the payment names no item number');
   const numbers = input.items.map((i) => i.itemNumber);
-  const { rows } = await deps.pool.query<PackageRow>(
-    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, active FROM packages WHERE item_number = ANY($1)',
-    [numbers],
-  );
+  const rows = await packagesByItemNumber(deps.pool, numbers);
   const byNumber = new Map(rows.map((r) => [r.item_number, r]));
   let expectedCents = 0;
   const matched: PackageRow[] = [];
@@ -78,25 +61,13 @@ export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput)
   const paidCents = toCents(input.gross);
   if (paidCents === undefined) problems.push(`the amount "${input.gross}" is not a decimal amount`);
   else if (matched.length === input.items.length && paidCents !== expectedCents) {
-    problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${(expectedCents / 100).toFixed(2)} ${input.currency}`);
+    problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${formatCents(expectedCents)} ${input.currency}`);
   }
   return { problems, ...(await termsOf(deps, matched)) };
 }
 
-async function recordedItems(deps: ActivityDeps, invoiceId: number): Promise<NotificationItem[]> {
-  const { rows } = await deps.pool.query<{ item_number: string; item_name: string | null; quantity: number }>(
-    'SELECT item_number, item_name, quantity FROM invoice_items WHERE invoice_id = $1 ORDER BY item_number',
-    [invoiceId],
-  );
-  return rows.map((r) => ({ itemNumber: r.item_number, itemName: r.item_name ?? undefined, quantity: r.quantity }));
-}
-
 async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]): Promise<DeliveryTerms> {
-  const { rows } = await deps.pool.query<{ name: string; size_bytes: number; md5: string; sha256: string }>(
-    `SELECT name, size_bytes, md5, sha256 FROM package_files
-      WHERE package_id = ANY($1) AND active ORDER BY package_id, position, id`,
-    [packages.map((p) => p.id)],
-  );
+  const rows = await activeFiles(deps.pool, packages.map((p) => p.id));
   const ttls = packages.map((p) => p.key_ttl_seconds ?? deps.settings.timings.defaultKeyTtlSeconds);
   const reminders = packages.map((p) => p.reminder_hours).filter((h): h is number => h !== null);
   return {
@@ -108,9 +79,5 @@ async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'ke
 
 /** The delivery terms of an invoice's recorded items. */
 export async function invoiceTerms(deps: ActivityDeps, invoiceId: number): Promise<DeliveryTerms> {
-  const { rows } = await deps.pool.query<PackageRow>(
-    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
-    [invoiceId],
-  );
-  return termsOf(deps, rows);
+  return termsOf(deps, await invoicePackageTerms(deps.pool, invoiceId));
 }

@@ -4,7 +4,8 @@
 // and THE COUNTING RULE are unchanged; only the number of round trips and commits falls.
 import type { Pool } from '../db/pool';
 import { createBatchQueue } from './batch-queue';
-import { chargeKeys, findKeys, settleCharges, type Charge, type ChargeRequest, type CommitMode, type KeyRow, type Settlement } from './download-usage';
+import { findKeys, type CommitMode, type KeyRow } from '../db/keys';
+import { chargeKeys, settleCharges, type Charge, type ChargeRequest, type Settlement } from './download-usage';
 
 export interface DownloadLedger {
   /**

@@ -7,22 +7,20 @@ import { Hono, type Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Readable } from 'node:stream';
-import { keyHash } from '../activities/keys';
+import { keyHash, keyProblem, keyShape } from '../domain/download-keys';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
 import { contentDisposition, fileEtag, lastModified } from './download-headers';
 import { ifRangeHolds, parseRange } from './download-range';
 import { streamFileRange } from './download-stream';
 import { createDownloadLedger, type DownloadLedger } from './download-ledger';
-import { keyProblem, logRefusal, type KeyRow, type RequestFacts } from './download-usage';
+import { logRefusal, type KeyRow, type RequestFacts } from '../db/keys';
 import { createSmallFileCache } from './download-small-files';
 import { openStoredFile, statStoredFile, StoreError, type StoredFile } from './file-store';
 import { linkRequestRoutes, selfServiceDays } from './link-requests';
 import { keyPageStatus, renderKeyPage, type KeyPageProblem } from './pages/key-pages';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 
-/** What a key looks like (base64url of 32 bytes is 43 characters); anything else is not looked up. */
-const keyShape = /^[A-Za-z0-9_-]{16,128}$/;
 /** A guessed key costs this many requests of the address's allowance. */
 export const unknownKeyCost = 10;
 /** Files up to this size are sent from memory (download-small-files.ts), larger ones streamed. */

@@ -6,12 +6,14 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { keyHash } from '../activities/keys';
-import { signalInvoiceAction } from '../worker/invoice-client';
+import { isExhausted, keyHash, keyProblem } from '../domain/download-keys';
+import { signalInvoiceAction } from '../domain/invoice-client';
 import type { Pool } from '../db/pool';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
-import { findKey, isExhausted, keyProblem, type KeyRow } from './download-usage';
+import { invoiceIdForBuyer } from '../db/invoices';
+import { findKey, type KeyRow } from '../db/keys';
+import { insertOperatorRequest, insertRenewalUnlessRecent, lockRenewals, reopenRequest } from '../db/link-requests';
 import { renderKeyPage } from './pages/key-pages';
 import { RenewalPage, RequestReceivedPage } from './pages/link-request-done';
 import { LinkRequestPage } from './pages/link-request-form';
@@ -39,15 +41,6 @@ const requestForm = z.object({
   problem: z.enum(problems).catch('unknown'),
 });
 
-async function matchInvoice(pool: Pool, ref: string | undefined, email: string): Promise<number | undefined> {
-  if (!ref) return undefined;
-  const { rows } = await pool.query<{ id: number }>(
-    'SELECT id FROM invoices WHERE (number = $1 OR txn_id = $1) AND lower(payer_email) = lower($2)',
-    [ref, email],
-  );
-  return rows[0]?.id;
-}
-
 export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'config' | 'pool' | 'temporal'>) {
   const app = new Hono();
 
@@ -70,21 +63,17 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
     async (c) => {
       const form = c.req.valid('form');
       const key = form.key ? await findKey(pool, keyHash(form.key)) : undefined;
-      const invoiceId = key?.invoice_id ?? (await matchInvoice(pool, form.invoice, form.email));
-      await pool.query(
-        `INSERT INTO link_requests (kind, email, invoice_ref, message, key_problem, download_key_id, invoice_id, remote_addr, user_agent)
-         VALUES ('operator', $1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          form.email,
-          form.invoice || null,
-          form.message || null,
-          key ? (keyProblem(key) ?? 'none') : form.problem,
-          key?.id ?? null,
-          invoiceId ?? null,
-          clientAddress(c, config.downloads.trustedProxies),
-          c.req.header('user-agent') ?? null,
-        ],
-      );
+      const invoiceId = key?.invoice_id ?? (form.invoice ? await invoiceIdForBuyer(pool, form.invoice, form.email) : undefined);
+      await insertOperatorRequest(pool, {
+        email: form.email,
+        invoiceRef: form.invoice || null,
+        message: form.message || null,
+        keyProblem: key ? (keyProblem(key) ?? 'none') : form.problem,
+        downloadKeyId: key?.id ?? null,
+        invoiceId: invoiceId ?? null,
+        remoteAddr: clientAddress(c, config.downloads.trustedProxies),
+        userAgent: c.req.header('user-agent') ?? null,
+      });
       // The same answer whether or not anything matched, so the form tells nobody which orders exist.
       return renderPage(c, <RequestReceivedPage email={form.email} />);
     },
@@ -115,10 +104,7 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
       );
     } catch (error) {
       console.error(`self-service renewal of invoice ${key.invoice_number}: Temporal did not take the signal (${(error as Error).message})`);
-      await pool.query(
-        `UPDATE link_requests SET status = 'open', handled_at = NULL, status_detail = $2 WHERE id = $1`,
-        [requestId, `automatic renewal failed (${(error as Error).message}); extend the keys by ${days} day(s) by hand`],
-      );
+      await reopenRequest(pool, requestId, `automatic renewal failed (${(error as Error).message}); extend the keys by ${days} day(s) by hand`);
       return renderPage(c, <RenewalPage outcome="passed_on" />, 202);
     }
     return renderPage(c, <RenewalPage outcome="sent" maskedEmail={maskedEmail} days={days} />);
@@ -133,17 +119,17 @@ async function reserveRenewal(pool: Pool, key: KeyRow, remoteAddr: string, userA
   try {
     await client.query('BEGIN');
     // Two clicks at once must not both pass the once-a-day check.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('keyship link renewal'), $1::int)", [key.invoice_id]);
-    const { rows } = await client.query<{ id: number }>(
-      `INSERT INTO link_requests (kind, email, key_problem, download_key_id, invoice_id, remote_addr, user_agent, status, status_detail, handled_at)
-       SELECT 'self_service', $1, 'expired', $2, $3, $4, $5, 'renewed', $6, now()
-        WHERE NOT EXISTS (SELECT 1 FROM link_requests WHERE invoice_id = $3 AND kind = 'self_service' AND status = 'renewed'
-                                                       AND created_at > now() - interval '1 day')
-       RETURNING id`,
-      [key.payer_email, key.id, key.invoice_id, remoteAddr, userAgent ?? null, `extendKeys by ${days} day(s) signalled`],
-    );
+    await lockRenewals(client, key.invoice_id);
+    const id = await insertRenewalUnlessRecent(client, {
+      email: key.payer_email,
+      downloadKeyId: key.id,
+      invoiceId: key.invoice_id,
+      remoteAddr,
+      userAgent: userAgent ?? null,
+      detail: `extendKeys by ${days} day(s) signalled`,
+    });
     await client.query('COMMIT');
-    return rows[0]?.id;
+    return id;
   } catch (error) {
     await client.query('ROLLBACK');
     throw error;

@@ -2,7 +2,8 @@
 // seller would paste into their own site.
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import { buyNowButton, type ButtonPackage } from '../paypal/button-form';
+import { packagesForSale } from '../db/packages';
+import { buyNowButton } from '../paypal/button-form';
 import type { AppDeps } from './deps';
 
 export function storeRoutes(deps: AppDeps) {
@@ -11,9 +12,7 @@ export function storeRoutes(deps: AppDeps) {
   const app = new Hono();
 
   app.get('/store', async (c) => {
-    const { rows } = await deps.pool.query<ButtonPackage>(
-      'SELECT item_number AS "itemNumber", name, price::text AS price, currency FROM packages WHERE active ORDER BY name',
-    );
+    const rows = await packagesForSale(deps.pool);
     const cancelled = c.req.query('cancelled');
     const buttons = await Promise.all(
       rows.map(async (pkg) => {

@@ -4,13 +4,14 @@
 // PayPal intake's code, which stores the answer and starts the workflow) and shows a page that
 // refreshes itself until the workflow knows the payment.
 import { Hono, type Context } from 'hono';
-import { invoiceSettingsFromConfig } from '../activities/deps';
+import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
 import { createPdtClient } from '../paypal/pdt-client';
 import { createPdtIntake } from '../paypal/pdt-intake';
 import { webscrUrl } from '../paypal/endpoints';
 import { invoiceSignaller } from '../paypal/invoice-signal';
 import type { IntakeResult } from '../paypal/intake-result';
-import { queryInvoiceState } from '../worker/invoice-client';
+import { queryInvoiceState } from '../domain/invoice-client';
+import { isInvoiceStatus, type InvoiceStatus } from '../domain/invoice-status';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import type { AppDeps } from './deps';
 import { maskEmail } from './link-requests';
@@ -44,45 +45,58 @@ function keySecretOf(config: Deps['config']): Buffer | undefined {
   }
 }
 
+/** What the buyer's page says in each status; the compiler keeps it complete when a status is added. */
+const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review' | 'failed' | 'refunded' | 'reversed'> = {
+  new: 'processing',
+  awaiting_payment: 'pending',
+  paid: 'keys',
+  fulfilled: 'keys',
+  keys_expired: 'keys',
+  needs_review: 'review',
+  rejected: 'failed',
+  failed: 'failed',
+  refunded: 'refunded',
+  reversed: 'reversed',
+  reinstated: 'keys',
+};
+
 function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
   const maskedEmail = maskEmail(invoice.payerEmail);
-  switch (invoice.status) {
-    case 'fulfilled':
-    case 'reinstated':
-    case 'paid':
-    case 'keys_expired':
+  switch (isInvoiceStatus(invoice.status) ? pageFor[invoice.status] : 'processing') {
+    case 'keys':
       if (invoice.files.length === 0) return undefined; // paid, keys not issued yet: still processing
       return invoice.keysExpired ? { kind: 'expired', invoice } : { kind: 'paid', invoice, maskedEmail };
-    case 'awaiting_payment':
+    case 'pending':
       return { kind: 'pending', invoiceNumber: invoice.number, pendingReason: invoice.pendingReason, maskedEmail };
-    case 'needs_review':
+    case 'review':
       return { kind: 'review', invoiceNumber: invoice.number, maskedEmail };
     case 'failed':
-    case 'rejected':
       return { kind: 'failed' };
     case 'refunded':
+      return { kind: 'refunded', reversed: false };
     case 'reversed':
-      return { kind: 'refunded', reversed: invoice.status === 'reversed' };
-    default:
+      return { kind: 'refunded', reversed: true };
+    case 'processing':
       return undefined;
   }
 }
 
 function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
   const maskedEmail = view.customerEmail ? maskEmail(view.customerEmail) : undefined;
-  switch (view.status) {
-    case 'awaiting_payment':
+  switch (pageFor[view.status]) {
+    case 'pending':
       return { kind: 'pending', invoiceNumber: view.invoiceNumber, pendingReason: view.pendingReason, maskedEmail };
-    case 'needs_review':
+    case 'review':
       return { kind: 'review', invoiceNumber: view.invoiceNumber, maskedEmail };
     case 'failed':
-    case 'rejected':
       return { kind: 'failed', reason: view.failureReason };
     case 'refunded':
+      return { kind: 'refunded', reversed: false };
     case 'reversed':
-      return { kind: 'refunded', reversed: view.status === 'reversed' };
-    default:
-      return undefined; // new, paid, fulfilled without an invoice row yet: processing
+      return { kind: 'refunded', reversed: true };
+    case 'keys':
+    case 'processing':
+      return undefined; // no invoice row yet, or paid without keys: processing
   }
 }
 

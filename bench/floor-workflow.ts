@@ -13,6 +13,7 @@ import { condition, patched, proxyActivities, proxyLocalActivities, setHandler }
 import { paypalNotification } from '../workflows/messages';
 import type { PaymentNotification } from '../workflows/notification';
 import type { FloorActivities } from './floor-activities';
+import { invoiceStatus } from '../domain/invoice-status';
 
 const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' };
 const database = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 minute', retry });
@@ -31,10 +32,10 @@ export async function floorInvoice(): Promise<void> {
       const { accountId } = await database.ensureAccount({ email: n.payer.email });
       const { invoiceId } = await database.recordInvoice({ txnId: n.txnId, accountId });
       await database.checkPayment({ invoiceId });
-      await database.setInvoiceStatus({ invoiceId, status: 'paid' });
+      await database.setInvoiceStatus({ invoiceId, status: invoiceStatus.paid });
       patched('package-notes-with-keys');
       await delivery.sendKeys({ invoiceId, txnId: n.txnId });
-      await database.setInvoiceStatus({ invoiceId, status: 'fulfilled' });
+      await database.setInvoiceStatus({ invoiceId, status: invoiceStatus.fulfilled });
       continue;
     }
     // The keys' expiry: a timer the run waits on, as the invoice does until its next deadline.

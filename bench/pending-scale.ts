@@ -10,6 +10,7 @@ import { percentile } from './rate-ladder';
 import { startKeyshipStack } from './keyship-stack';
 import { cpuLine, cpuMeter, rssBytes } from './proc-stats';
 import type { Benchmark } from './types';
+import { invoiceStatus } from '../domain/invoice-status';
 
 const MiB = 2 ** 20;
 const goalSeconds = 120;
@@ -84,7 +85,8 @@ export const pendingScaleBenchmark: Benchmark = {
       const idle = { worker: rssBytes(stack.worker.pid), temporal: rssBytes(stack.temporal.process.pid!), api: rssBytes(stack.api.pid) };
       const size = await stack.pool.query<{ bytes: number; invoices: number; awaiting: number }>(
         `SELECT pg_database_size(current_database())::bigint AS bytes, (SELECT count(*)::int FROM invoices) AS invoices,
-                (SELECT count(*)::int FROM invoices WHERE status = 'awaiting_payment') AS awaiting`,
+                (SELECT count(*)::int FROM invoices WHERE status = $1) AS awaiting`,
+        [invoiceStatus.awaiting_payment],
       );
       const db = size.rows[0]!;
       log(`  ${db.awaiting} invoices awaiting payment; worker ${Math.round(idle.worker / MiB)} MiB, Temporal ${Math.round(idle.temporal / MiB)} MiB, database ${Math.round(db.bytes / MiB)} MiB`);

@@ -2,6 +2,7 @@
 // checksummed into FILES_DIR. Running it again changes nothing.
 import path from 'node:path';
 import type { Pool } from '../db/pool';
+import { insertPackageIfNew, packageFileCount } from '../db/packages';
 import { addPackageFile } from './package-files';
 
 export const demoPackage = {
@@ -14,26 +15,17 @@ export const demoPackage = {
 };
 
 export async function seedDemoPackage(pool: Pool, filesDir: string): Promise<{ packageId: number; created: boolean }> {
-  const inserted = await pool.query<{ id: number }>(
-    `INSERT INTO packages (item_number, name, currency, price, support_text)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (item_number) DO NOTHING RETURNING id`,
-    [demoPackage.itemNumber, demoPackage.name, demoPackage.currency, demoPackage.price, demoPackage.supportText],
-  );
-  if (inserted.rows[0]) {
+  const insertedId = await insertPackageIfNew(pool, demoPackage);
+  if (insertedId !== undefined) {
     await addPackageFile(pool, filesDir, {
-      packageId: inserted.rows[0].id,
+      packageId: insertedId,
       itemNumber: demoPackage.itemNumber,
       source: demoPackage.file,
       contentType: 'text/markdown; charset=utf-8',
     });
-    return { packageId: inserted.rows[0].id, created: true };
+    return { packageId: insertedId, created: true };
   }
-  const { rows } = await pool.query<{ id: number; files: number }>(
-    'SELECT id, (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id) AS files FROM packages p WHERE item_number = $1',
-    [demoPackage.itemNumber],
-  );
-  const existing = rows[0]!;
+  const existing = (await packageFileCount(pool, demoPackage.itemNumber))!;
   // A start that stopped between the package and its file (FILES_DIR not writable) finishes here.
   if (existing.files === 0) {
     await addPackageFile(pool, filesDir, { packageId: existing.id, itemNumber: demoPackage.itemNumber, source: demoPackage.file, contentType: 'text/markdown; charset=utf-8' });

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../db/pool';
+import { upsertPackageFile } from '../db/packages';
 
 export interface FileChecksums {
   size: number;
@@ -42,14 +43,14 @@ export async function addPackageFile(
   await mkdir(path.dirname(target), { recursive: true });
   if (path.resolve(input.source) !== path.resolve(target)) await copyFile(input.source, target);
   const sums = await checksumFile(target);
-  const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO package_files (package_id, name, storage_path, size_bytes, md5, sha256, content_type)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (package_id, name) DO UPDATE
-       SET storage_path = EXCLUDED.storage_path, size_bytes = EXCLUDED.size_bytes, md5 = EXCLUDED.md5,
-           sha256 = EXCLUDED.sha256, content_type = EXCLUDED.content_type, active = true
-     RETURNING id`,
-    [input.packageId, name, storagePath, sums.size, sums.md5, sums.sha256, input.contentType ?? 'application/octet-stream'],
-  );
-  return { id: rows[0]!.id, ...sums };
+  const id = await upsertPackageFile(pool, {
+    packageId: input.packageId,
+    name,
+    storagePath,
+    size: sums.size,
+    md5: sums.md5,
+    sha256: sums.sha256,
+    contentType: input.contentType ?? 'application/octet-stream',
+  });
+  return { id, ...sums };
 }

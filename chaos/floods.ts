@@ -4,10 +4,11 @@
 // stored, or stored as verified and yet not in its workflow. Messages answered non-2xx are posted
 // again afterwards, as PayPal resends them, until each is acknowledged.
 import { createHash } from 'node:crypto';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { ChaosStack } from './stack';
-import { invoiceStatus } from './purchases';
+import { storedStatus } from './purchases';
 import { waitFor } from './stack';
+import { invoiceStatus } from '../domain/invoice-status';
 
 export interface FloodPlan {
   sameIpnCopies: number;
@@ -91,7 +92,7 @@ export async function sameIpnFlood(stack: ChaosStack, copies: number): Promise<S
   }
   const rows = await stack.pool.query<{ outcome: string; n: string }>('SELECT outcome, count(*) AS n FROM paypal_messages WHERE md5(raw_body) = $1 GROUP BY outcome', [md5(raw)]);
   const outcomes = Object.fromEntries(rows.rows.map((r) => [r.outcome, Number(r.n)]));
-  await waitFor(async () => (await invoiceStatus(stack.pool, txnId)) === 'fulfilled', 120_000, `the flooded IPN's invoice (${txnId}) was not fulfilled within 2 minutes`).catch(() => undefined);
+  await waitFor(async () => (await storedStatus(stack.pool, txnId)) === invoiceStatus.fulfilled, 120_000, `the flooded IPN's invoice (${txnId}) was not fulfilled within 2 minutes`).catch(() => undefined);
   const invoices = Number((await stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM invoices WHERE txn_id = $1', [txnId])).rows[0]?.n ?? 0);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   return {

@@ -4,7 +4,7 @@
 import type { CapturedMail, SmtpCapture } from '../test/harness/smtp';
 import type { Simulator } from '../paypal/simulator/server';
 import type { Pool } from '../db/pool';
-import { invoiceStatus } from './purchases';
+import { storedStatus } from './purchases';
 
 export interface HeaderInjectionResult {
   purchases: number;
@@ -44,7 +44,7 @@ export async function headerInjection(sim: Simulator, pool: Pool, smtp: SmtpCapt
   }
   const deadline = Date.now() + deadlineMs;
   const delivered = () => buyers.slice(0, 2).filter((b) => smtp.messages.some((m) => m.envelope.to.includes(b.email) && /^Your download:/.test(m.parsed.subject ?? ''))).length;
-  const statuses = async () => Promise.all(txnIds.map((txn) => invoiceStatus(pool, txn).catch(() => undefined)));
+  const statuses = async () => Promise.all(txnIds.map((txn) => storedStatus(pool, txn).catch(() => undefined)));
   // The third address is not one (it holds a header); its invoice may stop anywhere but must not mail a stranger.
   while (Date.now() < deadline) {
     const now = await statuses();

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../db/pool';
 import type { Simulator } from '../paypal/simulator/server';
+import { invoiceStatus, type InvoiceStatus } from '../domain/invoice-status';
 
 export type PurchaseKind = 'card' | 'echeck' | 'refund' | 'duplicate' | 'out-of-order' | 'webhook-first' | 'pending';
 
@@ -12,7 +13,7 @@ export interface Purchase {
   email: string;
   txnId?: string;
   /** The final invoice status it must reach. */
-  expect: 'fulfilled' | 'refunded' | 'awaiting_payment';
+  expect: InvoiceStatus;
   /** Delivery e-mails its buyer must get, exactly. */
   deliveries: 0 | 1;
   /** Set when making it threw (the simulator refused): a defect of the run, not of Keyship. */
@@ -52,11 +53,11 @@ export function makePurchase(i: number): Purchase {
   const email = `chaos${i}.${randomUUID().slice(0, 8)}@buyer.test`;
   switch (kind) {
     case 'refund':
-      return { kind, email, expect: 'refunded', deliveries: 1 };
+      return { kind, email, expect: invoiceStatus.refunded, deliveries: 1 };
     case 'pending':
-      return { kind, email, expect: 'awaiting_payment', deliveries: 0 };
+      return { kind, email, expect: invoiceStatus.awaiting_payment, deliveries: 0 };
     default:
-      return { kind, email, expect: 'fulfilled', deliveries: 1 };
+      return { kind, email, expect: invoiceStatus.fulfilled, deliveries: 1 };
   }
 }
 
@@ -103,8 +104,8 @@ export async function runPurchase(sim: Simulator, pool: Pool, p: Purchase, i: nu
   if (p.kind === 'refund' && p.txnId) {
     const txnId = p.txnId;
     while (Date.now() < deadline) {
-      const status = await invoiceStatus(pool, txnId).catch(() => undefined);
-      if (status === 'fulfilled') break;
+      const status = await storedStatus(pool, txnId).catch(() => undefined);
+      if (status === invoiceStatus.fulfilled) break;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     try {
@@ -116,7 +117,7 @@ export async function runPurchase(sim: Simulator, pool: Pool, p: Purchase, i: nu
   }
 }
 
-export async function invoiceStatus(pool: Pool, txnId: string): Promise<string | undefined> {
+export async function storedStatus(pool: Pool, txnId: string): Promise<string | undefined> {
   const { rows } = await pool.query<{ status: string }>('SELECT status FROM invoices WHERE txn_id = $1', [txnId]);
   return rows[0]?.status;
 }

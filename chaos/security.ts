@@ -13,8 +13,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
 import type { ChaosStack } from './stack';
-import { invoiceStatus } from './purchases';
+import { storedStatus } from './purchases';
 import { keysOf } from './verdict';
+import { invoiceStatus } from '../domain/invoice-status';
 
 export interface SecurityResult {
   keys: { count: number; lengths: number[]; minBits: number; allDistinct: boolean; storedHashMatches: boolean; tablesScanned: number; rowsHoldingAKey: string[] };
@@ -49,7 +50,7 @@ async function purchasedKeys(stack: ChaosStack): Promise<string[]> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const mail = stack.smtp.messages.find((m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
-    if (mail && (await invoiceStatus(stack.pool, txnId)) === 'fulfilled') return keysOf(mail, stack.apiUrl);
+    if (mail && (await storedStatus(stack.pool, txnId)) === invoiceStatus.fulfilled) return keysOf(mail, stack.apiUrl);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the security purchase ${txnId} was not delivered within a minute`);

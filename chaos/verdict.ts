@@ -5,6 +5,10 @@ import type { Pool } from '../db/pool';
 import type { Simulator } from '../paypal/simulator/server';
 import type { CapturedMail } from '../test/harness/smtp';
 import type { Purchase } from './purchases';
+import { downloadableStatuses, invoiceStatuses, returnedStatuses, sqlList } from '../domain/invoice-status';
+
+/** Statuses whose payment never cleared: no key may ever have been issued for them. */
+const neverClearedStatuses = invoiceStatuses.filter((s) => !downloadableStatuses.includes(s) && !returnedStatuses.includes(s));
 
 export interface Verdict {
   purchases: number;
@@ -85,7 +89,7 @@ export async function judge(pool: Pool, sim: Simulator, mails: CapturedMail[], p
   );
   const keysWithoutInvoice = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM download_keys k LEFT JOIN invoices i ON i.id = k.invoice_id WHERE i.id IS NULL')).rows[0]?.n ?? 0);
   const keysOnUnpaidInvoices = Number(
-    (await pool.query<{ n: string }>("SELECT count(*) AS n FROM download_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.status IN ('awaiting_payment', 'failed', 'needs_review', 'rejected')")).rows[0]?.n ?? 0,
+    (await pool.query<{ n: string }>(`SELECT count(*) AS n FROM download_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.status IN (${sqlList(neverClearedStatuses)})`)).rows[0]?.n ?? 0,
   );
 
   // Every IPN the simulator issued (forged ones aside) against the raw bodies Postgres kept.

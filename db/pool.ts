@@ -6,6 +6,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
 
 export type Pool = pg.Pool;
 
+/** What the db/ modules query through: the pool, or a transaction's client (pg.PoolClient). */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
 /**
  * A client that listens for its own 'error' from birth: a connection lost while connecting, or
  * while checked out between two queries (a transaction waiting on Temporal), would otherwise be an

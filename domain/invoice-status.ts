@@ -18,6 +18,9 @@ export const invoiceStatuses = [
 
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
 
+/** Each status by its own name (`invoiceStatus.needs_review`): code and SQL outside the workflow name one without a string literal to misspell. */
+export const invoiceStatus = Object.freeze(Object.fromEntries(invoiceStatuses.map((s) => [s, s]))) as { readonly [S in InvoiceStatus]: S };
+
 /** Not yet paid: a notification may still clear or fail it. */
 export const awaitingStatuses: readonly InvoiceStatus[] = ['new', 'awaiting_payment'];
 

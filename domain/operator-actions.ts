@@ -54,3 +54,6 @@ export function actionInputProblem(a: OperatorAction): string | undefined {
   if (a.kind === 'extendKeys') return extendDaysProblem((input as { days?: unknown }).days);
   return undefined;
 }
+
+/** Which invoices a bulk action reaches: `live` ones whose keys have not expired (extend), `buyers` every invoice holding keys (new version). */
+export type BulkScope = 'live' | 'buyers';

@@ -4,6 +4,7 @@
 // worker that has not seen it yet. A number never changes once given, so nothing here expires
 // except by room.
 import type { Pool } from '../db/pool';
+import { invoiceNumberOfWorkflow } from '../db/invoices';
 
 export class InvoiceNumbers {
   private readonly numbers = new Map<string, string>();
@@ -24,8 +25,7 @@ export class InvoiceNumbers {
   async lookUp(pool: Pool, workflowId: string): Promise<string | undefined> {
     const known = this.get(workflowId);
     if (known) return known;
-    const { rows } = await pool.query<{ number: string }>('SELECT number FROM invoices WHERE workflow_id = $1', [workflowId]);
-    const found = rows[0]?.number;
+    const found = await invoiceNumberOfWorkflow(pool, workflowId);
     if (found) this.learn(workflowId, found);
     return found;
   }

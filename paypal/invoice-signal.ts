@@ -1,8 +1,8 @@
 // The one place the intake talks to Temporal: signal the invoice workflow of this payment, starting
-// it if it does not run yet (worker/invoice-client.ts's signalInvoice), within a deadline.
+// it if it does not run yet (domain/invoice-client.ts's signalInvoice), within a deadline.
 import type { Client } from '@temporalio/client';
-import { signalInvoice } from '../worker/invoice-client';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { signalInvoice } from '../domain/invoice-client';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { PaymentNotification } from '../workflows/notification';
 
 export class TemporalUnavailableError extends Error {

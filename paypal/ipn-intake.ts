@@ -10,7 +10,7 @@ import { parseIpnBody, type IpnForm } from './ipn-form';
 import type { PhaseTimes } from './phase-times';
 import { ipnToNotification } from './ipn-notification';
 import type { IpnVerdict, IpnVerifier } from './ipn-postback';
-import { insertRawMessage, recordOutcome, type Judged } from './message-store';
+import { insertRawMessage, recordOutcome, type Judged } from '../db/paypal-messages';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';

@@ -1,11 +1,12 @@
 // The shared last step of every channel: a verified, mapped notification goes to its invoice
 // workflow once; Temporal being unreachable leaves the message marked for PayPal's resend.
 import type { Pool } from '../db/pool';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { PaymentNotification } from '../workflows/notification';
 import { TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
-import { recordOutcome, routeOnce, type Judged } from './message-store';
+import { recordOutcome, type Judged } from '../db/paypal-messages';
+import { routeOnce } from './message-store';
 import type { PhaseTimes } from './phase-times';
 
 export async function routeVerified(

@@ -5,7 +5,8 @@ import type { Config } from '../config/env';
 import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
 import { ipnToNotification } from './ipn-notification';
-import { insertPdtAnswer, recordOutcome } from './message-store';
+import { recordOutcome } from '../db/paypal-messages';
+import { insertPdtAnswer } from './message-store';
 import { pdtClientFromConfig } from './intakes';
 import type { PdtClient } from './pdt-client';
 

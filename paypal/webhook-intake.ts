@@ -4,7 +4,7 @@ import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import type { IncomingMessage } from './ipn-intake';
-import { insertRawMessage, recordOutcome, type Judged } from './message-store';
+import { insertRawMessage, recordOutcome, type Judged } from '../db/paypal-messages';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';

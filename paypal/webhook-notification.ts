@@ -1,5 +1,6 @@
 // REST webhook events -> PaymentNotification. Payments v2 captures (and the older v1 sales) map onto
 // IPN's words; the capture (or sale) id is the IPN txn_id, so both channels reach one workflow.
+import { outgoingAmount } from '../domain/money';
 import type { PaymentNotification, PaymentStatus } from '../workflows/notification';
 import type { Mapped } from './ipn-notification';
 
@@ -58,10 +59,6 @@ function parentCaptureId(links: Link[] | undefined): string | undefined {
   return up?.href?.split('/').pop();
 }
 
-function negate(value: string): string {
-  return value.startsWith('-') ? value : `-${value}`;
-}
-
 export function webhookToNotification(event: WebhookEvent, context: { messageId: number }): Mapped {
   const type = event.event_type ?? '';
   const status = eventStatus[type];
@@ -89,7 +86,7 @@ export function webhookToNotification(event: WebhookEvent, context: { messageId:
     // A capture event names neither the buyer nor the items; the IPN or PDT for the same payment does.
     payer: { email: '' },
     items: [],
-    gross: refund ? negate(value) : value,
+    gross: refund ? outgoingAmount(value) : value,
     currency,
     paymentDate: resource.create_time ?? event.create_time,
     custom: resource.custom_id ?? resource.custom,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { createWorker } from '../worker/create-worker';
-import { queryInvoiceState, signalInvoice } from '../worker/invoice-client';
+import { queryInvoiceState, signalInvoice } from '../domain/invoice-client';
 import type { BulkProgress } from '../workflows/bulk-messages';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { createWorker } from '../worker/create-worker';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { state } from '../workflows/messages';
 import { devTemporal, freshDatabase, workflowBundle, type DevTemporal, type TestDatabase } from './harness';
 import { insertPurchase } from './fixtures/downloads';

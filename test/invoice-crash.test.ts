@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { devTemporal, freePort, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
-import { queryInvoiceState, signalInvoice } from '../worker/invoice-client';
+import { queryInvoiceState, signalInvoice } from '../domain/invoice-client';
 import { buyerEmail, keysInMail, newTxnId, notification, seedPackages } from './invoice-fixtures';
 
 let db: TestDatabase;

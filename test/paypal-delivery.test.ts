@@ -14,7 +14,7 @@ import { createPdtClient } from '../paypal/pdt-client';
 import { startSimulator, type Simulator } from '../paypal/simulator/server';
 import { createPdtStatusLookup } from '../paypal/status-lookup';
 import { createWorker } from '../worker/create-worker';
-import { queryInvoiceState } from '../worker/invoice-client';
+import { queryInvoiceState } from '../domain/invoice-client';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';

@@ -20,11 +20,12 @@ import { createIpnVerifier } from '../paypal/ipn-postback';
 import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { notification as paymentNotification } from './invoice-fixtures';
 import { createPool, type Pool } from '../db/pool';
 import type { PoolClient } from 'pg';
-import { insertRawMessage, routeOnce } from '../paypal/message-store';
+import { insertRawMessage } from '../db/paypal-messages';
+import { routeOnce } from '../paypal/message-store';
 import type { PaymentNotification } from '../workflows/notification';
 
 /** A TCP proxy that can be switched off (refusing and cutting connections) and on again. */

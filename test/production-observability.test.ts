@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { devTemporal, freePort, freshDatabase, smtpCapture, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { buyerEmail, keysInMail, publicUrl, receiverEmail, seedPackages } from './invoice-fixtures';
 import { startKeyship, tcpRelay, testSecrets, until, waitForHttp, writeGuideFiles, type KeyshipProcess, type TcpRelay } from './production-processes';

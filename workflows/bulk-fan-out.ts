@@ -2,8 +2,9 @@
 // bounded by the newest id at the start), work on each page with at most `concurrency` invoice
 // workflows at once, and report progress as it goes: the `bulkProgress` query, the Temporal UI's
 // current details (every invoice) and the memo (every page, to keep history small).
-import { ActivityFailure, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertMemo, workflowInfo, type Workflow } from '@temporalio/workflow';
-import type { BulkActivities, BulkScope, BulkTarget } from '../activities/bulk-actions';
+import { ActivityFailure, ApplicationFailure, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertMemo, workflowInfo, type Workflow } from '@temporalio/workflow';
+import type { BulkActivities, BulkTarget } from '../activities/bulk-actions';
+import { extendDaysProblem, type BulkScope } from '../domain/operator-actions';
 import { bulkProgress, progressLine, type BulkCursor, type BulkExtendKeysInput, type BulkProgress } from './bulk-messages';
 
 const pageSize = 100;
@@ -41,6 +42,9 @@ export async function fanOut<W extends Workflow>(options: {
   continueAsNew: (resume: { progress: BulkProgress; cursor: BulkCursor }) => Parameters<W>;
 }): Promise<BulkProgress> {
   const { input, progress } = options;
+  // The same rule the invoice workflow applies to each extension, checked once before any is asked.
+  const daysProblem = extendDaysProblem(input.days);
+  if (daysProblem) throw ApplicationFailure.nonRetryable(`${daysProblem}; start the bulk action again with a valid number of days.`, 'InvalidBulkInput');
   const cursor: BulkCursor = input.resume?.cursor ?? { afterInvoiceId: 0 };
   setHandler(bulkProgress, () => progress);
   const publishDetails = () => setCurrentDetails(progressLine(progress));

@@ -6,7 +6,7 @@
 //     task queue. Argument: none, or `{}`; `{ resume }` is only used by continueAsNew.
 //   - Started by signalWithStart with the `paypalNotification` signal (the PayPal intake), or with
 //     an operator action: signalWithStart of an action signal, or updateWithStart of an action
-//     update (conflict policy USE_EXISTING). worker/invoice-client.ts wraps all three.
+//     update (conflict policy USE_EXISTING). domain/invoice-client.ts wraps all three.
 //   - Every run first reads the invoice from Postgres (loadInvoice), so a run started after an
 //     earlier one closed takes the invoice up where it was: status, keys, expiry, generation.
 //
@@ -46,7 +46,7 @@ import type { SearchAttributePair, SignalDefinition, UpdateDefinition } from '@t
 import type { InvoiceActivities } from '../activities';
 import { actionInputProblem, type OperatorAction, type OperatorActionKind } from '../domain/operator-actions';
 import type { PaymentNotification } from './notification';
-import { txnIdFromWorkflowId } from './ids';
+import { txnIdFromWorkflowId } from '../domain/invoice-ids';
 import * as messages from './messages';
 import { invoiceAttributePairs, startedWithAttributes } from './search-attributes';
 import { emptyState, stateDetails, stateView, withEvent, type InvoiceState, type InvoiceStateView, type InvoiceTimings } from './invoice-state';

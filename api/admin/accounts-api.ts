@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import type { AppDeps } from '../deps';
-import { accountDetail, accountSearchSchema, searchAccounts } from './account-queries';
+import { searchAccounts } from '../../db/accounts';
+import { accountDetail, accountSearchSchema } from './account-queries';
 import { validationError } from './json-errors';
 
 export function accountApi({ pool }: AppDeps) {

@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
-import { accountDetail, accountSearchSchema, searchAccounts, type AccountRow } from './account-queries';
+import { searchAccounts, type AccountRow } from '../../db/accounts';
+import { accountDetail, accountSearchSchema } from './account-queries';
 import type { AdminEnv } from './guards';
 import { InvoiceRows } from './invoice-views';
 import { AdminLayout, when } from './layout';

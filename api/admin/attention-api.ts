@@ -1,7 +1,8 @@
 // /api/admin/attention: the "needs attention" lists as JSON.
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps';
-import { closeLinkRequest, needsAttention } from './attention-queries';
+import { closeLinkRequest } from '../../db/link-requests';
+import { needsAttention } from './attention-queries';
 
 export function attentionApi({ pool }: AppDeps) {
   const app = new Hono();

@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
-import { closeLinkRequest, needsAttention, pendingLongDays } from './attention-queries';
+import { closeLinkRequest } from '../../db/link-requests';
+import { needsAttention, pendingLongDays } from './attention-queries';
 import type { AdminEnv } from './guards';
 import { InvoiceRows } from './invoice-views';
 import { AdminLayout, CsrfField, when } from './layout';

@@ -2,11 +2,12 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { maxExtendDays } from '../../domain/operator-actions';
+import { recordBulkAction } from '../../db/bulk-actions';
+import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
 import { bulkProgress, bulkWorkflowId, type BulkKind, type BulkProgress } from '../../workflows/bulk-messages';
 
 export const bulkInputSchema = z.object({
-  days: z.coerce.number({ error: `must be a whole number of days from 1 to ${maxExtendDays}` }).int().min(1).max(maxExtendDays),
+  days: z.coerce.number({ error: `must be a whole number of days from ${minExtendDays} to ${maxExtendDays}` }).int().min(minExtendDays).max(maxExtendDays),
   note: z.string().trim().max(5000).optional(),
   concurrency: z.coerce.number().int().min(1).max(20).optional(),
 });
@@ -32,14 +33,7 @@ export async function startBulk(
     if (error instanceof WorkflowExecutionAlreadyStartedError) throw new Error(`A ${kind} for ${pkg.itemNumber} was started this very second; wait a moment and look at the package page.`);
     throw error;
   }
-  await deps.pool.query('INSERT INTO bulk_actions (workflow_id, kind, package_id, days, note, started_by) VALUES ($1, $2, $3, $4, $5, $6)', [
-    workflowId,
-    kind,
-    pkg.id,
-    input.days,
-    input.note ?? null,
-    by,
-  ]);
+  await recordBulkAction(deps.pool, { workflowId, kind, packageId: pkg.id, days: input.days, note: input.note ?? null, startedBy: by });
   return workflowId;
 }
 

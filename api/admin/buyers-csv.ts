@@ -1,6 +1,6 @@
 // The buyers of a package as CSV (RFC 4180, UTF-8 with a BOM so spreadsheets read accents). A cell
 // that starts like a formula is prefixed with ' so a spreadsheet shows it instead of running it.
-import type { BuyerRow } from './package-queries';
+import type { BuyerRow } from '../../db/invoices';
 
 const columns: [keyof BuyerRow, string][] = [
   ['invoice', 'invoice'],

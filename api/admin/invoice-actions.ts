@@ -2,14 +2,11 @@
 // the same name and returns the workflow's answer, or a sentence saying why not.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { queryInvoiceState, runInvoiceAction } from '../../worker/invoice-client';
-import { maxExtendDays, type OperatorAction } from '../../domain/operator-actions';
+import { queryInvoiceState, runInvoiceAction } from '../../domain/invoice-client';
+import { maxExtendDays, minExtendDays, type OperatorAction, type OperatorActionKind } from '../../domain/operator-actions';
 import type { InvoiceStateView } from '../../workflows/invoice-state';
 
-export const actionKinds = ['resendKeys', 'extendKeys', 'regenerateKeys', 'approve', 'reject', 'refund'] as const;
-export type ActionKind = (typeof actionKinds)[number];
-
-export const actionLabels: Record<ActionKind, string> = {
+export const actionLabels: Record<OperatorActionKind, string> = {
   resendKeys: 'Resend keys',
   extendKeys: 'Extend keys',
   regenerateKeys: 'Regenerate keys',
@@ -19,7 +16,7 @@ export const actionLabels: Record<ActionKind, string> = {
 };
 
 export const actionInputSchema = z.object({
-  days: z.coerce.number().int().min(1).max(maxExtendDays).optional(),
+  days: z.coerce.number().int().min(minExtendDays).max(maxExtendDays).optional(),
   reason: z.string().trim().max(500).optional(),
 });
 
@@ -31,13 +28,13 @@ export async function performAction(
   temporal: Client,
   taskQueue: string,
   txnId: string,
-  kind: ActionKind,
+  kind: OperatorActionKind,
   input: z.output<typeof actionInputSchema>,
   by: string,
 ): Promise<ActionAnswer> {
   let action: OperatorAction;
   if (kind === 'extendKeys') {
-    if (input.days === undefined) return { ok: false, status: 400, error: `Extend needs a number of days from 1 to ${maxExtendDays}.` };
+    if (input.days === undefined) return { ok: false, status: 400, error: `Extend needs a number of days from ${minExtendDays} to ${maxExtendDays}.` };
     action = { kind, input: { days: input.days, by } };
   } else if (kind === 'reject' || kind === 'refund') action = { kind, input: { reason: input.reason || undefined, by } };
   else action = { kind, input: { by } };

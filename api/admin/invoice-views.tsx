@@ -1,7 +1,10 @@
 // The invoice pages' markup: the searchable list and one invoice with everything about it.
 import type { InvoiceStateView } from '../../workflows/invoice-state';
-import { actionKinds, actionLabels, type ActionKind } from './invoice-actions';
-import { invoiceStatuses, type InvoiceDetail, type InvoiceListRow, type InvoiceSearch, type TimelineEntry } from './invoice-queries';
+import { maxExtendDays, minExtendDays, operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
+import { invoiceStatuses } from '../../domain/invoice-status';
+import { actionLabels } from './invoice-actions';
+import type { InvoiceListRow } from '../../db/invoices';
+import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {
@@ -98,7 +101,7 @@ export function InvoiceListPage(props: { csrf: string; search: InvoiceSearch; ro
 }
 
 function ActionForms(props: { csrf: string; number: string }) {
-  const forms: ActionKind[] = [...actionKinds];
+  const forms: OperatorActionKind[] = [...operatorActionKinds];
   return (
     <div>
       {forms.map((kind) => (
@@ -107,7 +110,7 @@ function ActionForms(props: { csrf: string; number: string }) {
           {kind === 'extendKeys' && (
             <span>
               <label for="days">Days</label>
-              <input id="days" name="days" type="number" min="1" max="3650" value="7" required />
+              <input id="days" name="days" type="number" min={minExtendDays} max={maxExtendDays} value="7" required />
             </span>
           )}
           {(kind === 'reject' || kind === 'refund') && (

@@ -3,8 +3,10 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import { actionInputSchema, actionKinds, performAction, workflowView } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { operatorActionKinds } from '../../domain/operator-actions';
+import { actionInputSchema, performAction, workflowView } from './invoice-actions';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {
@@ -24,7 +26,7 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
 
   app.post(
     '/api/admin/invoices/:ref/actions/:action',
-    zValidator('param', z.object({ ref: z.string(), action: z.enum(actionKinds) }), validationError),
+    zValidator('param', z.object({ ref: z.string(), action: z.enum(operatorActionKinds) }), validationError),
     zValidator('json', actionInputSchema, validationError),
     async (c) => {
       const { ref, action } = c.req.valid('param');

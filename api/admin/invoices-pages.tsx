@@ -4,8 +4,10 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
-import { actionInputSchema, actionKinds, performAction, workflowView, type ActionKind } from './invoice-actions';
-import { findInvoice, invoiceDetail, invoiceSearchSchema, invoiceTimeline, searchInvoices } from './invoice-queries';
+import { operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
+import { actionInputSchema, performAction, workflowView } from './invoice-actions';
+import { findInvoice, searchInvoices } from '../../db/invoices';
+import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
@@ -35,9 +37,9 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
   });
 
   app.post('/admin/invoices/:ref/actions/:action', async (c) => {
-    const kind = c.req.param('action') as ActionKind;
+    const kind = c.req.param('action') as OperatorActionKind;
     const invoice = await findInvoice(pool, c.req.param('ref'));
-    if (!invoice || !actionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
+    if (!invoice || !operatorActionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
     const input = actionInputSchema.safeParse(await c.req.parseBody());
     const answer = input.success
       ? await performAction(temporal, config.temporal.taskQueue, invoice.txnId, kind, input.data, 'admin (web)')

@@ -1,6 +1,8 @@
 // The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
 // actions), and the create/edit form.
-import type { BulkActionRow, PackageFileRow, PackageRow } from './package-queries';
+import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
+import type { BulkActionRow } from '../../db/bulk-actions';
+import type { PackageFileRow, PackageRow } from '../../db/packages';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
 export function PackageListPage(props: { csrf: string; packages: PackageRow[] }) {
@@ -237,7 +239,7 @@ export function PackageDetailPage(props: {
         <CsrfField token={props.csrf} />
         <span>
           <label for="bulk-days">Days</label>
-          <input id="bulk-days" name="days" type="number" min="1" max="3650" value="7" required />
+          <input id="bulk-days" name="days" type="number" min={minExtendDays} max={maxExtendDays} value="7" required />
         </span>
         <button type="submit">Extend every live key</button>
       </form>
@@ -245,7 +247,7 @@ export function PackageDetailPage(props: {
         <CsrfField token={props.csrf} />
         <div>
           <label for="nv-days">Renew keys by days</label>
-          <input id="nv-days" name="days" type="number" min="1" max="3650" value={String(props.defaultDays)} required />
+          <input id="nv-days" name="days" type="number" min={minExtendDays} max={maxExtendDays} value={String(props.defaultDays)} required />
         </div>
         <div style="grid-column: span 2">
           <label for="nv-note">What is new (goes into the e-mail)</label>

@@ -9,7 +9,9 @@ import { buyersCsv } from './buyers-csv';
 import { bulkInputSchema, bulkStatus, startBulk } from './bulk-start';
 import { validationError } from './json-errors';
 import { addFileFromStore, FileInputError } from './package-file-input';
-import { createPackage, listPackages, packageBuyers, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { packageBuyers } from '../../db/invoices';
+import { listPackages } from '../../db/packages';
+import { createPackage, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 
 const notFound = (item: string) => ({ error: `There is no package ${item}; list them with GET /api/admin/packages.` });
 

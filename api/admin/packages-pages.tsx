@@ -8,7 +8,9 @@ import { buyersCsv } from './buyers-csv';
 import { bulkInputSchema, startBulk } from './bulk-start';
 import type { AdminEnv } from './guards';
 import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
-import { createPackage, listPackages, packageBuyers, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { packageBuyers } from '../../db/invoices';
+import { listPackages } from '../../db/packages';
+import { createPackage, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 import { PackageDetailPage, PackageFormPage, PackageListPage, formValues, type PackageFormValues } from './package-views';
 
 export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {

@@ -1,6 +1,8 @@
 // What a buyer sees when a download link does not give the file: what happened, in one or two
 // sentences, and how to get a working link.
 import type { Context } from 'hono';
+import { formatTime } from '../../domain/buyer-formats';
+import { invoiceStatus, isInvoiceStatus, type InvoiceStatus } from '../../domain/invoice-status';
 import { Layout } from './layout';
 import { renderPage } from './render';
 import { LinkRequestForm, SelfServiceForm, type RequestFormValues } from './link-request-form';
@@ -25,11 +27,7 @@ export interface KeyPageProps {
   formValues?: RequestFormValues;
 }
 
-export function formatUtc(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
-const unpaidWhy: Record<string, string> = {
+const unpaidWhy: Partial<Record<InvoiceStatus, string>> = {
   awaiting_payment: 'PayPal has not yet told us that your payment cleared (an eCheck, for example, takes a few business days)',
   needs_review: 'your payment is being checked by a person before delivery',
   new: 'your payment is still being processed',
@@ -49,7 +47,7 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
     case 'expired':
       return {
         title: 'This download link has expired',
-        lead: `The link for ${file} was valid until ${p.expiresAt ? formatUtc(p.expiresAt) : 'a date that has passed'}.`,
+        lead: `The link for ${file} was valid until ${p.expiresAt ? formatTime(p.expiresAt) : 'a date that has passed'}.`,
         next: p.selfServiceDays ? 'You can get a fresh one straight away, or ask a person below.' : 'Ask for a fresh link below and we will send one.',
       };
     case 'exhausted':
@@ -69,9 +67,9 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
       return {
         title: 'This download link has been withdrawn',
         lead:
-          p.revokedReason === 'refunded' || p.invoiceStatus === 'refunded'
+          p.revokedReason === 'refunded' || p.invoiceStatus === invoiceStatus.refunded
             ? 'The payment for this order was refunded, so its links no longer work.'
-            : p.revokedReason === 'reversed' || p.invoiceStatus === 'reversed'
+            : p.revokedReason === 'reversed' || p.invoiceStatus === invoiceStatus.reversed
               ? 'The payment for this order was reversed through PayPal, so its links no longer work.'
               : 'The links of this order have been switched off.',
         next: 'If you think this is a mistake, tell us below.',
@@ -79,7 +77,7 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
     case 'unpaid':
       return {
         title: 'This download is not available yet',
-        lead: `The link cannot be used yet: ${unpaidWhy[p.invoiceStatus ?? ''] ?? 'the payment has not cleared'}.`,
+        lead: `The link cannot be used yet: ${(p.invoiceStatus && isInvoiceStatus(p.invoiceStatus) ? unpaidWhy[p.invoiceStatus] : undefined) ?? 'the payment has not cleared'}.`,
         next: 'We e-mail you as soon as that changes. If you have questions, ask below.',
       };
     case 'rate_limited':

@@ -1,8 +1,7 @@
 // The thank-you page in each state of a payment. No JavaScript: the processing state refreshes
 // itself with <meta http-equiv="refresh">, which every browser honours.
-import { formatBytes } from '../../activities/keys';
+import { formatBytes, formatTime } from '../../domain/buyer-formats';
 import type { ThanksInvoice } from '../thanks-invoice';
-import { formatUtc } from './key-pages';
 import { Layout } from './layout';
 import { LinkRequestForm } from './link-request-form';
 
@@ -86,7 +85,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           </p>
           <div class="box">
             <FileTable invoice={m.invoice} />
-            {m.invoice.keysExpireAt && <p class="muted">The links work until {formatUtc(m.invoice.keysExpireAt.toISOString())}.</p>}
+            {m.invoice.keysExpireAt && <p class="muted">The links work until {formatTime(m.invoice.keysExpireAt.toISOString())}.</p>}
           </div>
           <p>
             We also e-mailed the links and checksums to {m.maskedEmail}. Compare a file's SHA-256 with the one above (for example{' '}
@@ -101,7 +100,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           <h1>Your download links have expired</h1>
           <p class="lead">
             Invoice <strong>{m.invoice.number}</strong> is paid, and its links were valid until{' '}
-            {m.invoice.keysExpireAt ? formatUtc(m.invoice.keysExpireAt.toISOString()) : 'a date that has passed'}.
+            {m.invoice.keysExpireAt ? formatTime(m.invoice.keysExpireAt.toISOString()) : 'a date that has passed'}.
           </p>
           <div class="box">
             <FileTable invoice={m.invoice} />

@@ -1,9 +1,10 @@
-// How everything outside the worker talks to invoice workflows: the PayPal intake signals
-// notifications, the admin api runs actions as updates and reads the state, tests do both.
-// Each call starts the workflow when no run is open (a closed invoice is taken up again from
-// Postgres by the new run), so callers never need to know whether one is running.
+// The one code that sends messages to invoice workflows: the PayPal intake signals notifications,
+// the admin api and the bulk actions run operator actions as updates, the api reads the state,
+// tests do all three. Each call starts the workflow when no run is open (a closed invoice is taken
+// up again from Postgres by the new run), so callers never need to know whether one is running.
+// Not workflow code: it uses @temporalio/client.
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { invoiceWorkflowId, invoiceWorkflowType } from '../workflows/ids';
+import { invoiceWorkflowId, invoiceWorkflowType } from './invoice-ids';
 import type { invoice } from '../workflows/invoice';
 import type { OperatorAction } from '../domain/operator-actions';
 import type { InvoiceStateView } from '../workflows/invoice-state';
@@ -62,22 +63,36 @@ export async function signalInvoiceAction(client: Client, taskQueue: string, txn
   });
 }
 
+export interface RunActionOptions {
+  /** Names the update so a retried caller (a bulk activity) never runs it twice. */
+  updateId?: string;
+  /** Who asks, for the run's summary in the Temporal UI (default "operator"). */
+  by?: string;
+}
+
 /**
  * Runs an operator action and returns the invoice state after it. Throws a
  * WorkflowUpdateFailedError whose cause's message says why when the action makes no sense
  * (the validator or, for a run just started, the handler refused it).
  */
-export async function runInvoiceAction(client: Client, taskQueue: string, txnId: string, action: OperatorAction): Promise<InvoiceStateView> {
+export async function runInvoiceAction(
+  client: Client,
+  taskQueue: string,
+  txnId: string,
+  action: OperatorAction,
+  options: RunActionOptions = {},
+): Promise<InvoiceStateView> {
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
     workflowId: invoiceWorkflowId(txnId),
     taskQueue,
     args: [{}],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `PayPal ${txnId}: operator ${action.kind}`,
+    staticSummary: `PayPal ${txnId}: ${options.by ?? 'operator'} ${action.kind}`,
   });
   return client.workflow.executeUpdateWithStart(updates[action.kind] as typeof messages.resendKeys, {
     args: [action.input],
+    updateId: options.updateId,
     startWorkflowOperation,
   });
 }

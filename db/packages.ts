@@ -1,0 +1,260 @@
+// The SQL of packages, their files and their own notifications: what the store sells, what a
+// payment is checked against, which files an invoice's keys open, and the admin's catalogue.
+import type { Queryable } from './pool';
+import { downloadableStatuses, sqlList } from '../domain/invoice-status';
+
+export interface PackageTermsRow {
+  id: number;
+  item_number: string;
+  name: string;
+  currency: string;
+  price: string;
+  key_ttl_seconds: number | null;
+  reminder_hours: number | null;
+  active: boolean;
+}
+
+/** The packages of these item numbers (those that exist), with what a payment is checked against. */
+export async function packagesByItemNumber(db: Queryable, itemNumbers: string[]): Promise<PackageTermsRow[]> {
+  const { rows } = await db.query<PackageTermsRow>(
+    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, active FROM packages WHERE item_number = ANY($1)',
+    [itemNumbers],
+  );
+  return rows;
+}
+
+/** The delivery terms of an invoice's packages. */
+export async function invoicePackageTerms(db: Queryable, invoiceId: number): Promise<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]> {
+  const { rows } = await db.query<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>>(
+    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
+    [invoiceId],
+  );
+  return rows;
+}
+
+export interface FileSumsRow {
+  name: string;
+  size_bytes: number;
+  md5: string;
+  sha256: string;
+}
+
+/** The active files of these packages, in the packages' and the files' order. */
+export async function activeFiles(db: Queryable, packageIds: number[]): Promise<FileSumsRow[]> {
+  const { rows } = await db.query<FileSumsRow>(
+    `SELECT name, size_bytes, md5, sha256 FROM package_files
+      WHERE package_id = ANY($1) AND active ORDER BY package_id, position, id`,
+    [packageIds],
+  );
+  return rows;
+}
+
+export interface KeyFileRow {
+  package_file_id: number;
+  name: string;
+  size_bytes: number;
+  md5: string;
+  sha256: string;
+  download_limit: number | null;
+}
+
+/** The files an invoice's keys open: every active file of its packages, with the package's download limit. */
+export async function invoiceKeyFiles(db: Queryable, invoiceId: number): Promise<KeyFileRow[]> {
+  const { rows } = await db.query<KeyFileRow>(
+    `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
+       FROM invoice_items ii
+       JOIN packages p ON p.id = ii.package_id
+       JOIN package_files pf ON pf.package_id = p.id AND pf.active
+      WHERE ii.invoice_id = $1
+      ORDER BY p.id, pf.position, pf.id`,
+    [invoiceId],
+  );
+  return rows;
+}
+
+export interface PackageNotificationRow {
+  id: number;
+  name: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  package_name: string;
+  support_text: string;
+}
+
+/** The active notifications of an invoice's packages (e.g. how to get support). */
+export async function invoicePackageNotifications(db: Queryable, invoiceId: number): Promise<PackageNotificationRow[]> {
+  const { rows } = await db.query<PackageNotificationRow>(
+    `SELECT n.id, n.name, n.subject, n.text_body, n.html_body, p.name AS package_name, p.support_text
+       FROM invoice_items ii
+       JOIN packages p ON p.id = ii.package_id
+       JOIN package_notifications n ON n.package_id = p.id AND n.active
+      WHERE ii.invoice_id = $1
+      ORDER BY p.id, n.position, n.id`,
+    [invoiceId],
+  );
+  return rows;
+}
+
+export interface StorePackage {
+  itemNumber: string;
+  name: string;
+  price: string;
+  currency: string;
+}
+
+/** What the store sells: the active packages by name. */
+export async function packagesForSale(db: Queryable): Promise<StorePackage[]> {
+  const { rows } = await db.query<StorePackage>('SELECT item_number AS "itemNumber", name, price::text AS price, currency FROM packages WHERE active ORDER BY name');
+  return rows;
+}
+
+/** Adds a package unless its item number is taken; its id, or undefined when taken. */
+export async function insertPackageIfNew(
+  db: Queryable,
+  pkg: { itemNumber: string; name: string; currency: string; price: string; supportText: string },
+): Promise<number | undefined> {
+  const inserted = await db.query<{ id: number }>(
+    `INSERT INTO packages (item_number, name, currency, price, support_text)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (item_number) DO NOTHING RETURNING id`,
+    [pkg.itemNumber, pkg.name, pkg.currency, pkg.price, pkg.supportText],
+  );
+  return inserted.rows[0]?.id;
+}
+
+/** A package's id and how many files it has (active or not). */
+export async function packageFileCount(db: Queryable, itemNumber: string): Promise<{ id: number; files: number } | undefined> {
+  const { rows } = await db.query<{ id: number; files: number }>(
+    'SELECT id, (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id) AS files FROM packages p WHERE item_number = $1',
+    [itemNumber],
+  );
+  return rows[0];
+}
+
+/** Records a package's file (a file of the same name is replaced and made active again); its id. */
+export async function upsertPackageFile(
+  db: Queryable,
+  file: { packageId: number; name: string; storagePath: string; size: number; md5: string; sha256: string; contentType: string },
+): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO package_files (package_id, name, storage_path, size_bytes, md5, sha256, content_type)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (package_id, name) DO UPDATE
+       SET storage_path = EXCLUDED.storage_path, size_bytes = EXCLUDED.size_bytes, md5 = EXCLUDED.md5,
+           sha256 = EXCLUDED.sha256, content_type = EXCLUDED.content_type, active = true
+     RETURNING id`,
+    [file.packageId, file.name, file.storagePath, file.size, file.md5, file.sha256, file.contentType],
+  );
+  return rows[0]!.id;
+}
+
+// The admin's catalogue.
+
+export interface PackageRow {
+  id: number;
+  itemNumber: string;
+  name: string;
+  currency: string;
+  price: string;
+  keyTtlSeconds: number | null;
+  downloadLimit: number | null;
+  reminderHours: number | null;
+  selfService: boolean;
+  supportText: string;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  fileCount: number;
+  paidInvoices: number;
+}
+
+export interface PackageFileRow {
+  id: number;
+  name: string;
+  storagePath: string;
+  sizeBytes: string;
+  md5: string;
+  sha256: string;
+  contentType: string;
+  active: boolean;
+  createdAt: Date;
+}
+
+// Paid invoices: those whose keys may download (constants of ours, not input, in the SQL text).
+const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.currency) AS currency, p.price::text AS price, p.key_ttl_seconds AS "keyTtlSeconds",
+  p.download_limit AS "downloadLimit", p.reminder_hours AS "reminderHours", p.self_service AS "selfService", p.support_text AS "supportText", p.active,
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+  (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id AND f.active) AS "fileCount",
+  (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
+    WHERE ii.package_id = p.id AND i.status IN (${sqlList(downloadableStatuses)})) AS "paidInvoices"`;
+
+const withId = <T extends { id: number | string }>(row: T): T => ({ ...row, id: Number(row.id) });
+
+export async function listPackages(db: Queryable): Promise<PackageRow[]> {
+  const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p ORDER BY p.active DESC, p.name`);
+  return rows.map(withId);
+}
+
+export async function findPackage(db: Queryable, itemNumber: string): Promise<PackageRow | undefined> {
+  const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p WHERE p.item_number = $1`, [itemNumber]);
+  return rows[0] && withId(rows[0]);
+}
+
+/** Every file of a package, the active ones first. */
+export async function packageFiles(db: Queryable, packageId: number): Promise<PackageFileRow[]> {
+  const { rows } = await db.query<PackageFileRow>(
+    `SELECT id, name, storage_path AS "storagePath", size_bytes::text AS "sizeBytes", md5, sha256, content_type AS "contentType", active, created_at AS "createdAt"
+       FROM package_files WHERE package_id = $1 ORDER BY active DESC, position, id`,
+    [packageId],
+  );
+  return rows.map(withId);
+}
+
+/** A package's columns as the admin writes them (key_ttl_seconds already parsed). */
+export interface PackageValues {
+  itemNumber: string;
+  name: string;
+  currency: string;
+  price: string;
+  keyTtlSeconds: number | null;
+  downloadLimit: number | null;
+  reminderHours: number | null;
+  selfService: boolean;
+  supportText: string;
+  active: boolean;
+}
+
+const columnValues = (v: PackageValues): unknown[] => [
+  v.itemNumber,
+  v.name,
+  v.currency,
+  v.price,
+  v.keyTtlSeconds,
+  v.downloadLimit,
+  v.reminderHours,
+  v.selfService,
+  v.supportText,
+  v.active,
+];
+
+/** Creates a package; undefined when the item number is taken. */
+export async function createPackage(db: Queryable, values: PackageValues): Promise<number | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO packages (item_number, name, currency, price, key_ttl_seconds, download_limit, reminder_hours, self_service, support_text, active)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (item_number) DO NOTHING RETURNING id`,
+    columnValues(values),
+  );
+  return rows[0] ? Number(rows[0].id) : undefined;
+}
+
+/** Updates everything but the item number (PayPal buttons and invoices name the package by it). */
+export async function updatePackage(db: Queryable, itemNumber: string, values: PackageValues): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE packages SET name = $2, currency = $3, price = $4, key_ttl_seconds = $5, download_limit = $6, reminder_hours = $7,
+            self_service = $8, support_text = $9, active = $10, updated_at = now()
+      WHERE item_number = $1`,
+    [itemNumber, ...columnValues(values).slice(1)],
+  );
+  return (rowCount ?? 0) > 0;
+}

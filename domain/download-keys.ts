@@ -1,0 +1,58 @@
+// Download keys: how a key is made, what it is looked up by, and whether it may download now.
+// The worker derives keys when it e-mails them, the api derives them again for the thank-you page
+// and judges them on every download; both import this. Not workflow code: it uses node:crypto.
+//
+// A key is HMAC-SHA256(KEY_SECRET, salt of the invoice's generation, file, generation), 256 bits,
+// base64url. Postgres keeps the salt and each key's SHA-256, never a key.
+import { createHash, createHmac } from 'node:crypto';
+import { downloadableStatuses, returnedStatuses, type InvoiceStatus } from './invoice-status';
+
+export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, generation: number): string {
+  return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
+}
+
+/** What a key is stored and looked up by. */
+export function keyHash(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** What a key looks like (base64url of 32 bytes is 43 characters); anything else is not looked up. */
+export const keyShape = /^[A-Za-z0-9_-]{16,128}$/;
+
+export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
+
+/** What judging a key needs: its row's rules and its invoice's status. */
+export interface KeyFacts {
+  invoice_status: string;
+  expired: boolean;
+  revoked_at: Date | null;
+  download_limit: number | null;
+  bytes_charged: number;
+  size_bytes: number;
+}
+
+/** The unit a download is counted in: the file's size (an empty file counts requests). */
+export function downloadUnit(key: Pick<KeyFacts, 'size_bytes'>): number {
+  return Math.max(key.size_bytes, 1);
+}
+
+/** Bytes a key may be short-changed by broken connections without losing a download. */
+export function lossAllowance(key: Pick<KeyFacts, 'size_bytes'>): number {
+  return Math.min(Math.floor(key.size_bytes / 2), 16 * 1024 * 1024);
+}
+
+/** Nothing left at all: not even a resume is served. */
+export function isExhausted(key: Pick<KeyFacts, 'download_limit' | 'bytes_charged' | 'size_bytes'>): boolean {
+  return key.download_limit !== null && key.bytes_charged >= key.download_limit * downloadUnit(key) + lossAllowance(key);
+}
+
+const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
+
+/** Why this key may not download now, or undefined when it may. Revoked wins over everything. */
+export function keyProblem(key: KeyFacts): KeyProblem | undefined {
+  if (key.revoked_at !== null || has(returnedStatuses, key.invoice_status)) return 'revoked';
+  if (!has(downloadableStatuses, key.invoice_status)) return 'unpaid';
+  if (key.expired) return 'expired';
+  if (isExhausted(key)) return 'exhausted';
+  return undefined;
+}
