@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../config/env';
-import { startCluster, ensureDatabase, type Cluster } from '../db/cluster';
+import { clusterDataDir, startCluster, ensureDatabase, type Cluster } from '../db/cluster';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { startDevServer, type DevServer } from '../temporal-server/dev-server';
@@ -72,6 +72,7 @@ async function main() {
   const checked = loadConfigOrExit({ require: ['ADMIN_TOKEN'] });
 
   const stack: { name: string; stop(): Promise<void> }[] = [];
+  let postgresData: { dir: string; moved: boolean } | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -92,8 +93,14 @@ async function main() {
 
   try {
     if (embedded.postgres) {
+      postgresData = clusterDataDir(path.join(dataDir, 'postgres'), path.basename(root));
+      log(
+        postgresData.moved
+          ? `Postgres data     ${postgresData.dir}   (the postgres user, which runs Postgres for root, cannot enter ${dataDir})`
+          : `Postgres data     ${postgresData.dir}`,
+      );
       const cluster: Cluster = await startCluster({
-        dataDir: path.join(dataDir, 'postgres'),
+        dataDir: postgresData.dir,
         port: p.POSTGRES_PORT,
         // Postgres narrates every start and checkpoint at LOG level; show only what needs a look.
         log: (line) => {
@@ -156,7 +163,7 @@ async function main() {
 
     const lines = [
       '',
-      'Keyship is running. Ctrl-C stops everything; data stays in .data/ for the next npm start.',
+      `Keyship is running. Ctrl-C stops everything; data stays in ${postgresData?.moved ? `${dataDir} and ${postgresData.dir}` : '.data/'} for the next npm start.`,
       `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
       `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
       `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,
