@@ -29,7 +29,7 @@ describe('demo store and simulator checkout', { skip: skipWithout(chromium) }, (
     });
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn` });
-    const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: `paypal-store-${randomUUID()}` });
+    const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: `store-checkout-${randomUUID()}` });
     late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
     await db.pool.query("INSERT INTO packages (item_number, name, currency, price) VALUES ('KS-ZOE', 'Zoë’s Handbook', 'USD', 19.95)");
     browser = await launchChromium({ javaScriptEnabled: true });

@@ -3,7 +3,7 @@
 // company, and a failed batch rejects exactly its own items. No servers needed.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBatchQueue } from '../api/batch-queue';
+import { createBatchQueue } from '../../api/batch-queue';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -2,9 +2,9 @@
 // send the browser next, and the CSV cells a spreadsheet would otherwise run as formulas.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buyersCsv, csvCell } from '../api/admin/buyers-csv';
-import { safeNext } from '../api/admin/login';
-import { sameSecret, sessionSigner } from '../api/admin/session';
+import { buyersCsv, csvCell } from '../../api/admin/buyers-csv';
+import { safeNext } from '../../api/admin/login';
+import { sameSecret, sessionSigner } from '../../api/admin/session';
 
 test('a session cookie verifies only untouched, unexpired and under the same ADMIN_TOKEN', () => {
   const signer = sessionSigner('token-one-0123456789');
