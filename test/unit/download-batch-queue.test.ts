@@ -63,7 +63,7 @@ describe('batch queue', () => {
         batches.push(items);
         return items;
       },
-      { maxInFlight: 1, maxItems: 100, gatherMs: 30 },
+      { maxInFlight: 1, maxItems: 100, gatherMs: 500 }, // far longer than the pause below, even on a busy machine
     );
     const early = queue(1);
     await new Promise((r) => setTimeout(r, 5));
