@@ -1,9 +1,9 @@
-// Requests per second and latency percentiles of one URL under load. wrk (Debian package `wrk`,
-// C, one thread) when installed, since it costs the shared CPU little and reads large bodies at
-// GB/s; otherwise autocannon, which tops out near 75 MB/s of bodies here, so its 1 MiB numbers
-// measure autocannon rather than the server.
+// Requests per second and latency percentiles of one URL under load. wrk (C, one thread) when
+// installed, since it costs the shared CPU little and reads large bodies at GB/s; otherwise
+// autocannon, whose own ceiling on body bytes is below the servers', so large-body runs are left
+// to wrk (`largeBodies` says whether this machine can measure them).
 import autocannon from 'autocannon';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,12 @@ export interface LoadResult {
   failures: number;
 }
 
-export const wrkInstalled = spawnSync('wrk', ['--version']).error === undefined;
+import { findWrk, missingSentence } from '../test/harness/programs';
+
+const wrkProgram = findWrk();
+export const wrkInstalled = wrkProgram.path !== undefined;
+/** Whether bodies of a MiB or more can be measured here, and if not, what to install. */
+export const largeBodies = wrkInstalled ? { measurable: true as const } : { measurable: false as const, why: missingSentence(wrkProgram) };
 
 const toMs = (value: string, unit: string) => Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
 
@@ -28,7 +33,7 @@ function wrk(url: string, connections: number, seconds: number, paths?: string[]
     writeFileSync(script, `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end\n`);
   }
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(paths ? ['-s', script] : []), url], { timeout: (seconds + 30) * 1000 }, (error, stdout) => {
+    execFile(wrkProgram.path!, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(paths ? ['-s', script] : []), url], { timeout: (seconds + 30) * 1000 }, (error, stdout) => {
       if (error) return reject(new Error(`wrk ${url} failed: ${error.message}`));
       const percentile = (p: string) => {
         const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);

@@ -2,7 +2,8 @@
 // `npm start` (under .data/postgres) and by the tests (in a temporary folder). Postgres refuses to
 // run as root, so as root the processes run as the `postgres` user that Debian's package creates.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -50,6 +51,45 @@ function runAs(): { uid: number; gid: number } | undefined {
     throw new Error('Postgres will not run as root and there is no `postgres` user; create one (useradd --system postgres), run as another user, or set DATABASE_URL.');
   }
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** Whether `user` can write in `dir` (creating it, as its owner, when missing); a folder made for nothing is removed. */
+function usableBy(dir: string, user: { uid: number; gid: number }): boolean {
+  const existed = existsSync(dir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chownSync(dir, user.uid, user.gid);
+  } catch {
+    return false;
+  }
+  if (spawnSync('test', ['-w', dir, '-a', '-x', dir], { uid: user.uid, gid: user.gid }).status === 0) return true;
+  if (!existed) rmdirSync(dir);
+  return false;
+}
+
+/** The postgres user's home folder, when it has one that exists. */
+function postgresHome(): string | undefined {
+  const entry = spawnSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' });
+  const home = entry.status === 0 ? entry.stdout.trim().split(':')[5] : undefined;
+  return home && existsSync(home) ? home : undefined;
+}
+
+/**
+ * Where `npm start` keeps its cluster: `preferred` whenever Postgres can use it. As root Postgres
+ * runs as the postgres user, which cannot enter a checkout under /root or a mode-700 folder; then a
+ * folder of that user's own (in its home, or else /var/tmp), named after `label` and `preferred`,
+ * so every start from the same place finds the same data.
+ */
+export function clusterDataDir(preferred: string, label: string): { dir: string; moved: boolean } {
+  const user = runAs();
+  const wanted = path.resolve(preferred);
+  if (!user || usableBy(wanted, user)) return { dir: wanted, moved: false };
+  const name = `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`;
+  const bases = [postgresHome() && path.join(postgresHome()!, 'keyship'), '/var/tmp/keyship-postgres'].filter((b): b is string => Boolean(b));
+  for (const base of bases) {
+    if (usableBy(base, user) && usableBy(path.join(base, name), user)) return { dir: path.join(base, name), moved: true };
+  }
+  throw new Error(`Postgres runs as the postgres user here (it refuses root), and that user can reach neither ${wanted} nor ${bases.join(' nor ')}; let it through the parent folders (chmod o+x on each) or set DATABASE_URL to a running server.`);
 }
 
 function ensureDataDir(dataDir: string, user: { uid: number; gid: number } | undefined): void {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../config/env';
-import { startCluster, ensureDatabase, type Cluster } from '../db/cluster';
+import { clusterDataDir, startCluster, ensureDatabase, type Cluster } from '../db/cluster';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { startDevServer, type DevServer } from '../temporal-server/dev-server';
@@ -73,6 +73,7 @@ async function main() {
   Object.assign(process.env, env);
   const checked = loadConfigOrExit({ require: ['ADMIN_TOKEN'] });
 
+  let postgresData: { dir: string; moved: boolean } | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -93,18 +94,28 @@ async function main() {
 
   try {
     if (embedded.postgres) {
+      const pgData = clusterDataDir(path.join(dataDir, 'postgres'), path.basename(root));
+      postgresData = pgData;
+      log(
+        pgData.moved
+          ? `Postgres data     ${pgData.dir}   (the postgres user, which runs Postgres for root, cannot enter ${dataDir})`
+          : `Postgres data     ${pgData.dir}`,
+      );
       let cluster: Cluster | undefined;
       await supervisor.start({
         name: 'postgres',
         start: async (line) => {
           // After a crash Postgres recovers from its write-ahead log in the same data folder.
           cluster = await startCluster({
-            dataDir: path.join(dataDir, 'postgres'),
+            dataDir: pgData.dir,
             port: p.POSTGRES_PORT,
-            // Postgres narrates every start and checkpoint at LOG level; show only what needs a look.
+            // Postgres narrates every start and checkpoint at LOG level, and refuses the launcher's own
+            // probes while it starts or recovers; show only what needs a look.
             log: (text) => {
               line(text);
-              if (!/\bLOG: /.test(text)) process.stdout.write(`[postgres] ${text}\n`);
+              if (!/\bLOG: |the database system is (starting up|not yet accepting connections)|Consistent recovery state has not been yet reached/.test(text)) {
+                process.stdout.write(`[postgres] ${text}\n`);
+              }
             },
           });
           return cluster;
@@ -173,7 +184,7 @@ async function main() {
 
     const lines = [
       '',
-      'Keyship is running. Ctrl-C stops everything; data stays in .data/ for the next npm start.',
+      `Keyship is running. Ctrl-C stops everything; data stays in ${postgresData?.moved ? `${dataDir} and ${postgresData.dir}` : '.data/'} for the next npm start.`,
       `  Node.js           ${process.version}`,
       `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
       `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,

@@ -14,14 +14,15 @@ import type { BulkProgress } from '../workflows/bulk-messages';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { startTestApi, type TestApi } from './fixtures/api-server';
-import { launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 import { buyerEmail, newTxnId, notification, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
 
 const adminToken = 'browser-admin-token-0123456789';
 const day = 86_400_000;
 const shown = (ms: number) => `${new Date(ms).toISOString().slice(0, 10)} ${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
-describe('admin pages in Chromium', () => {
+describe('admin pages in Chromium', { skip: skipWithout(chromium) }, () => {
   let db: TestDatabase;
   let temporal: DevTemporal;
   let smtp: SmtpCapture;

@@ -6,11 +6,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { freshDatabase, type TestDatabase } from './harness';
 import { insertPurchase } from './fixtures/downloads';
 import { startTestApi, type TestApi } from './fixtures/api-server';
-import { startNginx, type RunningNginx } from './fixtures/nginx';
+import { nginx as nginxProgram, startNginx, type RunningNginx } from './fixtures/nginx';
+import { skipWithout } from './harness/programs';
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
-describe('X-Accel-Redirect through nginx', () => {
+describe('X-Accel-Redirect through nginx', { skip: skipWithout(nginxProgram) }, () => {
   let db: TestDatabase;
   let api: TestApi;
   let nginx: RunningNginx;

@@ -11,9 +11,10 @@ import { state } from '../workflows/messages';
 import { devTemporal, freshDatabase, workflowBundle, type DevTemporal, type TestDatabase } from './harness';
 import { insertPurchase } from './fixtures/downloads';
 import { startTestApi, type TestApi } from './fixtures/api-server';
-import { launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 
-describe('download link pages in Chromium', () => {
+describe('download link pages in Chromium', { skip: skipWithout(chromium) }, () => {
   let db: TestDatabase;
   let temporal: DevTemporal;
   let worker: Worker;

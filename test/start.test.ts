@@ -1,9 +1,10 @@
 // `npm start` as a newcomer runs it: every service comes up and answers, Ctrl-C stops every
-// process it started, and a second start finds the same data.
+// process it started, and a second start finds the same data. The data folder is mode 700, like a
+// checkout under /root: as root, Postgres (run as the postgres user) keeps its cluster elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -23,6 +24,13 @@ async function waitFor(url: string, ms: number): Promise<Response> {
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The Postgres data folder the launcher says it uses. */
+function postgresDataIn(output: string): string {
+  const said = /Postgres data +(\S+)/.exec(output)?.[1];
+  assert.ok(said, `the launcher did not say where the Postgres data is:\n${output}`);
+  return said;
 }
 
 /** Processes whose command line or environment names the data folder: everything the launcher started. */
@@ -61,8 +69,9 @@ async function runStack(dataDir: string, ports: Record<string, number>, check: (
 }
 
 test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl-C', { timeout: 240_000 }, async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyship-start-'));
-  chmodSync(dataDir, 0o755);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyship-start-')); // mode 700
+  const asRoot = process.getuid?.() === 0;
+  let postgresData = '';
   try {
     const ports = {
       API_PORT: await freePort(),
@@ -95,17 +104,26 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
                                          FROM packages p JOIN package_files f ON f.package_id = p.id`);
       await db.end();
       assert.deepEqual(rows, [{ item_number: 'KS-DEMO-1', name: 'keyship-field-guide.md', has_bytes: true, sha_len: 64 }]);
+      postgresData = postgresDataIn(output());
+      if (asRoot) {
+        assert.ok(!postgresData.startsWith(dataDir), `as root the cluster must live where the postgres user can reach it, not in ${postgresData}`);
+        assert.match(output(), /cannot enter/);
+      } else {
+        assert.equal(postgresData, path.join(dataDir, 'postgres'));
+      }
     });
-    assert.deepEqual(processesUnder(dataDir), [], 'processes left behind after Ctrl-C');
+    assert.deepEqual([...processesUnder(dataDir), ...processesUnder(postgresData)], [], 'processes left behind after Ctrl-C');
 
     // A second start finds the same data: the demo package is not seeded twice.
     await runStack(dataDir, ports, async (output) => {
       await waitFor(`http://127.0.0.1:${ports.API_PORT}/healthz`, 120_000);
       assert.doesNotMatch(output(), /seeded the demo package/);
       assert.doesNotMatch(output(), /initialising a PostgreSQL cluster/);
+      assert.equal(postgresDataIn(output()), postgresData, 'the second start chose another Postgres data folder');
     });
-    assert.deepEqual(processesUnder(dataDir), [], 'processes left behind after the second Ctrl-C');
+    assert.deepEqual([...processesUnder(dataDir), ...processesUnder(postgresData)], [], 'processes left behind after the second Ctrl-C');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+    if (postgresData) rmSync(postgresData, { recursive: true, force: true });
   }
 });

@@ -13,11 +13,12 @@ import { createWorker } from '../worker/create-worker';
 import { devTemporal, freshDatabase, workflowBundle, type DevTemporal, type TestDatabase } from './harness';
 import { insertPurchase } from './fixtures/downloads';
 import { startTestApi, type TestApi } from './fixtures/api-server';
-import { launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 
 const keySecret = 'thanks-test-secret-0123456789abcdef0123456789';
 
-describe('the thank-you page', () => {
+describe('the thank-you page', { skip: skipWithout(chromium) }, () => {
   let db: TestDatabase;
   let temporal: DevTemporal;
   let worker: Worker;

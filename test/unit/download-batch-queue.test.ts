@@ -3,7 +3,7 @@
 // company, and a failed batch rejects exactly its own items. No servers needed.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBatchQueue } from '../api/batch-queue';
+import { createBatchQueue } from '../../api/batch-queue';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -63,7 +63,7 @@ describe('batch queue', () => {
         batches.push(items);
         return items;
       },
-      { maxInFlight: 1, maxItems: 100, gatherMs: 30 },
+      { maxInFlight: 1, maxItems: 100, gatherMs: 500 }, // far longer than the pause below, even on a busy machine
     );
     const early = queue(1);
     await new Promise((r) => setTimeout(r, 5));

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Hono, type Context } from 'hono';
-import { buyersCsv, csvCell } from '../api/admin/buyers-csv';
-import { safeNext } from '../api/admin/login';
-import { sameSecret, sessionCookieName, sessionSigner, type AdminSession, type SessionSigner } from '../api/admin/session';
+import { buyersCsv, csvCell } from '../../api/admin/buyers-csv';
+import { safeNext } from '../../api/admin/login';
+import { sameSecret, sessionCookieName, sessionSigner, type AdminSession, type SessionSigner } from '../../api/admin/session';
 
 /** A two-route app around a signer: /admin/start sets the cookie, /admin/who reads it; `now` moves the clock. */
 function sessionApp(signer: SessionSigner) {

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { CertRefusedError, createCertFetcher } from '../paypal/cert-fetcher';
-import { refusePayPalCertUrl } from '../paypal/cert-trust';
-import { encodeIpnForm, parseIpnBody } from '../paypal/ipn-form';
-import { formatPayPalDate, parsePayPalDate } from '../paypal/payment-date';
-import { parsePdtAnswer } from '../paypal/pdt-client';
-import { PayPalUnavailableError } from '../paypal/unavailable-error';
-import { replayProblem } from '../paypal/webhook-intake';
-import { decodeWindows1252, encodeWindows1252 } from '../paypal/windows-1252';
+import { CertRefusedError, createCertFetcher } from '../../paypal/cert-fetcher';
+import { refusePayPalCertUrl } from '../../paypal/cert-trust';
+import { encodeIpnForm, parseIpnBody } from '../../paypal/ipn-form';
+import { formatPayPalDate, parsePayPalDate } from '../../paypal/payment-date';
+import { parsePdtAnswer } from '../../paypal/pdt-client';
+import { PayPalUnavailableError } from '../../paypal/unavailable-error';
+import { replayProblem } from '../../paypal/webhook-intake';
+import { decodeWindows1252, encodeWindows1252 } from '../../paypal/windows-1252';
 
 test('windows-1252 decodes the euro sign and curly quotes (0x80..0x9F), unlike latin1', () => {
   assert.equal(decodeWindows1252(Buffer.from([0x80, 0x93, 0x94, 0xe9, 0x9f])), '€“”éŸ');

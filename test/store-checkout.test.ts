@@ -2,48 +2,23 @@
 // to the PayPal simulator's checkout, paying there sends the IPN back to Keyship and the buyer to
 // the return URL with PDT's `tx`; cancelling returns to the store.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
-import { buyNowButtonHtml } from '../paypal/button-form';
 import { startSimulator, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
+import { chromium, launchChromium, type TestBrowser } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-test('the Buy Now button form carries what PayPal needs, escaped', async () => {
-  const form = await buyNowButtonHtml(
-    { itemNumber: 'KS-1', name: 'Zoë’s "Handbook" <2nd>', price: '19.95', currency: 'EUR' },
-    { mode: 'live', simulatorUrl: 'http://127.0.0.1:8090', business: 'seller@example.com', publicUrl: 'https://shop.example.com' },
-  );
-  assert.match(form, /<form action="https:\/\/www\.paypal\.com\/cgi-bin\/webscr" method="post"/);
-  for (const [name, value] of [
-    ['cmd', '_xclick'],
-    ['business', 'seller@example.com'],
-    ['item_number', 'KS-1'],
-    ['item_name', 'Zoë’s &quot;Handbook&quot; &lt;2nd&gt;'],
-    ['amount', '19.95'],
-    ['currency_code', 'EUR'],
-    ['charset', 'utf-8'],
-    ['notify_url', 'https://shop.example.com/paypal/ipn'],
-    ['return', 'https://shop.example.com/thanks'],
-    ['cancel_return', 'https://shop.example.com/store?cancelled=KS-1'],
-  ]) {
-    assert.ok(form.includes(`name="${name}" value="${value}"`), `${name}=${value}`);
-  }
-});
-
-describe('demo store and simulator checkout', { skip: !fs.existsSync(chromiumPath) && `no browser at ${chromiumPath} (set CHROMIUM_PATH)` }, () => {
+describe('demo store and simulator checkout', { skip: skipWithout(chromium) }, () => {
   let db: TestDatabase;
   let temporal: DevTemporal;
   let sim: Simulator;
   let server: ServerType;
-  let browser: Browser;
+  let browser: TestBrowser;
   let apiUrl: string;
 
   before(async () => {
@@ -54,10 +29,10 @@ describe('demo store and simulator checkout', { skip: !fs.existsSync(chromiumPat
     });
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn` });
-    const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: `paypal-store-${randomUUID()}` });
+    const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: `store-checkout-${randomUUID()}` });
     late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
     await db.pool.query("INSERT INTO packages (item_number, name, currency, price) VALUES ('KS-ZOE', 'Zoë’s Handbook', 'USD', 19.95)");
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    browser = await launchChromium({ javaScriptEnabled: true });
   });
 
   after(async () => {
@@ -72,7 +47,7 @@ describe('demo store and simulator checkout', { skip: !fs.existsSync(chromiumPat
   });
 
   test('pay by card: the IPN arrives in UTF-8 and the buyer returns with tx', async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     try {
       await page.goto(`${apiUrl}/store`);
       await page.getByRole('button', { name: /Buy Zoë’s Handbook for 19\.95 USD/ }).click();
@@ -93,7 +68,7 @@ describe('demo store and simulator checkout', { skip: !fs.existsSync(chromiumPat
   });
 
   test('cancel returns to the store and nothing is paid', async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     try {
       const before = sim.ledger.payments.size;
       await page.goto(`${apiUrl}/store`);
@@ -108,7 +83,7 @@ describe('demo store and simulator checkout', { skip: !fs.existsSync(chromiumPat
   });
 
   test('pay by eCheck: Pending now, Completed after the chosen delay', async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     try {
       await page.goto(`${apiUrl}/store`);
       await page.getByRole('button', { name: /Buy Zoë’s Handbook/ }).click();

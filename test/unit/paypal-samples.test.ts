@@ -7,16 +7,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { payPalCertTrust, paypalSubjects } from '../paypal/cert-trust';
-import type { CertFetcher } from '../paypal/cert-fetcher';
-import { parseIpnBody } from '../paypal/ipn-form';
-import { ipnToNotification } from '../paypal/ipn-notification';
-import { createIpnVerifier } from '../paypal/ipn-postback';
-import { createOfflineWebhookVerifier } from '../paypal/webhook-verifier';
-import { bodyCrc32, readTransmission, signedString } from '../paypal/webhook-transmission';
-import { webhookToNotification, type WebhookEvent } from '../paypal/webhook-notification';
+import { payPalCertTrust, paypalSubjects } from '../../paypal/cert-trust';
+import type { CertFetcher } from '../../paypal/cert-fetcher';
+import { parseIpnBody } from '../../paypal/ipn-form';
+import { ipnToNotification } from '../../paypal/ipn-notification';
+import { createIpnVerifier } from '../../paypal/ipn-postback';
+import { createOfflineWebhookVerifier } from '../../paypal/webhook-verifier';
+import { bodyCrc32, readTransmission, signedString } from '../../paypal/webhook-transmission';
+import { webhookToNotification, type WebhookEvent } from '../../paypal/webhook-notification';
 
-const samples = path.join(__dirname, '..', 'paypal', 'samples');
+const samples = path.join(__dirname, '..', '..', 'paypal', 'samples');
 const read = (name: string) => fs.readFileSync(path.join(samples, name));
 
 interface Vector {
