@@ -1,12 +1,11 @@
-// Sends part of an open file straight to the HTTP response in large reads. Node's default 64 KiB
-// stream chunks reach about a third to a half of nginx's sendfile on loopback; 1 MiB reads written
-// as they come (measured in bench/downloads.ts: 512 KiB to 1 MiB is the sweet spot, 4 MiB is
-// slower again) match or beat it. The buffers come from a small pool and go back to it only when the
-// socket has written them, so a steady download allocates no memory per chunk: allocating a fresh
-// 1 MiB external buffer per chunk lets V8's external-memory heuristics drive full collections that
-// cost more than the copy itself in some processes. Bytes count as sent once handed to the socket: when a connection breaks that
-// overstates what arrived by what sat in buffers (the counting rule's loss allowance covers it),
-// and never understates it, so breaking off transfers on purpose gets nothing for free.
+// Sends part of an open file straight to the HTTP response in large reads: Node's default 64 KiB
+// stream chunks fall well short of nginx's sendfile on loopback, 1 MiB reads written as they come
+// keep up with it. The buffers come from a small pool and go back to it only when the socket has
+// written them, so a steady download allocates nothing per chunk: a fresh 1 MiB external buffer per
+// chunk lets V8's external-memory heuristics drive full collections that cost more than the copy.
+// Bytes count as sent once handed to the socket: when a connection breaks that overstates what
+// arrived by what sat in buffers (the counting rule's loss allowance covers it), and never
+// understates it, so breaking off transfers on purpose gets nothing for free.
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 

@@ -39,7 +39,7 @@ async function main(logger: Logger, config: Config) {
   const pool = createPool(config.databaseUrl, { max: 20 });
   const metrics = createWorkerMetrics();
   // Pooled: a few SMTP connections kept open and reused, rather than a connection, greeting and
-  // EHLO for every e-mail (npm run bench: connection set-up showed in the worker's CPU profile).
+  // EHLO for every e-mail.
   const mailer = countingFailures(nodemailer.createTransport({ url: config.smtpUrl, pool: true }, { from: config.mailFrom }), metrics);
   const connection = await connectWithRetry(temporalConnectionOptions(config));
   const graceMs = config.shutdownGraceSeconds * 1000;

@@ -1,6 +1,5 @@
 // The worker runs a prebuilt workflow bundle. Bundling (webpack) inside the worker's own process
-// left its memory behind for the life of the process (npm run bench: about 300 MiB of the worker's
-// RSS with nothing running). So the bundle is built in a short-lived child process, once per
+// leaves its memory behind for the life of the process. So the bundle is built in a short-lived child process, once per
 // content of the workflows' folder and SDK version, and kept in node_modules/.cache/keyship; later
 // starts load the file. The Docker image builds it at image build time (`tsx worker/workflow-bundle.ts`).
 import { spawn } from 'node:child_process';
