@@ -4,16 +4,13 @@
 // and every purchase ends fulfilled with exactly one delivery e-mail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { demoPackage } from '../catalog/demo-seed';
-import { freePort } from './harness';
-
-const root = path.resolve(__dirname, '..');
+import { launchStack, processesUnder, stackPorts } from './harness/launcher';
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + ms;
@@ -29,55 +26,15 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-/** The launcher's child whose command line names `entry` and whose environment names the data folder. */
+/** The pid of the launcher's child whose command line matches. */
 function childPid(dataDir: string, match: (cmdline: string) => boolean): number | undefined {
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (match(cmdline) && (cmdline.includes(dataDir) || environ.includes(`KEYSHIP_DATA_DIR=${dataDir}`))) return Number(pid);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return undefined;
-}
-
-function launch(dataDir: string, ports: Record<string, number>): { process: ChildProcess; output: () => string; stop(): Promise<number | null> } {
-  const env: NodeJS.ProcessEnv = { ...process.env, KEYSHIP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'ADMIN_TOKEN', 'PUBLIC_URL', 'PAYPAL_MODE']) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'launcher', 'start.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    process: child,
-    output: () => output,
-    async stop() {
-      child.kill('SIGINT');
-      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
-      if (code === 'timeout') {
-        child.kill('SIGKILL');
-        throw new Error('the launcher did not stop within 60 s of Ctrl-C');
-      }
-      return code;
-    },
-  };
+  return processesUnder(dataDir, match)[0]?.pid;
 }
 
 test('a SIGKILLed Postgres and worker and a full restart lose no purchase and deliver each once', { timeout: 600_000 }, async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyship-heal-'));
   chmodSync(dataDir, 0o755);
-  const ports = {
-    API_PORT: await freePort(),
-    POSTGRES_PORT: await freePort(),
-    TEMPORAL_PORT: await freePort(),
-    TEMPORAL_UI_PORT: await freePort(),
-    MAIL_UI_PORT: await freePort(),
-    MAIL_SMTP_PORT: await freePort(),
-    PAYPAL_SIMULATOR_PORT: await freePort(),
-  };
+  const ports = await stackPorts();
   const simulator = `http://127.0.0.1:${ports.PAYPAL_SIMULATOR_PORT}`;
   const buyers: string[] = [];
   const txnOf = new Map<string, string>();
@@ -95,7 +52,7 @@ test('a SIGKILLed Postgres and worker and a full restart lose no purchase and de
     txnOf.set(email, txnId);
   };
   const timings: Record<string, number> = {};
-  let stack = launch(dataDir, ports);
+  let stack = launchStack(dataDir, ports);
   try {
     await until('the first start', 240_000, () => stack.output().includes('Keyship is running'));
     for (let i = 0; i < 4; i++) await buy(`a${i}`);
@@ -123,7 +80,7 @@ test('a SIGKILLed Postgres and worker and a full restart lose no purchase and de
 
     // A full restart: what the simulator still owes goes out again after it.
     const restartedAt = Date.now();
-    stack = launch(dataDir, ports);
+    stack = launchStack(dataDir, ports);
     await until('the second start', 240_000, () => stack.output().includes('Keyship is running'));
     assert.match(stack.output(), /\[paypal-simulator\] restored \d+ payments from .*; [1-9]\d* deliveries still owed/);
 

@@ -3,14 +3,11 @@
 // checkout under /root: as root, Postgres (run as the postgres user) keeps its cluster elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from './harness';
-
-const root = path.resolve(__dirname, '..');
+import { launchStack, processesUnder, stackPorts, type StackPorts } from './harness/launcher';
 
 async function waitFor(url: string, ms: number): Promise<Response> {
   const deadline = Date.now() + ms;
@@ -33,55 +30,26 @@ function postgresDataIn(output: string): string {
   return said;
 }
 
-/** Processes whose command line or environment names the data folder: everything the launcher started. */
-function processesUnder(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (cmdline.includes(dir) || environ.includes(`KEYSHIP_DATA_DIR=${dir}`)) found.push(`${pid} ${cmdline.replace(/\0/g, ' ')}`);
-    } catch {
-      // gone, or not ours to read
-    }
+async function runStack(dataDir: string, ports: StackPorts, check: (output: () => string) => Promise<void>) {
+  const launched = launchStack(dataDir, ports);
+  try {
+    await check(launched.output);
+  } catch (error) {
+    throw new Error(`${String(error)}\n--- launcher output ---\n${launched.output()}`);
+  } finally {
+    assert.equal(await launched.stop(), 0, `the launcher did not stop cleanly on Ctrl-C:\n${launched.output()}`);
   }
-  return found;
 }
 
-async function runStack(dataDir: string, ports: Record<string, number>, check: (output: () => string) => Promise<void>) {
-  const env: NodeJS.ProcessEnv = { ...process.env, KEYSHIP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'ADMIN_TOKEN', 'PUBLIC_URL']) delete env[name];
-  const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'launcher', 'start.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  launcher.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  launcher.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
-  try {
-    await check(() => output);
-  } catch (error) {
-    throw new Error(`${String(error)}\n--- launcher output ---\n${output}`);
-  } finally {
-    launcher.kill('SIGINT'); // what Ctrl-C sends
-    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
-    if (code === 'timeout') launcher.kill('SIGKILL');
-    assert.equal(code, 0, `the launcher did not stop cleanly on Ctrl-C:\n${output}`);
-  }
-}
+/** What is left running of a stack: command lines of processes under its data folders. */
+const leftUnder = (...dirs: string[]) => dirs.flatMap((dir) => processesUnder(dir).map((p) => `${p.pid} ${p.cmdline}`));
 
 test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl-C', { timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyship-start-')); // mode 700
   const asRoot = process.getuid?.() === 0;
   let postgresData = '';
   try {
-    const ports = {
-      API_PORT: await freePort(),
-      POSTGRES_PORT: await freePort(),
-      TEMPORAL_PORT: await freePort(),
-      TEMPORAL_UI_PORT: await freePort(),
-      MAIL_UI_PORT: await freePort(),
-      MAIL_SMTP_PORT: await freePort(),
-      PAYPAL_SIMULATOR_PORT: await freePort(),
-    };
+    const ports = await stackPorts();
     await runStack(dataDir, ports, async (output) => {
       const health = await waitFor(`http://127.0.0.1:${ports.API_PORT}/healthz`, 120_000);
       assert.deepEqual(await health.json(), { status: 'ok' });
@@ -112,7 +80,7 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
         assert.equal(postgresData, path.join(dataDir, 'postgres'));
       }
     });
-    assert.deepEqual([...processesUnder(dataDir), ...processesUnder(postgresData)], [], 'processes left behind after Ctrl-C');
+    assert.deepEqual(leftUnder(dataDir, postgresData), [], 'processes left behind after Ctrl-C');
 
     // A second start finds the same data: the demo package is not seeded twice.
     await runStack(dataDir, ports, async (output) => {
@@ -121,7 +89,7 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
       assert.doesNotMatch(output(), /initialising a PostgreSQL cluster/);
       assert.equal(postgresDataIn(output()), postgresData, 'the second start chose another Postgres data folder');
     });
-    assert.deepEqual([...processesUnder(dataDir), ...processesUnder(postgresData)], [], 'processes left behind after the second Ctrl-C');
+    assert.deepEqual(leftUnder(dataDir, postgresData), [], 'processes left behind after the second Ctrl-C');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     if (postgresData) rmSync(postgresData, { recursive: true, force: true });
