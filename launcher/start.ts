@@ -88,6 +88,8 @@ async function main() {
       log(`${why}; stopping Keyship. Its last lines are above: fix what they say and run npm start again (the data in ${dataDir} is kept).`);
       void stopAll(1);
     },
+    // The start-up list's services, as they are now (the api's /readyz says the same of Postgres and Temporal).
+    changed: (states) => log(`services: ${Object.entries(states).map(([name, state]) => `${name} ${state}`).join(', ')}`),
   });
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));

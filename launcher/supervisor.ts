@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   log: (line: string) => void;
   /** Called once when a service failed too often; the launcher stops everything. */
   giveUp: (name: string, why: string) => void;
+  /** Called when a service dies or is back, with every service's state. */
+  changed?: (states: Record<string, ServiceState>) => void;
   /** Delays before restart n (the last repeats). */
   backoffMs?: number[];
   /** More unexpected exits than this within windowMs and the supervisor gives up. */
@@ -27,17 +29,20 @@ export interface SupervisorOptions {
 
 const tailLines = 8;
 
+export type ServiceState = 'running' | 'restarting' | 'failed';
+
 class Supervised {
   private current?: Started;
   private readonly tail: string[] = [];
   private failures: number[] = [];
   private timer?: NodeJS.Timeout;
   stopped = false;
-  state: 'running' | 'restarting' | 'failed' = 'running';
+  state: ServiceState = 'running';
 
   constructor(
     readonly spec: ServiceSpec,
     private readonly options: Required<SupervisorOptions>,
+    private readonly changed: () => void,
   ) {}
 
   async launch(): Promise<void> {
@@ -66,6 +71,7 @@ class Supervised {
     }
     const delay = this.options.backoffMs[Math.min(this.failures.length - 1, this.options.backoffMs.length - 1)]!;
     this.state = 'restarting';
+    this.changed();
     this.options.log(`restarting ${this.spec.name} in ${delay / 1000} s (failure ${this.failures.length} of at most ${this.options.maxFailures} within ${Math.round(this.options.windowMs / 1000)} s)`);
     this.timer = setTimeout(() => void this.restart(now), delay);
   }
@@ -75,6 +81,7 @@ class Supervised {
     try {
       await this.launch();
       this.options.log(`${this.spec.name} is back, ${((Date.now() - diedAt) / 1000).toFixed(1)} s after it stopped`);
+      this.changed();
     } catch (error) {
       if (this.stopped) return;
       this.tail.push(error instanceof Error ? error.message : String(error));
@@ -94,12 +101,12 @@ export class Supervisor {
   private readonly options: Required<SupervisorOptions>;
 
   constructor(options: SupervisorOptions) {
-    this.options = { backoffMs: [1_000, 2_000, 4_000, 8_000, 16_000], maxFailures: 5, windowMs: 120_000, ...options };
+    this.options = { backoffMs: [1_000, 2_000, 4_000, 8_000, 16_000], maxFailures: 5, windowMs: 120_000, changed: () => undefined, ...options };
   }
 
   /** Starts a service and watches it from then on. A failure to start the first time is the caller's. */
   async start(spec: ServiceSpec): Promise<void> {
-    const service = new Supervised(spec, this.options);
+    const service = new Supervised(spec, this.options, () => this.options.changed(this.states()));
     await service.launch();
     this.services.push(service);
   }
@@ -109,7 +116,7 @@ export class Supervisor {
   }
 
   /** Each service's state, for the start-up list and for tests. */
-  states(): Record<string, Supervised['state']> {
+  states(): Record<string, ServiceState> {
     return Object.fromEntries(this.services.map((s) => [s.spec.name, s.state]));
   }
 

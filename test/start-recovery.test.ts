@@ -63,6 +63,8 @@ test('a SIGKILLed Postgres and worker and a full restart lose no purchase and de
     process.kill(postgres, 'SIGKILL');
     for (let i = 0; i < 4; i++) await buy(`b${i}`); // answered 503 while Postgres is away, or queued
     await until('the launcher to notice and restart Postgres', 120_000, () => /postgres exited unexpectedly \(killed by SIGKILL\)[\s\S]*postgres is back/.test(stack.output()));
+    assert.match(stack.output(), /services: postgres restarting, /, 'the launcher lists the services as they are');
+    await until('the list to show Postgres running again', 30_000, () => /services: postgres running, [\s\S]*$/.test(stack.output().split('postgres is back')[1] ?? ''));
     await until('the api to be ready again', 120_000, async () => (await fetch(`http://127.0.0.1:${ports.API_PORT}/readyz`)).ok);
     timings.postgresBackMs = Date.now() - killedAt;
 

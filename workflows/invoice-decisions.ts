@@ -10,7 +10,7 @@
 import type { InvoiceActivities } from '../activities';
 import type { StoredInvoice } from '../activities/invoices';
 import type { CheckPaymentResult } from '../activities/packages';
-import { awaitingStatuses, keysHeldStatuses, keysLiveStatuses, moneyTaken, paidStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import { awaitingStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, moneyTaken, paidStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { actionInputProblem, type OperatorAction } from '../domain/operator-actions';
 import type { PaymentNotification, PaymentStatus } from './notification';
 import { maxSeenMessages, type InvoiceState, type InvoiceTimings } from './invoice-state';
@@ -146,7 +146,7 @@ export function invoiceLoaded(s: InvoiceState, stored: StoredInvoice | undefined
     keyTtlSeconds: stored.keyTtlSeconds,
     reminderHours: stored.reminderHours,
   });
-  if (stored.status === 'awaiting_payment') p.set({ pendingSince: stored.createdAt });
+  if (stored.status === invoiceStatus.awaiting_payment) p.set({ pendingSince: stored.createdAt });
   if (stored.generation > 0 && stored.keysExpireAt) p.setKeys(stored.generation, ms(stored.keysExpireAt), stored.keysRevoked);
   p.note('resumed', `a new run took up invoice ${stored.number} (${stored.status}) from the database`);
   return p.step;
@@ -155,7 +155,7 @@ export function invoiceLoaded(s: InvoiceState, stored: StoredInvoice | undefined
 /** Every run's start: a delivery an earlier run left half-way (terminated while paid) is finished. */
 export function runStarted(s: InvoiceState, ctx: Context): Step {
   const p = new Plan(s, ctx);
-  if (s.status === 'paid') fulfil(p);
+  if (s.status === invoiceStatus.paid) fulfil(p);
   return p.step;
 }
 
@@ -180,18 +180,18 @@ export function notificationEffect(s: InvoiceState, n: PaymentNotification): Not
   switch (n.status) {
     case 'Created':
     case 'Pending':
-      return s.status === 'new' || (s.status === 'awaiting_payment' && n.pendingReason !== s.pendingReason) ? { kind: 'pending' } : late(n.status);
+      return s.status === invoiceStatus.new || (s.status === invoiceStatus.awaiting_payment && n.pendingReason !== s.pendingReason) ? { kind: 'pending' } : late(n.status);
     case 'Completed':
     case 'Processed':
       // A payment we gave up on (pending limit) that clears after all is still the buyer's money.
-      return awaitingStatuses.includes(s.status) || (s.status === 'failed' && s.paymentStatus === 'Pending') ? { kind: 'cleared' } : late(n.status);
+      return awaitingStatuses.includes(s.status) || (s.status === invoiceStatus.failed && s.paymentStatus === 'Pending') ? { kind: 'cleared' } : late(n.status);
     case 'Refunded':
     case 'Reversed':
-      return s.status === 'refunded' || s.status === 'reversed' || s.status === 'failed'
+      return s.status === invoiceStatus.refunded || s.status === invoiceStatus.reversed || s.status === invoiceStatus.failed
         ? late(n.status)
         : { kind: 'revoke', as: n.status === 'Refunded' ? 'refunded' : 'reversed' };
     case 'Canceled_Reversal':
-      return s.status === 'reversed' ? { kind: 'reinstate' } : late(n.status);
+      return s.status === invoiceStatus.reversed ? { kind: 'reinstate' } : late(n.status);
     default:
       return failureStatuses.includes(n.status) && awaitingStatuses.includes(s.status) ? { kind: 'failed' } : late(n.status);
   }
@@ -231,7 +231,7 @@ export function accountEnsured(s: InvoiceState, accountId: number, accepted: Acc
 function recordCommand(s: InvoiceState, accountId: number, accepted: Accepted, ctx: Context): Command {
   const { notification: n, effect } = accepted;
   const status: InvoiceStatus =
-    effect.kind === 'pending' ? 'awaiting_payment' : effect.kind === 'cleared' ? 'paid' : effect.kind === 'failed' ? 'failed' : effect.kind === 'revoke' ? effect.as : s.status;
+    effect.kind === 'pending' ? invoiceStatus.awaiting_payment : effect.kind === 'cleared' ? invoiceStatus.paid : effect.kind === 'failed' ? invoiceStatus.failed : effect.kind === 'revoke' ? effect.as : s.status;
   return {
     kind: 'recordInvoice',
     input: {
@@ -274,7 +274,7 @@ export function invoiceRecorded(s: InvoiceState, recorded: { invoiceId: number; 
       const pendingReason = n.pendingReason ?? 'other';
       const pendingSince = p.state.pendingSince ?? iso(ctx.now);
       p.set({ pendingReason, pendingSince });
-      p.save('awaiting_payment', { pendingReason });
+      p.save(invoiceStatus.awaiting_payment, { pendingReason });
       const until = iso(ms(pendingSince) + ctx.timings.pendingLimitSeconds * 1000);
       p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'pending', dedupeKey: `pending:${p.invoiceId}:${pendingReason}`, reason: pendingReason, until } });
       break;
@@ -285,7 +285,7 @@ export function invoiceRecorded(s: InvoiceState, recorded: { invoiceId: number; 
       break;
     case 'failed':
       p.set({ failureReason: `PayPal reported the payment ${n.status}` });
-      p.save('failed', { pendingReason: null });
+      p.save(invoiceStatus.failed, { pendingReason: null });
       p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'payment-failed', dedupeKey: `payment-failed:${p.invoiceId}`, reason: p.state.failureReason } });
       break;
     case 'revoke':
@@ -332,14 +332,14 @@ export function paymentChecked(s: InvoiceState, check: CheckPaymentResult, ctx: 
   }
   p.set({ reviewProblems: check.problems });
   p.note('needs review', check.problems.join('; '));
-  p.save('needs_review', { pendingReason: null });
+  p.save(invoiceStatus.needs_review, { pendingReason: null });
   p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'review-alert', dedupeKey: `review-alert:${p.invoiceId}`, problems: check.problems } });
   return p.step;
 }
 
 /** Delivery: the keys (of the current generation, or the first) are issued and e-mailed. */
 function fulfil(p: Plan): void {
-  p.save('paid', { pendingReason: null });
+  p.save(invoiceStatus.paid, { pendingReason: null });
   const generation = p.state.keys?.generation ?? 1;
   const expiresAt = p.ctx.now + (p.state.keyTtlSeconds ?? p.ctx.timings.defaultKeyTtlSeconds) * 1000;
   p.run({
@@ -360,12 +360,12 @@ export function keysSent(s: InvoiceState, after: AfterKeys, sent: { keyCount: nu
     case 'delivered':
       p.setKeys(after.generation, after.expiresAt);
       if (!sent.packageNotesSent) p.run({ kind: 'sendPackageNotifications', input: { invoiceId: p.invoiceId } });
-      p.save('fulfilled');
+      p.save(invoiceStatus.fulfilled);
       p.note('fulfilled', `${sent.keyCount} key(s), generation ${after.generation}, live until ${iso(after.expiresAt)}`);
       break;
     case 'changed':
       p.setKeys(after.generation, after.expiresAt);
-      p.save(s.status === 'keys_expired' ? 'fulfilled' : s.status);
+      p.save(s.status === invoiceStatus.keys_expired ? invoiceStatus.fulfilled : s.status);
       p.note(after.event, after.detail);
       break;
     case 'reminded': {
@@ -404,7 +404,7 @@ function reinstate(p: Plan): void {
     return;
   }
   p.set({ reviewProblems: ['a reversal was cancelled for a payment whose keys were never issued; check the payment in PayPal, then approve or reject'] });
-  p.save('needs_review');
+  p.save(invoiceStatus.needs_review);
   p.note('needs review', p.state.reviewProblems[0]!);
   p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'review-alert', dedupeKey: p.actionKey('review-alert'), problems: p.state.reviewProblems } });
 }
@@ -413,7 +413,7 @@ function reinstate(p: Plan): void {
 export function keysRestored(s: InvoiceState, count: number, ctx: Context): Step {
   const p = new Plan({ ...s, keys: { ...s.keys!, revoked: false } }, ctx);
   p.note('keys restored', `${count} key(s) restored after a canceled reversal`);
-  p.save('reinstated');
+  p.save(invoiceStatus.reinstated);
   const keys = p.state.keys!;
   if (!keys.expired) {
     p.run({ kind: 'sendKeys', input: { invoiceId: p.invoiceId, generation: keys.generation, expiresAt: keys.expiresAt, purpose: 'reinstated', dedupeKey: p.actionKey('reinstated') } });
@@ -440,7 +440,7 @@ export function actionProblem(s: InvoiceState, a: OperatorAction): string | unde
       return undefined;
     case 'approve':
     case 'reject':
-      if (s.status !== 'needs_review') return `${where}; only an invoice that needs review can be ${a.kind === 'approve' ? 'approved' : 'rejected'}`;
+      if (s.status !== invoiceStatus.needs_review) return `${where}; only an invoice that needs review can be ${a.kind === 'approve' ? 'approved' : 'rejected'}`;
       return undefined;
   }
 }
@@ -491,7 +491,7 @@ export function actionTaken(s: InvoiceState, a: OperatorAction, ctx: Context): S
     case 'reject': {
       const failureReason = `rejected by an operator${a.input.reason ? `: ${a.input.reason}` : ''}`;
       p.set({ failureReason });
-      p.save('rejected');
+      p.save(invoiceStatus.rejected);
       p.note('rejected', `${failureReason}${by}`);
       p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'payment-failed', dedupeKey: `rejected:${p.invoiceId}`, reason: failureReason } });
       break;
@@ -513,7 +513,7 @@ export interface Deadline {
  * once; once money was taken, when both the dispute window after payment and the live keys ended.
  */
 export function closesAt(s: InvoiceState, ctx: Context): number | undefined {
-  if (s.status === 'awaiting_payment') return undefined;
+  if (s.status === invoiceStatus.awaiting_payment) return undefined;
   if (!moneyTaken(s.status)) return ctx.now;
   const paid = Number.isNaN(ms(s.paidAt)) ? ctx.now : ms(s.paidAt);
   const keysUntil = s.keys && !s.keys.revoked ? ms(s.keys.expiresAt) : 0;
@@ -524,7 +524,7 @@ export function closesAt(s: InvoiceState, ctx: Context): number | undefined {
 export function nextDeadline(s: InvoiceState, ctx: Context): { deadline?: Deadline; closesAt?: string } {
   const { timings } = ctx;
   const candidates: Deadline[] = [];
-  if (s.status === 'awaiting_payment') {
+  if (s.status === invoiceStatus.awaiting_payment) {
     const since = ms(s.pendingSince);
     candidates.push({ at: since + timings.pendingLimitSeconds * 1000, what: 'pending-limit' });
     const last = Math.max(since, ms(s.lastHeardAt) || 0, ms(s.lastPolledAt) || 0);
@@ -549,7 +549,7 @@ export function deadlineReached(s: InvoiceState, what: DeadlineKind, ctx: Contex
     case 'pending-limit': {
       const failureReason = `the payment was still pending after ${Math.round(ctx.timings.pendingLimitSeconds / 86400)} day(s)`;
       p.set({ failureReason });
-      p.save('failed');
+      p.save(invoiceStatus.failed);
       p.note('pending limit', failureReason);
       p.run({ kind: 'sendInvoiceNotice', input: { invoiceId: p.invoiceId, kind: 'payment-failed', dedupeKey: `pending-expired:${p.invoiceId}`, reason: failureReason } });
       break;
@@ -566,7 +566,7 @@ export function deadlineReached(s: InvoiceState, what: DeadlineKind, ctx: Contex
     }
     case 'expiry':
       p.set({ keys: { ...s.keys!, expired: true } });
-      p.save('keys_expired');
+      p.save(invoiceStatus.keys_expired);
       p.note('keys expired', `generation ${s.keys!.generation} expired ${s.keys!.expiresAt}`);
       break;
     case 'close':

@@ -1,7 +1,7 @@
 // The invoice workflow's state: what a run carries (and hands to continueAsNew), what the `state`
 // query shows, and the text the Temporal UI shows for a run. The rules over it are in
 // invoice-decisions.ts.
-import type { InvoiceStatus } from '../domain/invoice-status';
+import { invoiceStatus, type InvoiceStatus } from '../domain/invoice-status';
 import type { PaymentStatus } from './notification';
 
 export interface InvoiceFileView {
@@ -80,7 +80,7 @@ export interface InvoiceState extends InvoiceStateView {
 export function emptyState(txnId: string): InvoiceState {
   return {
     txnId,
-    status: 'new',
+    status: invoiceStatus.new,
     reviewProblems: [],
     itemNumbers: [],
     files: [],
@@ -128,10 +128,10 @@ export function stateDetails(s: InvoiceState): string {
     ? `keys generation ${s.keys.generation} ${s.keys.revoked ? 'revoked' : s.keys.expired ? `expired ${s.keys.expiresAt}` : `live until ${s.keys.expiresAt}`}`
     : 'no keys issued';
   return [
-    `**Invoice ${s.invoiceNumber ?? '(not recorded yet)'}** · PayPal ${s.txnId} · **${s.status}**${s.pendingReason && s.status === 'awaiting_payment' ? ` (pending: ${s.pendingReason})` : ''}`,
+    `**Invoice ${s.invoiceNumber ?? '(not recorded yet)'}** · PayPal ${s.txnId} · **${s.status}**${s.pendingReason && s.status === invoiceStatus.awaiting_payment ? ` (pending: ${s.pendingReason})` : ''}`,
     `Buyer ${s.customerEmail ?? 'unknown'} · items ${s.itemNumbers.join(', ') || 'none'} · ${s.amount ?? '?'} ${s.currency ?? ''}`,
     keys + (s.closesAt ? ` · this run closes ${s.closesAt}` : ''),
-    ...(s.reviewProblems.length && s.status === 'needs_review' ? [`Needs review: ${s.reviewProblems.join('; ')}`] : []),
+    ...(s.reviewProblems.length && s.status === invoiceStatus.needs_review ? [`Needs review: ${s.reviewProblems.join('; ')}`] : []),
     ...(s.failureReason ? [`Failure: ${s.failureReason}`] : []),
   ].join('\n');
 }
