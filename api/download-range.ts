@@ -1,4 +1,4 @@
-// Kept, not range-parser: 1.x answers 416 to a reversed range (RFC 9110: ignore it) and to a suffix longer than the file (RFC 9110: the whole file); 2.x is ES-module-only, Node 22+.
+// Kept, not range-parser: 1.x answers 416 to a reversed range (RFC 9110: ignore it) and to a suffix longer than the file (RFC 9110: the whole file); 2.x is an ES module only, which this CommonJS code base's TypeScript settings cannot import.
 // The one `Range` a download honours (bytes=a-b, bytes=a-, bytes=-n) and its `If-Range`
 // precondition. Several ranges in one request are answered with the whole file (allowed by
 // RFC 9110, and no download tool needs multipart/byteranges); a syntactically wrong header is
