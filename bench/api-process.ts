@@ -16,7 +16,7 @@ export interface ApiProcess {
 export async function startApiProcess(env: Record<string, string>, port: number): Promise<ApiProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'api', 'main.ts')], {
     cwd: root,
-    env: { ...process.env, ...env, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, API_HOST: '127.0.0.1', API_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
