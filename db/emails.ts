@@ -66,16 +66,8 @@ export async function invoiceEmails(db: Queryable, invoiceId: number): Promise<I
   return rows.map((e) => ({ ...e, id: Number(e.id) }));
 }
 
-export interface FailedEmail {
-  id: number;
+export interface FailedEmail extends Omit<InvoiceEmailRow, 'sentAt' | 'textBody'> {
   invoiceNumber: string | null;
-  kind: string;
-  to: string;
-  subject: string;
-  status: string;
-  error: string | null;
-  attempts: number;
-  createdAt: Date;
 }
 
 /** E-mails that failed, or that the worker is still retrying ('pending' with attempts) after 10 minutes. */

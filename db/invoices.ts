@@ -226,18 +226,10 @@ export async function invoiceIdForBuyer(db: Queryable, ref: string, email: strin
   return rows[0]?.id;
 }
 
-export interface ThanksInvoiceRow {
-  id: number;
-  number: string;
+export interface ThanksInvoiceRow
+  extends Pick<InvoiceRow, 'id' | 'number' | 'pending_reason' | 'payer_email' | 'amount' | 'currency' | 'paid_at' | 'keys_expire_at' | 'generation'> {
   status: string;
-  pending_reason: string | null;
-  payer_email: string;
-  amount: string;
-  currency: string;
-  paid_at: Date | null;
-  keys_expire_at: Date | null;
   recently_paid: boolean;
-  generation: number | null;
   salt: Buffer | null;
 }
 

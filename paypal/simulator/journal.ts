@@ -3,7 +3,7 @@
 // compare against them) and the deliveries still to retry with their next attempt time. An
 // append-only file of JSON lines under the data folder, compacted to the latest record of each
 // thing when the simulator starts.
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Environment, IssuedIpn, SentWebhook, SimPayment } from './ledger';
 
@@ -55,7 +55,8 @@ const keyOf = (entry: Entry): string => {
 };
 
 export class Journal {
-  private readonly file: string;
+  /** Open for appending for the simulator's life; an attempt that settles after close() is not kept, so it is made again after a restart, as PayPal would. */
+  private fd: number | undefined;
 
   /** Reads what an earlier run wrote (a torn last line from a crash is skipped) and compacts it. */
   static open(dir: string): { journal: Journal; state: JournalState } {
@@ -80,18 +81,19 @@ export class Journal {
   }
 
   private constructor(file: string) {
-    this.file = file;
+    this.fd = openSync(file, 'a');
   }
 
   private append(entry: Entry): void {
-    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    if (this.fd === undefined) return;
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     // PayPal keeps its word through a power cut; so does the simulator's record of what it owes.
-    const fd = openSync(this.file, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   identity(identity: StoredIdentity): void {
@@ -119,8 +121,6 @@ export class Journal {
 
 function stateOf(entries: Entry[]): JournalState {
   const state: JournalState = { payments: [], ipns: [], webhooks: [], deliveries: [] };
-  const attemptsOf = new Map<string, number[]>();
-  for (const e of entries) if (e.kind === 'delivery') attemptsOf.set(e.delivery.key, e.delivery.attempts);
   for (const e of entries) {
     switch (e.kind) {
       case 'identity':
@@ -130,10 +130,10 @@ function stateOf(entries: Entry[]): JournalState {
         state.payments.push({ ...e.payment, createdAt: new Date(e.payment.createdAt), clearsAt: e.payment.clearsAt ? new Date(e.payment.clearsAt) : undefined });
         break;
       case 'ipn':
-        state.ipns.push({ ...e.ipn, environment: e.ipn.environment as Environment, raw: Buffer.from(e.ipn.raw, 'base64'), attempts: [...(attemptsOf.get(`ipn:${e.ipn.id}`) ?? [])] });
+        state.ipns.push({ ...e.ipn, environment: e.ipn.environment as Environment, raw: Buffer.from(e.ipn.raw, 'base64'), attempts: [] });
         break;
       case 'webhook':
-        state.webhooks.push({ ...e.webhook, raw: Buffer.from(e.webhook.raw, 'base64'), attempts: [...(attemptsOf.get(`webhook:${e.webhook.id}`) ?? [])] });
+        state.webhooks.push({ ...e.webhook, raw: Buffer.from(e.webhook.raw, 'base64'), attempts: [] });
         break;
       case 'delivery':
         state.deliveries.push({ ...e.delivery, body: Buffer.from(e.delivery.body, 'base64'), nextAttemptAt: e.delivery.nextAttemptAt ? new Date(e.delivery.nextAttemptAt) : undefined });

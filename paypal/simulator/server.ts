@@ -440,6 +440,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     waiting: () => deliverer.waiting(),
     async close() {
       deliverer.stop();
+      journal?.close();
       for (const timer of clearTimers) clearTimeout(timer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
