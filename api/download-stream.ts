@@ -53,18 +53,13 @@ export async function streamFileRange(handle: FileHandle, res: ServerResponse, s
   let remaining = length;
   try {
     while (remaining > 0 && !closed) {
+      // A read that throws leaves its buffer to the collector; the catch below ends the response.
       const buffer = takeBuffer();
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, Math.min(readBufferBytes, remaining), position));
-      } catch (error) {
-        giveBack(buffer);
-        throw error;
-      }
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(readBufferBytes, remaining), position);
       if (bytesRead === 0 || closed) {
+        // bytesRead 0: the file shrank under us, so Content-Length can no longer be met.
         giveBack(buffer);
-        if (bytesRead === 0) break; // the file shrank under us: Content-Length can no longer be met
-        continue;
+        break;
       }
       position += bytesRead;
       remaining -= bytesRead;

@@ -291,12 +291,15 @@ export const downloadBenchmark: Benchmark = {
       const ratio = (api: number, ref: number) => round(api / ref, 2);
       const mark = (value: number, goal: number) => `${value >= goal ? 'met' : 'missed'} (≥ ${goal}×)`;
       const rows: (string | number)[][] = [
-        ...([['fresh', fresh], ['warmed up', warm]] as const).flatMap(([when, r]) => [
+        ...([['fresh', fresh], ['warmed up', warm]] as const).flatMap(([when, r]) => {
+          const worstCpu = Math.max(...r.perApi.map((a) => a.cpuPerGiB));
+          return [
           [`1 GiB download, worst of ${streamApis.length} api processes (${when}), MB/s`, round(r.nginx.mbps), `${round(r.worst.mbps)} (process ${r.worst.process})`, round(r.worst.ratio, 2), mark(round(r.worst.ratio, 2), 0.95)],
           [`1 GiB download, every api process (${when}), × nginx`, '–', r.perApi.map((a) => round(a.ratio, 2)).join(' / '), '–', '–'],
-          [`CPU per GiB, nginx vs the worst api process (${when}), s`, round(r.nginx.cpuPerGiB, 2), round(Math.max(...r.perApi.map((a) => a.cpuPerGiB)), 2), ratio(Math.max(...r.perApi.map((a) => a.cpuPerGiB)), r.nginx.cpuPerGiB), r.nginx.cpuPerGiB > 0 && Math.max(...r.perApi.map((a) => a.cpuPerGiB)) <= 1.5 * r.nginx.cpuPerGiB ? 'met (≤ 1.5×)' : 'missed (≤ 1.5×)'],
+          [`CPU per GiB, nginx vs the worst api process (${when}), s`, round(r.nginx.cpuPerGiB, 2), round(worstCpu, 2), ratio(worstCpu, r.nginx.cpuPerGiB), r.nginx.cpuPerGiB > 0 && worstCpu <= 1.5 * r.nginx.cpuPerGiB ? 'met (≤ 1.5×)' : 'missed (≤ 1.5×)'],
           [`1 GiB download, X-Accel (api checks, nginx sends; ${when}), MB/s`, round(r.nginx.mbps), round(r.xaccel.mbps), round(r.xaccel.ratio, 2), mark(round(r.xaccel.ratio, 2), 0.95)],
-        ]),
+          ];
+        }),
         [`4 × 1 GiB at once, worst of ${streamApis.length} api processes (warmed up), × nginx`, round(four.nginx), `process ${fourWorst.process}`, round(fourWorst.ratio, 2), mark(round(fourWorst.ratio, 2), 0.9)],
         ['4 × 1 GiB at once, X-Accel, × nginx', round(four.nginx), '–', round(four.xaccelRatio, 2), '–'],
         ...(

@@ -23,8 +23,9 @@ class ListenedClient extends pg.Client {
 
 export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, Client: ListenedClient });
-  // An idle client losing its connection: the pool drops it and says so here.
-  pool.on('error', (error) => console.error(`Postgres connection lost: ${error.message}`));
+  // An idle client losing its connection: the pool drops it and passes its 'error' on here; the
+  // client itself already said so, and without a listener the pool's 'error' would end the process.
+  pool.on('error', () => undefined);
   return pool;
 }
 
