@@ -56,11 +56,11 @@ export async function searchAccounts(db: Queryable, search: { q?: string; page: 
       ORDER BY a.created_at DESC, a.id DESC LIMIT $3 OFFSET $4`,
     [search.q ? likePattern(search.q) : null, search.q ?? null, pageSize + 1, (search.page - 1) * pageSize],
   );
-  return { rows: rows.slice(0, pageSize).map((r) => ({ ...r, id: Number(r.id) })), page: search.page, hasMore: rows.length > pageSize };
+  return { rows: rows.slice(0, pageSize), page: search.page, hasMore: rows.length > pageSize };
 }
 
 export async function findAccount(db: Queryable, id: number): Promise<AccountRow | undefined> {
   const { rows } = await db.query<AccountRow>(`SELECT ${accountColumns} FROM accounts a WHERE a.id = $1`, [id]);
   const account = rows[0];
-  return account && { ...account, id: Number(account.id) };
+  return account;
 }

@@ -63,7 +63,7 @@ export async function invoiceEmails(db: Queryable, invoiceId: number): Promise<I
        FROM notifications WHERE invoice_id = $1 ORDER BY created_at, id`,
     [invoiceId],
   );
-  return rows.map((e) => ({ ...e, id: Number(e.id) }));
+  return rows;
 }
 
 export interface FailedEmail extends Omit<InvoiceEmailRow, 'sentAt' | 'textBody'> {
@@ -78,5 +78,5 @@ export async function failedEmails(db: Queryable): Promise<FailedEmail[]> {
       WHERE n.status = 'failed' OR (n.status = 'pending' AND n.attempts > 0 AND n.created_at < now() - interval '10 minutes')
       ORDER BY n.created_at DESC LIMIT 200`,
   );
-  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  return rows;
 }

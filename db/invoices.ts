@@ -265,7 +265,6 @@ const listColumns = `i.id, i.number, i.txn_id AS "txnId", i.status, i.payer_emai
   coalesce((SELECT string_agg(ii.item_number, ', ' ORDER BY ii.item_number) FROM invoice_items ii WHERE ii.invoice_id = i.id), '') AS items,
   i.created_at AS "createdAt", i.keys_expire_at AS "keysExpireAt"`;
 
-const withId = <T extends { id: number | string }>(rows: T[]): T[] => rows.map((r) => ({ ...r, id: Number(r.id) }));
 
 export const pageSize = 50;
 
@@ -314,13 +313,13 @@ export async function searchInvoices(db: Queryable, search: InvoiceFilter): Prom
       LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
   );
-  return { rows: withId(rows.slice(0, pageSize)), page: search.page, hasMore: rows.length > pageSize };
+  return { rows: rows.slice(0, pageSize), page: search.page, hasMore: rows.length > pageSize };
 }
 
 /** An account's invoices, newest first. */
 export async function accountInvoices(db: Queryable, accountId: number): Promise<InvoiceListRow[]> {
   const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.account_id = $1 ORDER BY i.created_at DESC`, [accountId]);
-  return withId(rows);
+  return rows;
 }
 
 /** Invoices an operator must approve or reject. */
@@ -328,7 +327,7 @@ export async function invoicesInReview(db: Queryable): Promise<InvoiceListRow[]>
   const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.status = $1 ORDER BY i.created_at LIMIT 200`, [
     invoiceStatus.needs_review,
   ]);
-  return withId(rows);
+  return rows;
 }
 
 /** Payments pending for more than `days` days. */
@@ -337,7 +336,7 @@ export async function invoicesPendingLong(db: Queryable, days: number): Promise<
     `SELECT ${listColumns} FROM invoices i WHERE i.status = $1 AND i.created_at < now() - make_interval(days => $2) ORDER BY i.created_at LIMIT 200`,
     [invoiceStatus.awaiting_payment, days],
   );
-  return withId(rows);
+  return rows;
 }
 
 export interface InvoiceHead {

@@ -339,7 +339,7 @@ export async function invoiceKeys(db: Queryable, invoiceId: number): Promise<Inv
        FROM download_keys k JOIN package_files f ON f.id = k.package_file_id WHERE k.invoice_id = $1 ORDER BY k.generation DESC, f.position, f.id`,
     [invoiceId],
   );
-  return rows.map((k) => ({ ...k, id: Number(k.id) }));
+  return rows;
 }
 
 export interface KeyGenerationRow {
@@ -375,5 +375,5 @@ export async function invoiceDownloads(db: Queryable, invoiceId: number): Promis
       WHERE e.invoice_id = $1 ORDER BY e.started_at DESC, e.id DESC LIMIT 200`,
     [invoiceId],
   );
-  return rows.map((d) => ({ ...d, id: Number(d.id) }));
+  return rows;
 }

@@ -76,7 +76,7 @@ export async function openLinkRequests(db: Queryable): Promise<OpenLinkRequest[]
        FROM link_requests r LEFT JOIN invoices i ON i.id = r.invoice_id
       WHERE r.status = 'open' ORDER BY r.created_at LIMIT 200`,
   );
-  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  return rows;
 }
 
 export interface InvoiceLinkRequest {
@@ -95,5 +95,5 @@ export async function invoiceLinkRequests(db: Queryable, invoiceId: number): Pro
     `SELECT id, kind, email, message, key_problem AS "keyProblem", status, created_at AS "createdAt" FROM link_requests WHERE invoice_id = $1 ORDER BY created_at DESC`,
     [invoiceId],
   );
-  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  return rows;
 }

@@ -189,16 +189,15 @@ const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.curr
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
     WHERE ii.package_id = p.id AND i.status IN (${sqlList(downloadableStatuses)})) AS "paidInvoices"`;
 
-const withId = <T extends { id: number | string }>(row: T): T => ({ ...row, id: Number(row.id) });
 
 export async function listPackages(db: Queryable): Promise<PackageRow[]> {
   const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p ORDER BY p.active DESC, p.name`);
-  return rows.map(withId);
+  return rows;
 }
 
 export async function findPackage(db: Queryable, itemNumber: string): Promise<PackageRow | undefined> {
   const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p WHERE p.item_number = $1`, [itemNumber]);
-  return rows[0] && withId(rows[0]);
+  return rows[0];
 }
 
 /** Every file of a package, the active ones first. */
@@ -208,7 +207,7 @@ export async function packageFiles(db: Queryable, packageId: number): Promise<Pa
        FROM package_files WHERE package_id = $1 ORDER BY active DESC, position, id`,
     [packageId],
   );
-  return rows.map(withId);
+  return rows;
 }
 
 /** A package's columns as the admin writes them (key_ttl_seconds already parsed). */

@@ -131,5 +131,5 @@ export async function invoiceMessages(db: Queryable, invoiceId: number, txnId: s
        FROM paypal_messages WHERE invoice_id = $1 OR txn_id = $2 OR parent_txn_id = $2 ORDER BY received_at, id`,
     [invoiceId, txnId],
   );
-  return rows.map((m) => ({ ...m, id: Number(m.id) }));
+  return rows;
 }

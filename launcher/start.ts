@@ -103,12 +103,11 @@ async function main() {
           ? `Postgres data     ${pgData.dir}   (the postgres user, which runs Postgres for root, cannot enter ${dataDir})`
           : `Postgres data     ${pgData.dir}`,
       );
-      let cluster: Cluster | undefined;
-      await supervisor.start({
+      const cluster: Cluster = await supervisor.start({
         name: 'postgres',
-        start: async (line) => {
+        start: (line) =>
           // After a crash Postgres recovers from its write-ahead log in the same data folder.
-          cluster = await startCluster({
+          startCluster({
             dataDir: pgData.dir,
             port: p.POSTGRES_PORT,
             // Postgres narrates every start and checkpoint at LOG level, and refuses the launcher's own
@@ -119,11 +118,9 @@ async function main() {
                 process.stdout.write(`[postgres] ${text}\n`);
               }
             },
-          });
-          return cluster;
-        },
+          }),
       });
-      await ensureDatabase(cluster!.adminUrl, 'keyship');
+      await ensureDatabase(cluster.adminUrl, 'keyship');
       log(`Postgres          ${checked.databaseUrl}`);
     }
     const migrated = await migrate(checked.databaseUrl);

@@ -8,10 +8,10 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export interface ServiceSpec {
+export interface ServiceSpec<T extends Started = Started> {
   name: string;
   /** Starts the service; `line` records its output for the report when it dies. */
-  start(line: (text: string) => void): Promise<Started>;
+  start(line: (text: string) => void): Promise<T>;
 }
 
 export interface SupervisorOptions {
@@ -45,7 +45,7 @@ class Supervised {
     private readonly changed: () => void,
   ) {}
 
-  async launch(): Promise<void> {
+  async launch(): Promise<Started> {
     const started = await this.spec.start((text) => {
       this.tail.push(text);
       if (this.tail.length > tailLines) this.tail.shift();
@@ -56,6 +56,7 @@ class Supervised {
       if (this.stopped || this.current !== started) return;
       this.crashed(signal ? `killed by ${signal}` : `exit code ${code}`);
     });
+    return started;
   }
 
   private crashed(how: string): void {
@@ -104,11 +105,12 @@ export class Supervisor {
     this.options = { backoffMs: [1_000, 2_000, 4_000, 8_000, 16_000], maxFailures: 5, windowMs: 120_000, changed: () => undefined, ...options };
   }
 
-  /** Starts a service and watches it from then on. A failure to start the first time is the caller's. */
-  async start(spec: ServiceSpec): Promise<void> {
+  /** Starts a service and watches it from then on; answers its first start. A failure to start the first time is the caller's. */
+  async start<T extends Started>(spec: ServiceSpec<T>): Promise<T> {
     const service = new Supervised(spec, this.options, () => this.options.changed(this.states()));
-    await service.launch();
+    const started = (await service.launch()) as T;
     this.services.push(service);
+    return started;
   }
 
   has(name: string): boolean {
