@@ -8,6 +8,9 @@ import { restoreKeys, revokeKeys, sendKeys, type SendKeysInput } from './keys';
 import { sendInvoiceNotice, sendPackageNotifications, type SendNoticeInput } from './notices';
 import { askPayPalForStatus } from './paypal-status';
 import { createBulkActivities } from './bulk-actions';
+import { captureCheckoutOrder, createCheckoutOrder, handOverToInvoice, markCheckout, refundAtPayPal } from './checkout';
+import type { CheckoutInput, CheckoutLine, CheckoutOutcome } from '../domain/checkout';
+import type { PaymentNotification } from '../workflows/notification';
 
 export type { ActivityDeps } from './deps';
 export type { PayPalStatusClient } from './paypal-status';
@@ -26,6 +29,11 @@ export function createActivities(deps: ActivityDeps) {
     sendInvoiceNotice: (input: SendNoticeInput) => sendInvoiceNotice(deps, input),
     sendPackageNotifications: (input: { invoiceId: number }) => sendPackageNotifications(deps, input),
     askPayPalForStatus: (input: { txnId: string }) => askPayPalForStatus(deps, input),
+    createCheckoutOrder: (input: CheckoutInput) => createCheckoutOrder(deps, input),
+    captureCheckoutOrder: (input: { ref: string; orderId: string; lines: CheckoutLine[] }) => captureCheckoutOrder(deps, input),
+    handOverToInvoice: (input: { ref: string; notification: PaymentNotification }) => handOverToInvoice(deps, input),
+    markCheckout: (input: { ref: string } & CheckoutOutcome & { payerEmail?: string }) => markCheckout(deps, input),
+    refundAtPayPal: (input: { txnId: string; amount?: string; currency?: string; requestId: string }) => refundAtPayPal(deps, input),
     ...createBulkActivities(deps),
   };
 }

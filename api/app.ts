@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { adminRoutes } from './admin';
+import { checkoutRoutes } from './checkout';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
@@ -19,6 +20,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', metricsRoutes());
   app.route('/', paypalRoutes(deps));
   app.route('/', storeRoutes(deps));
+  app.route('/', checkoutRoutes(deps));
   app.route('/', downloadRoutes(deps));
   app.route('/', thanksRoutes(deps));
   app.route('/', adminRoutes(deps));

@@ -1,5 +1,5 @@
 // GET /thanks and /thanks/:txn: PayPal's return URL (PayPal appends the transaction as `tx`, the
-// PDT convention). The page reads the invoice from Postgres; before the invoice exists it asks the
+// PDT convention; PayPal Checkout appends the order as `token`, see api/checkout.ts). The page reads the invoice from Postgres; before the invoice exists it asks the
 // invoice workflow's `state` query; before any workflow exists it confirms `tx` with PDT (the
 // PayPal intake's code, which stores the answer and starts the workflow) and shows a page that
 // refreshes itself until the workflow knows the payment.
@@ -18,6 +18,7 @@ import { maskEmail } from './link-requests';
 import { renderPage } from './pages/render';
 import { ThanksPage, type ThanksModel } from './pages/thanks-views';
 import { thanksInvoice, type ThanksInvoice } from './thanks-invoice';
+import { checkoutReturn } from './checkout';
 
 /** Confirms PayPal's `tx` with PDT and routes the answer to the invoice workflow. */
 export interface PdtConfirmer {
@@ -117,6 +118,8 @@ export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } 
   };
 
   const page = async (c: Context) => {
+    const token = c.req.query('token');
+    if (token && !c.req.query('tx') && !c.req.param('txn')) return checkoutPage(c, token);
     const tx = c.req.query('tx') ?? c.req.param('txn');
     if (!tx || !txShape.test(tx)) return renderPage(c, <ThanksPage model={{ kind: 'no_payment' }} />, 400);
     const refreshes = Math.min(Math.max(Number.parseInt(c.req.query('n') ?? '0', 10) || 0, 0), maxRefreshes);
@@ -144,6 +147,18 @@ export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } 
       refreshSeconds,
       paypalSays,
     };
+    return renderPage(c, <ThanksPage model={model} />);
+  };
+
+  /** PayPal Checkout's return (token = the order id): capture if nobody has, then the invoice's page. */
+  const checkoutPage = async (c: Context, orderId: string) => {
+    const back = await checkoutReturn(deps, orderId);
+    if ('redirect' in back) return c.redirect(back.redirect, 303);
+    if ('failed' in back) return renderPage(c, <ThanksPage model={{ kind: 'failed', reason: back.failed }} />);
+    if ('unknown' in back) return renderPage(c, <ThanksPage model={{ kind: 'no_payment' }} />, 404);
+    const refreshes = Math.min(Math.max(Number.parseInt(c.req.query('n') ?? '0', 10) || 0, 0), maxRefreshes);
+    const checkUrl = `/thanks?token=${encodeURIComponent(orderId)}`;
+    const model: ThanksModel = { kind: 'processing', checkUrl, refreshUrl: refreshes < maxRefreshes ? `${checkUrl}&n=${refreshes + 1}` : undefined, refreshSeconds };
     return renderPage(c, <ThanksPage model={model} />);
   };
 

@@ -93,14 +93,16 @@ const variables = z.object({
     ipnVerifyUrl: variable('PAYPAL_IPN_VERIFY_URL', url(['http:', 'https:']).optional(), "overrides the IPN postback endpoint PAYPAL_MODE picks (PayPal's live or sandbox one, or the simulator's)"),
     simulatorUrl: variable('PAYPAL_SIMULATOR_URL', baseUrl.prefault('http://127.0.0.1:8090'), 'the local PayPal simulator (simulator mode)'),
     receiverEmail: variable('PAYPAL_RECEIVER_EMAIL', z.email('must be the e-mail address of your PayPal business account').prefault('seller@keyship.localhost'), 'your PayPal business account; payments to anyone else stop at needs review'),
-    webhookId: variable('PAYPAL_WEBHOOK_ID', text.prefault('WEBHOOK_ID'), "the webhook id PayPal signs REST webhooks with (the simulator's is `WEBHOOK_ID`)"),
+    checkout: variable('PAYPAL_CHECKOUT', oneOf(['orders', 'classic', 'both']).optional(), "what the store offers: `orders` (PayPal Checkout, Orders v2: a REST app and webhooks, no IPN), `classic` (Buy Now buttons with IPN) or `both`; unset: `both` when PAYPAL_CLIENT_ID is set (always in simulator mode), `classic` otherwise"),
+    orderLifetimeSeconds: variable('PAYPAL_ORDER_LIFETIME', seconds('3h').prefault('3h'), 'how long a PayPal Checkout order waits for the buyer to approve it; after that the checkout ends quietly, with no invoice'),
+    webhookId: variable('PAYPAL_WEBHOOK_ID', text.optional(), "the id of your REST app's webhook (developer dashboard, Webhooks): PayPal signs every webhook with it; in simulator mode `WEBHOOK_ID`, the simulator's"),
     webhookVerify: variable('PAYPAL_WEBHOOK_VERIFY', oneOf(['offline', 'online']).prefault('offline'), "`offline` checks webhook signatures here with PayPal's certificate; `online` asks PayPal's verify endpoint (needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET)"),
     webhookReplayWindowSeconds: variable('PAYPAL_WEBHOOK_REPLAY_WINDOW', seconds('3d').prefault('3d'), 'webhooks whose transmission time is older than this are refused'),
     maxInFlight: variable('PAYPAL_MAX_IN_FLIGHT', wholeNumber('must be a whole number, at least 1', 1).prefault('64'), 'PayPal messages one api process works on at once; past it a message is stored raw and answered 503, and PayPal resends it (load shedding in a flood)'),
     pdtToken: secret('PAYPAL_PDT_TOKEN', text.optional(), "your PDT identity token (PayPal profile, Website preferences): confirms the thank-you page's `tx` and looks up silent pending payments; in simulator mode the simulator's when unset"),
     apiUrl: variable('PAYPAL_API_URL', baseUrl.optional(), "overrides PayPal's REST API base PAYPAL_MODE picks (api-m.paypal.com, api-m.sandbox.paypal.com or the simulator)"),
-    clientId: variable('PAYPAL_CLIENT_ID', text.optional(), 'REST app client id, only for `PAYPAL_WEBHOOK_VERIFY=online`'),
-    clientSecret: secret('PAYPAL_CLIENT_SECRET', text.optional(), 'REST app secret, only for `PAYPAL_WEBHOOK_VERIFY=online`'),
+    clientId: variable('PAYPAL_CLIENT_ID', text.optional(), "your REST app's client id (developer dashboard, Apps & Credentials): PayPal Checkout, refunds through PayPal, status lookups and `PAYPAL_WEBHOOK_VERIFY=online`; in simulator mode the simulator's when unset"),
+    clientSecret: secret('PAYPAL_CLIENT_SECRET', text.optional(), "your REST app's secret, with PAYPAL_CLIENT_ID; in simulator mode the simulator's when unset"),
   }),
   adminToken: secret('ADMIN_TOKEN', text.min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)').optional(), 'admin login and `Authorization: Bearer` token, 16+ characters; the api requires it (`npm start` keeps one in `.data/admin-token`)'),
   filesDir: variable('FILES_DIR', text.prefault('.data/files'), 'the package store: every downloadable file lives under it'),
@@ -145,17 +147,25 @@ const restEndpoints = {
 
 /** The local PayPal simulator's PDT identity token (it is not a secret: the simulator is local). */
 export const simulatorPdtToken = 'SIMULATOR-PDT-IDENTITY-TOKEN';
+/** The local simulator's REST app credentials and webhook id (not secrets either). */
+export const simulatorRestApp = { clientId: 'simulator-client-id', clientSecret: 'simulator-client-secret', webhookId: 'WEBHOOK_ID' } as const;
 
 /** The settings PAYPAL_MODE fills in when their variable is unset. */
 const schema = variables.transform((config) => {
   const { mode, simulatorUrl } = config.paypal;
+  const simulator = mode === 'simulator';
+  const clientId = config.paypal.clientId ?? (simulator ? simulatorRestApp.clientId : undefined);
   return {
     ...config,
     paypal: {
       ...config.paypal,
-      ipnVerifyUrl: config.paypal.ipnVerifyUrl ?? (mode === 'simulator' ? `${simulatorUrl}/cgi-bin/webscr` : ipnEndpoints[mode]),
-      pdtToken: config.paypal.pdtToken ?? (mode === 'simulator' ? simulatorPdtToken : undefined),
-      apiUrl: config.paypal.apiUrl ?? (mode === 'simulator' ? simulatorUrl : restEndpoints[mode]),
+      ipnVerifyUrl: config.paypal.ipnVerifyUrl ?? (simulator ? `${simulatorUrl}/cgi-bin/webscr` : ipnEndpoints[mode]),
+      pdtToken: config.paypal.pdtToken ?? (simulator ? simulatorPdtToken : undefined),
+      apiUrl: config.paypal.apiUrl ?? (simulator ? simulatorUrl : restEndpoints[mode]),
+      clientId,
+      clientSecret: config.paypal.clientSecret ?? (simulator && config.paypal.clientId === undefined ? simulatorRestApp.clientSecret : undefined),
+      webhookId: config.paypal.webhookId ?? (simulator ? simulatorRestApp.webhookId : undefined),
+      checkout: config.paypal.checkout ?? (clientId ? 'both' : 'classic'),
     },
   };
 });
@@ -196,6 +206,7 @@ export class ConfigError extends Error {
 }
 
 const fix = 'set it in the environment (see docs/configuration.md)';
+const restVariables = { clientId: 'PAYPAL_CLIENT_ID', clientSecret: 'PAYPAL_CLIENT_SECRET', webhookId: 'PAYPAL_WEBHOOK_ID' } as const;
 
 /** Parses the environment; throws ConfigError whose message has one sentence per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { require?: VariableName[] } = {}): Config {
@@ -225,6 +236,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { requ
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
   const config = parsed.data;
+  const restMissing = (['clientId', 'clientSecret', 'webhookId'] as const).filter((key) => config.paypal[key] === undefined).map((key) => restVariables[key]);
+  if (config.paypal.checkout !== 'classic' && restMissing.length > 0) {
+    throw new ConfigError(
+      `PAYPAL_CHECKOUT=${config.paypal.checkout} (PayPal Checkout, Orders v2) needs your REST app: ${restMissing.join(', ')} ${restMissing.length === 1 ? 'is' : 'are'} missing. Create the app and its webhook in PayPal's developer dashboard (docs/paypal.md says how) and set them, or set PAYPAL_CHECKOUT=classic.`,
+    );
+  }
   if (config.paypal.webhookVerify === 'online' && (config.paypal.clientId === undefined || config.paypal.clientSecret === undefined)) {
     throw new ConfigError('PAYPAL_WEBHOOK_VERIFY=online needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET (your REST app credentials); set them, or use offline.');
   }

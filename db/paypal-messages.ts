@@ -3,7 +3,7 @@
 import type { Queryable } from './pool';
 import type { PaymentNotification } from '../workflows/notification';
 
-export type Channel = 'ipn' | 'webhook' | 'pdt' | 'poll';
+export type Channel = 'ipn' | 'webhook' | 'pdt' | 'poll' | 'rest';
 export type Verification = 'unverified' | 'verified' | 'invalid' | 'error';
 export type Outcome = 'received' | 'routed' | 'rejected' | 'duplicate' | 'retry';
 

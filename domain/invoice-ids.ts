@@ -15,3 +15,11 @@ export function invoiceWorkflowId(txnId: string): string {
 export function txnIdFromWorkflowId(workflowId: string): string | undefined {
   return workflowId.startsWith('invoice-') ? workflowId.slice('invoice-'.length) : undefined;
 }
+
+export const checkoutWorkflowType = 'checkout';
+
+/** A PayPal Checkout (Orders v2) purchase before its capture: keyed by Keyship's checkout ref. */
+export function checkoutWorkflowId(ref: string): string {
+  if (!/^[0-9a-z]{1,64}$/.test(ref)) throw new Error(`"${ref}" is not a Keyship checkout reference`);
+  return `checkout-${ref}`;
+}

@@ -1,6 +1,7 @@
 // The operator actions on an invoice and the rules for their inputs, written once. The workflow's
 // validators, the admin pages and JSON API, and the bulk workflows all use these. Pure: safe to
 // import from workflow code.
+import { priceShape } from './money';
 
 export const operatorActionKinds = ['resendKeys', 'extendKeys', 'regenerateKeys', 'approve', 'reject', 'refund'] as const;
 export type OperatorActionKind = (typeof operatorActionKinds)[number];
@@ -30,6 +31,12 @@ export interface RegenerateKeysInput {
 export interface RefundInput {
   reason?: string;
   by?: string;
+  /** Return the money through PayPal's REST API (otherwise the refund was made in PayPal and is only recorded). */
+  viaPayPal?: boolean;
+  /** Part of the payment, as a decimal string; the rest of it when unset. */
+  amount?: string;
+  /** Makes the refund idempotent at PayPal (PayPal-Request-Id): the confirmation form's, or the workflow's own. */
+  requestId?: string;
 }
 export interface ApproveInput {
   by?: string;
@@ -52,6 +59,11 @@ export function actionInputProblem(a: OperatorAction): string | undefined {
   const input = (a.input ?? {}) as unknown;
   if (typeof input !== 'object' || input === null) return `${a.kind} takes one object argument, e.g. {}`;
   if (a.kind === 'extendKeys') return extendDaysProblem((input as { days?: unknown }).days);
+  if (a.kind === 'refund') {
+    const { amount, requestId } = input as { amount?: unknown; requestId?: unknown };
+    if (amount !== undefined && (typeof amount !== 'string' || !priceShape.test(amount) || Number(amount) <= 0)) return `refund amount must be a positive amount such as 2.00, got ${JSON.stringify(amount)}`;
+    if (requestId !== undefined && (typeof requestId !== 'string' || !/^[A-Za-z0-9:_-]{1,100}$/.test(requestId))) return 'refund requestId must be 1-100 letters, digits, colons, dashes or underscores';
+  }
   return undefined;
 }
 

@@ -7,12 +7,15 @@ import type { Pool } from '../db/pool';
 import { createCertFetcher } from './cert-fetcher';
 import { payPalCertTrust, paypalSubjects, simulatorCertTrust, type CertTrust } from './cert-trust';
 import { webscrUrl } from './endpoints';
-import { invoiceSignaller, type InvoiceSignaller } from './invoice-signal';
+import { invoiceSignaller, TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
+import { checkoutByOrderId } from '../db/checkouts';
+import { signalOrderApproved } from '../domain/checkout-client';
+import { checkoutWorkflowId } from '../domain/invoice-ids';
 import { createIpnIntake } from './ipn-intake';
 import { createIpnVerifier, type IpnVerifier } from './ipn-postback';
 import { createPdtClient, type PdtClient } from './pdt-client';
 import { createPdtIntake } from './pdt-intake';
-import { createWebhookIntake } from './webhook-intake';
+import { createWebhookIntake, type OrderApprovedHandler } from './webhook-intake';
 import { createOnlineWebhookVerifier } from './webhook-online-verifier';
 import { createOfflineWebhookVerifier, type WebhookVerifier } from './webhook-verifier';
 
@@ -32,17 +35,38 @@ export function webhookCertTrust(config: Config['paypal']): CertTrust {
 }
 
 export function webhookVerifierFromConfig(config: Config['paypal'], clock?: () => Date): WebhookVerifier {
+  const { webhookId } = config;
+  if (webhookId === undefined) {
+    // Kept raw and refused with the reason; an operator can re-check it once the id is set.
+    const reason = 'PAYPAL_WEBHOOK_ID is not set, so no webhook can be verified; set it to the id of your REST app\'s webhook';
+    return { verify: () => Promise.resolve({ ok: false, reason }) };
+  }
   if (config.webhookVerify === 'online') {
-    return createOnlineWebhookVerifier({ apiUrl: config.apiUrl, clientId: config.clientId ?? '', clientSecret: config.clientSecret ?? '', webhookId: config.webhookId });
+    return createOnlineWebhookVerifier({ apiUrl: config.apiUrl, clientId: config.clientId ?? '', clientSecret: config.clientSecret ?? '', webhookId });
   }
   const trust = webhookCertTrust(config);
-  return createOfflineWebhookVerifier({ webhookId: config.webhookId, trust, certs: createCertFetcher({ refuseUrl: trust.refuseUrl }), clock });
+  return createOfflineWebhookVerifier({ webhookId, trust, certs: createCertFetcher({ refuseUrl: trust.refuseUrl }), clock });
 }
 
 /** The PDT client, when a PDT identity token is configured (always in simulator mode). */
 export function pdtClientFromConfig(config: Config['paypal']): PdtClient | undefined {
   if (!config.pdtToken) return undefined;
   return createPdtClient({ url: webscrUrl(config.mode, config.simulatorUrl), identityToken: config.pdtToken });
+}
+
+/** CHECKOUT.ORDER.APPROVED -> the checkout workflow of that order, within PayPal's patience. */
+function orderApprovedHandler(pool: Pool, temporal: Client): OrderApprovedHandler {
+  return async (orderId) => {
+    const row = await checkoutByOrderId(pool, orderId);
+    if (!row) return { unknown: `order ${orderId} was not created by this store's checkout; nothing to capture` };
+    const workflowId = checkoutWorkflowId(row.ref);
+    try {
+      const running = await temporal.withDeadline(Date.now() + 8_000, () => signalOrderApproved(temporal, row.ref, orderId));
+      return { workflowId, detail: running ? `order ${orderId} approved: its checkout captures it` : `order ${orderId} approved; its checkout had already ended (${row.status}), nothing to do` };
+    } catch (error) {
+      throw new TemporalUnavailableError(`Temporal could not be reached to tell ${workflowId} (${(error as Error).message}); PayPal will resend.`);
+    }
+  };
 }
 
 export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal: Client }, options: PayPalIntakeOptions = {}) {
@@ -59,6 +83,7 @@ export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal
       receiverEmail: paypal.receiverEmail,
       replayWindowSeconds: paypal.webhookReplayWindowSeconds,
       clock: options.clock,
+      orderApproved: paypal.checkout === 'classic' ? undefined : orderApprovedHandler(pool, deps.temporal),
     }),
     /** For the thank-you page: confirm PayPal's `tx` with PDT (undefined without a PDT token). */
     pdt: pdtClient ? createPdtIntake({ pool, pdt: pdtClient, signal, receiverEmail: paypal.receiverEmail }) : undefined,

@@ -1,7 +1,7 @@
 // POST /paypal/webhook's work: keep the raw body, verify the signature over those exact bytes before
 // trusting any of the JSON, refuse transmissions outside the replay window, then route once per event id.
 import type { Pool } from '../db/pool';
-import type { InvoiceSignaller } from './invoice-signal';
+import { TemporalUnavailableError, type InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
 import type { IncomingMessage } from './ipn-intake';
 import { insertRawMessage, recordOutcome, type Judged } from '../db/paypal-messages';
@@ -20,7 +20,12 @@ export interface WebhookIntakeDeps {
   /** A transmission older than this (or this far in the future) is a replay. */
   replayWindowSeconds: number;
   clock?: () => Date;
+  /** CHECKOUT.ORDER.APPROVED: tells the order's checkout workflow to capture (absent: such events are refused). */
+  orderApproved?: OrderApprovedHandler;
 }
+
+/** The checkout's workflow id once told; `unknown` when Keyship did not create this order. */
+export type OrderApprovedHandler = (orderId: string) => Promise<{ workflowId: string; detail: string } | { unknown: string }>;
 
 /** Outside the window: a reason. PayPal signs the time, so it is checked after the signature. */
 export function replayProblem(transmissionTime: string, now: Date, windowSeconds: number): string | undefined {
@@ -40,6 +45,22 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     await recordOutcome(pool, messageId, 'rejected', detail, judged);
     return { messageId, outcome: 'rejected', detail, status: 200 };
   };
+
+  /** The buyer approved an order: its checkout captures it (the buyer may have closed the tab). */
+  async function approved(messageId: number, event: WebhookEvent, verified: Judged): Promise<IntakeResult> {
+    const orderId = event.resource?.id;
+    if (!orderId || !deps.orderApproved) return reject(messageId, `CHECKOUT.ORDER.APPROVED ${orderId ?? 'without an order id'}: PayPal Checkout is not enabled here; nothing to capture`, verified);
+    try {
+      const told = await deps.orderApproved(orderId);
+      if ('unknown' in told) return reject(messageId, told.unknown, verified);
+      await recordOutcome(pool, messageId, 'routed', told.detail, verified, { workflowId: told.workflowId });
+      return { messageId, outcome: 'routed', detail: told.detail, status: 200, workflowId: told.workflowId };
+    } catch (error) {
+      if (!(error instanceof TemporalUnavailableError)) throw error;
+      await recordOutcome(pool, messageId, 'retry', error.message, verified);
+      return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+    }
+  }
 
   /** The raw copy, before anything else; also what a shed message gets. */
   async function store(message: IncomingMessage, shed?: string): Promise<{ messageId: number; event?: WebhookEvent }> {
@@ -97,6 +118,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
       if (replay) return reject(messageId, `replay refused: ${replay}`, verified);
       if (!event) return reject(messageId, 'body is not a JSON object', verified);
 
+      if (event.event_type === 'CHECKOUT.ORDER.APPROVED') return approved(messageId, event, verified);
       const mapped = webhookToNotification(event, { messageId });
       if (!mapped.ok) return reject(messageId, mapped.reason, verified);
       return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), message.times);

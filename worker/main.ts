@@ -15,6 +15,7 @@ import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
 import { InvoiceNumbers } from '../logging/invoice-numbers';
 import { createLogger, routeConsoleTo, type Logger } from '../logging/logger';
 import { temporalLogger } from '../logging/temporal-logger';
+import { restClientFromConfig } from '../paypal/rest/client';
 import { statusLookupFromConfig } from '../paypal/status-lookup';
 import { activityObserver } from './activity-observer';
 import { createWorker } from './create-worker';
@@ -41,6 +42,7 @@ async function main(logger: Logger, config: Config) {
   // Pooled: a few SMTP connections kept open and reused, rather than a connection, greeting and
   // EHLO for every e-mail.
   const mailer = countingFailures(nodemailer.createTransport({ url: config.smtpUrl, pool: true }, { from: config.mailFrom }), metrics);
+  const paypalRest = restClientFromConfig(config.paypal, (line) => logger.warn(line));
   const connection = await connectWithRetry(temporalConnectionOptions(config));
   const graceMs = config.shutdownGraceSeconds * 1000;
   const worker = await createWorker({
@@ -52,7 +54,7 @@ async function main(logger: Logger, config: Config) {
       logger.warn(`${error instanceof Error ? error.message : String(error)}; bundling the workflows in the worker process instead`);
       return undefined;
     }),
-    activities: createActivities({ pool, mailer, paypalStatus: statusLookupFromConfig(config.paypal, pool), settings }),
+    activities: createActivities({ pool, mailer, paypalStatus: statusLookupFromConfig(config.paypal, pool, paypalRest), settings, paypalRest }),
     tuning: {
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,

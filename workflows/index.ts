@@ -2,3 +2,4 @@
 export { invoice } from './invoice';
 export { bulkExtendKeys } from './bulk-extend-keys';
 export { bulkNewVersion } from './bulk-new-version';
+export { checkout } from './checkout';

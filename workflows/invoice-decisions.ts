@@ -10,6 +10,7 @@
 import type { InvoiceActivities } from '../activities';
 import type { StoredInvoice } from '../activities/invoices';
 import type { CheckPaymentResult } from '../activities/packages';
+import type { RefundAnswer } from '../activities/checkout';
 import { awaitingStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, moneyTaken, paidStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { actionInputProblem, type OperatorAction } from '../domain/operator-actions';
 import type { PaymentNotification, PaymentStatus } from './notification';
@@ -55,6 +56,8 @@ export type Command =
   | { kind: 'revokeKeys'; input: Input<'revokeKeys'>; then: { as: 'refunded' | 'reversed'; why: string } }
   | { kind: 'restoreKeys'; input: Input<'restoreKeys'> }
   | { kind: 'askPayPal'; input: Input<'askPayPalForStatus'>; then: AfterAsking }
+  /** An operator's refund through PayPal's REST API; its answer is applied like PayPal's message. */
+  | { kind: 'refundAtPayPal'; input: Input<'refundAtPayPal'> }
   /** Handle this message as if PayPal had sent it (PayPal's answer to a status question). */
   | { kind: 'notification'; notification: PaymentNotification };
 
@@ -323,6 +326,22 @@ export function statusAnswered(s: InvoiceState, asked: AfterAsking, answer: { no
   return p.step;
 }
 
+/** PayPal answered an operator's refund: a completed one is applied like PayPal's own message. */
+export function refundAnswered(s: InvoiceState, answer: RefundAnswer | { error: string }, ctx: Context): Step & { problem?: string } {
+  const p = new Plan(s, ctx);
+  if ('notification' in answer) {
+    p.run({ kind: 'notification', notification: answer.notification });
+    return p.step;
+  }
+  if ('pending' in answer) {
+    p.note('refund pending', answer.pending);
+    return p.step;
+  }
+  const problem = 'refused' in answer ? `PayPal refused the refund: ${answer.refused}` : `the refund could not be made (${answer.error}); nothing was returned`;
+  p.note('refund failed', problem);
+  return { ...p.step, problem };
+}
+
 /** A cleared payment was checked against its packages: delivered, or held for an operator. */
 export function paymentChecked(s: InvoiceState, check: CheckPaymentResult, ctx: Context): Step {
   const p = new Plan({ ...s, files: check.files, keyTtlSeconds: check.keyTtlSeconds, reminderHours: check.reminderHours }, ctx);
@@ -481,7 +500,13 @@ export function actionTaken(s: InvoiceState, a: OperatorAction, ctx: Context): S
       break;
     }
     case 'refund':
-      revoke(p, 'refunded', `operator refund${by}${a.input.reason ? `: ${a.input.reason}` : ''}`);
+      if (a.input.viaPayPal) {
+        const amount = a.input.amount ?? s.amount;
+        p.note('refund asked', `${amount ?? 'the rest'} ${s.currency ?? ''} through PayPal${by}${a.input.reason ? `: ${a.input.reason}` : ''}`);
+        p.run({ kind: 'refundAtPayPal', input: { txnId: s.txnId, amount: a.input.amount, currency: s.currency, requestId: a.input.requestId ?? p.actionKey('refund') } });
+      } else {
+        revoke(p, 'refunded', `operator refund${by}${a.input.reason ? `: ${a.input.reason}` : ''}`);
+      }
       break;
     case 'approve':
       p.set({ reviewProblems: [] });

@@ -138,6 +138,8 @@ class InvoiceRun {
   state: InvoiceState;
   readonly queue: QueueItem[] = [];
   private timings?: InvoiceTimings;
+  /** Why the action being handled failed part-way (PayPal refused a refund), for its update's answer. */
+  private actionProblem?: string;
   private readonly info = workflowInfo();
   private readonly database = patched(localDatabaseSteps) ? databaseLocal : queued;
   // The attributes last upserted, or started with. A run the intake started carries a new
@@ -203,8 +205,9 @@ class InvoiceRun {
       return;
     }
     const step = decide.actionTaken(this.state, item.action, this.context());
+    this.actionProblem = undefined;
     await this.apply(step);
-    if (item.ticket) Object.assign(item.ticket, { done: true, error: step.problem });
+    if (item.ticket) Object.assign(item.ticket, { done: true, error: step.problem ?? this.actionProblem });
   }
 
   private context(): decide.Context {
@@ -254,6 +257,12 @@ class InvoiceRun {
       }
       case 'askPayPal':
         return this.askPayPal(c);
+      case 'refundAtPayPal': {
+        const answer = await paypal.refundAtPayPal(c.input).catch((error: unknown) => ({ error: errorText(error) }));
+        const step = decide.refundAnswered(this.state, answer, this.context());
+        this.actionProblem ??= step.problem;
+        return this.apply(step);
+      }
       case 'notification':
         return this.apply(decide.notificationReceived(this.state, c.notification, this.context()));
     }

@@ -25,7 +25,8 @@ export interface NotificationItem {
 }
 
 export interface PaymentNotification {
-  source: 'ipn' | 'webhook' | 'pdt' | 'poll';
+  /** rest: PayPal's REST answer to Keyship's own call (a PayPal Checkout capture, a refund). */
+  source: 'ipn' | 'webhook' | 'pdt' | 'poll' | 'rest';
   /** paypal_messages.id of the stored raw copy (0 when a poll answer was not stored). */
   messageId: number;
   /** Unique per PayPal message: ipn_track_id, the webhook event id, ... A repeat is ignored. */

@@ -4,6 +4,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { queryInvoiceState, runInvoiceAction } from '../../domain/invoice-client';
 import { maxExtendDays, minExtendDays, type OperatorAction, type OperatorActionKind } from '../../domain/operator-actions';
+import { priceShape } from '../../domain/money';
 import type { InvoiceStateView } from '../../workflows/invoice-state';
 
 export const actionLabels: Record<OperatorActionKind, string> = {
@@ -12,12 +13,21 @@ export const actionLabels: Record<OperatorActionKind, string> = {
   regenerateKeys: 'Regenerate keys',
   approve: 'Approve',
   reject: 'Reject',
-  refund: 'Mark refunded',
+  refund: 'Refund',
 };
+
+const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 export const actionInputSchema = z.object({
   days: z.coerce.number().int().min(minExtendDays).max(maxExtendDays).optional(),
   reason: z.string().trim().max(500).optional(),
+  /** Refund: part of the payment (empty: all of what is left). */
+  amount: z.preprocess(blankIsUnset, z.string().trim().regex(priceShape, 'must be an amount such as 2.00').optional()),
+  /** Refund: the confirmation form's id, so a second submit never refunds twice. */
+  requestId: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9:_-]{1,100}$/).optional()),
+  /** Refund: `record` only marks the invoice (the money was returned in PayPal by hand). */
+  through: z.enum(['paypal', 'record']).optional(),
+  confirm: z.literal('yes').optional(),
 });
 
 export type ActionAnswer = { ok: true; state: InvoiceStateView; message: string } | { ok: false; status: 400 | 409 | 503 | 504; error: string };
@@ -31,12 +41,17 @@ export async function performAction(
   kind: OperatorActionKind,
   input: z.output<typeof actionInputSchema>,
   by: string,
+  options: { refundsThroughPayPal: boolean },
 ): Promise<ActionAnswer> {
   let action: OperatorAction;
   if (kind === 'extendKeys') {
     if (input.days === undefined) return { ok: false, status: 400, error: `Extend needs a number of days from ${minExtendDays} to ${maxExtendDays}.` };
     action = { kind, input: { days: input.days, by } };
-  } else if (kind === 'reject' || kind === 'refund') action = { kind, input: { reason: input.reason || undefined, by } };
+  } else if (kind === 'refund') {
+    const viaPayPal = refundsThroughPayPal(input, options);
+    if (!viaPayPal && input.amount) return { ok: false, status: 400, error: 'A partial refund goes through PayPal; without a REST app (PAYPAL_CLIENT_ID) refund in PayPal and record the whole refund here.' };
+    action = { kind, input: { reason: input.reason || undefined, by, ...(viaPayPal ? { viaPayPal, amount: input.amount, requestId: input.requestId } : {}) } };
+  } else if (kind === 'reject') action = { kind, input: { reason: input.reason || undefined, by } };
   else action = { kind, input: { by } };
   try {
     const state = await temporal.withDeadline(Date.now() + answerWithin, () => runInvoiceAction(temporal, taskQueue, txnId, action));
@@ -50,6 +65,11 @@ export async function performAction(
     }
     return { ok: false, status: 503, error: `${actionLabels[kind]}: Temporal could not be asked (${text}); check TEMPORAL_ADDRESS and try again.` };
   }
+}
+
+/** A refund returns the money through PayPal where a REST app is configured, unless asked only to record one. */
+export function refundsThroughPayPal(input: { through?: 'paypal' | 'record' }, options: { refundsThroughPayPal: boolean }): boolean {
+  return options.refundsThroughPayPal && input.through !== 'record';
 }
 
 /** The workflow's own view (with its event list), or undefined when Temporal does not answer quickly. */

@@ -3,7 +3,7 @@ import type { InvoiceStateView } from '../../workflows/invoice-state';
 import { maxExtendDays, minExtendDays, operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
 import { invoiceStatuses } from '../../domain/invoice-status';
 import { actionLabels } from './invoice-actions';
-import type { InvoiceListRow } from '../../db/invoices';
+import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
@@ -111,6 +111,12 @@ function ActionForms(props: { csrf: string; number: string }) {
             <span>
               <label for="days">Days</label>
               <input id="days" name="days" type="number" min={minExtendDays} max={maxExtendDays} value="7" required />
+            </span>
+          )}
+          {kind === 'refund' && (
+            <span>
+              <label for="refund-amount">Amount</label>
+              <input id="refund-amount" name="amount" inputmode="decimal" placeholder="all" size={8} />
             </span>
           )}
           {(kind === 'reject' || kind === 'refund') && (
@@ -300,6 +306,30 @@ export function InvoiceDetailPage(props: {
           </ul>
         </>
       )}
+    </AdminLayout>
+  );
+}
+
+/** The step before money leaves: what is refunded, to whom, through PayPal; confirmed with a fresh request id. */
+export function RefundConfirmPage(props: { csrf: string; invoice: InvoiceHead; amount?: string; reason?: string; requestId: string }) {
+  const i = props.invoice;
+  const action = `/admin/invoices/${encodeURIComponent(i.number)}/actions/refund`;
+  return (
+    <AdminLayout title={`Refund invoice ${i.number}?`}>
+      <h1>Refund invoice {i.number}?</h1>
+      <p>
+        PayPal returns <strong>{props.amount ? `${props.amount} ${i.currency}` : `everything not yet refunded of ${i.amount} ${i.currency}`}</strong> to {i.payerEmail} (transaction {i.txnId}).
+        {props.amount ? ' A partial refund keeps or revokes access as the package says.' : ' The buyer loses access to the downloads.'}
+      </p>
+      {props.reason && <p>Reason: {props.reason}</p>}
+      <form method="post" action={action}>
+        <CsrfField token={props.csrf} />
+        {props.amount && <input type="hidden" name="amount" value={props.amount} />}
+        {props.reason && <input type="hidden" name="reason" value={props.reason} />}
+        <input type="hidden" name="requestId" value={props.requestId} />
+        <input type="hidden" name="confirm" value="yes" />
+        <button type="submit" class="danger">Refund through PayPal</button> <a href={`/admin/invoices/${encodeURIComponent(i.number)}`}>Cancel</a>
+      </form>
     </AdminLayout>
   );
 }

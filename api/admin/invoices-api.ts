@@ -8,6 +8,7 @@ import { actionInputSchema, performAction, workflowView } from './invoice-action
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
+import { restConfigured } from '../../paypal/rest/client';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {
   const app = new Hono();
@@ -32,7 +33,7 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
       const { ref, action } = c.req.valid('param');
       const invoice = await findInvoice(pool, ref);
       if (!invoice) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
-      const answer = await performAction(temporal, config.temporal.taskQueue, invoice.txnId, action, c.req.valid('json'), 'admin (api)');
+      const answer = await performAction(temporal, config.temporal.taskQueue, invoice.txnId, action, c.req.valid('json'), 'admin (api)', { refundsThroughPayPal: restConfigured(config) });
       return answer.ok ? c.json({ message: answer.message, state: answer.state }) : c.json({ error: answer.error }, answer.status);
     },
   );

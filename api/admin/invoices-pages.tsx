@@ -5,10 +5,12 @@ import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
-import { actionInputSchema, performAction, workflowView } from './invoice-actions';
+import { randomUUID } from 'node:crypto';
+import { actionInputSchema, performAction, refundsThroughPayPal, workflowView } from './invoice-actions';
+import { restConfigured } from '../../paypal/rest/client';
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
-import { InvoiceDetailPage, InvoiceListPage } from './invoice-views';
+import { InvoiceDetailPage, InvoiceListPage, RefundConfirmPage } from './invoice-views';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -41,8 +43,14 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
     const invoice = await findInvoice(pool, c.req.param('ref'));
     if (!invoice || !operatorActionKinds.includes(kind)) return c.text('There is no such invoice or action; go back to /admin/invoices.', 404);
     const input = actionInputSchema.safeParse(await c.req.parseBody());
+    const options = { refundsThroughPayPal: restConfigured(config) };
+    if (kind === 'refund' && input.success && input.data.confirm !== 'yes' && refundsThroughPayPal(input.data, options)) {
+      // Money leaves: the operator sees what and to whom, and confirms with a fresh request id.
+      const requestId = `admin-${invoice.number}-${randomUUID()}`;
+      return renderPage(c, <RefundConfirmPage csrf={c.var.csrf} invoice={invoice} amount={input.data.amount} reason={input.data.reason} requestId={requestId} />);
+    }
     const answer = input.success
-      ? await performAction(temporal, config.temporal.taskQueue, invoice.txnId, kind, input.data, 'admin (web)')
+      ? await performAction(temporal, config.temporal.taskQueue, invoice.txnId, kind, input.data, 'admin (web)', options)
       : ({ ok: false, status: 400, error: `The action's input was not understood: ${input.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.` } as const);
     const shown = await showInvoice(invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
     return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answer.ok ? 200 : answer.status);
