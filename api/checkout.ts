@@ -5,7 +5,9 @@
 // the redirect's return; GET /checkout/cancelled is PayPal's cancel_url. The checkout workflow
 // does the PayPal calls; these routes only start it and ask it.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { checkoutByOrderId } from '../db/checkouts';
 import { packagesByItemNumber } from '../db/packages';
@@ -34,6 +36,18 @@ export function checkoutRoutes(deps: AppDeps) {
   const { config, pool, temporal } = deps;
   const app = new Hono();
   const enabled = config.paypal.checkout !== 'classic';
+  let paypalJs: string | undefined;
+
+  // A seller's own site calls these from the buyer's browser (the pasted snippet).
+  app.use('/checkout/orders', cors({ origin: '*', allowMethods: ['POST'] }));
+  app.use('/checkout/orders/*', cors({ origin: '*', allowMethods: ['POST'] }));
+
+  /** @paypal/paypal-js, PayPal's loader for the JS SDK buttons, served from this install. */
+  app.get('/checkout/paypal-js.js', async (c) => {
+    paypalJs ??= await readFile(require.resolve('@paypal/paypal-js/dist/iife/paypal-js.min.js'), 'utf8');
+    c.header('cache-control', 'public, max-age=86400');
+    return c.body(paypalJs, 200, { 'content-type': 'text/javascript; charset=utf-8' });
+  });
 
   const problem = (c: Context, status: 400 | 404 | 409 | 502 | 503, message: string, form: boolean) =>
     form ? c.text(message, status) : c.json({ error: message }, status);

@@ -1,24 +1,31 @@
-// GET /store: a small demo shop, one PayPal Buy Now button per active package, exactly the form a
-// seller would paste into their own site.
+// GET /store: a small demo shop. Per active package, what PAYPAL_CHECKOUT offers: the PayPal
+// Checkout (Orders v2) button and the classic Buy Now button, each exactly as a seller would paste
+// it into their own site.
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { packagesForSale } from '../db/packages';
 import { buyNowButton } from '../paypal/button-form';
+import { checkoutButtonsScript, checkoutForm, checkoutSnippet } from '../paypal/checkout-button';
 import type { AppDeps } from './deps';
 
 export function storeRoutes(deps: AppDeps) {
   const { config } = deps;
   const settings = { mode: config.paypal.mode, simulatorUrl: config.paypal.simulatorUrl, business: config.paypal.receiverEmail, publicUrl: config.publicUrl };
+  const { checkout } = config.paypal;
+  const orders = checkout !== 'classic' && config.paypal.clientId ? { publicUrl: config.publicUrl, clientId: config.paypal.clientId, sdkBaseUrl: config.paypal.mode === 'simulator' ? `${config.paypal.simulatorUrl}/sdk/js` : undefined } : undefined;
+  const classic = checkout !== 'orders';
   const app = new Hono();
 
   app.get('/store', async (c) => {
     const rows = await packagesForSale(deps.pool);
     const cancelled = c.req.query('cancelled');
     const buttons = await Promise.all(
-      rows.map(async (pkg) => {
-        const form = await buyNowButton(pkg, settings);
-        return { pkg, form, source: form.toString() };
-      }),
+      rows.map(async (pkg) => ({
+        pkg,
+        checkoutForm: orders ? await checkoutForm(pkg, orders) : undefined,
+        checkoutSource: orders ? await checkoutSnippet(pkg, orders) : undefined,
+        classicForm: classic ? await buyNowButton(pkg, settings) : undefined,
+      })),
     );
     return c.html(html`<!doctype html>
 <html lang="en">
@@ -37,13 +44,16 @@ export function storeRoutes(deps: AppDeps) {
     ${config.paypal.mode !== 'live' ? html`<p>PayPal ${config.paypal.mode}: no real money moves.</p>` : ''}
     ${rows.length === 0 ? html`<p>No packages yet: add one in the admin pages.</p>` : ''}
     ${buttons.map(
-      ({ pkg, form, source }) => html`<section>
-        <h2>${pkg.name}</h2>
-        <p>${pkg.price} ${pkg.currency} (item ${pkg.itemNumber})</p>
-        ${form}
-        <details><summary>Button HTML for your site</summary><pre>${source}</pre></details>
+      (b) => html`<section>
+        <h2>${b.pkg.name}</h2>
+        <p>${b.pkg.price} ${b.pkg.currency} (item ${b.pkg.itemNumber})</p>
+        ${b.checkoutForm ? html`<div class="checkout">${b.checkoutForm}</div>` : ''}
+        ${b.classicForm ? html`<div class="classic">${b.classicForm}</div>` : ''}
+        ${b.checkoutSource ? html`<details><summary>PayPal Checkout button for your site</summary><pre>${b.checkoutSource}</pre></details>` : ''}
+        ${b.classicForm ? html`<details><summary>Classic Buy Now button for your site</summary><pre>${b.classicForm.toString()}</pre></details>` : ''}
       </section>`,
     )}
+    ${orders && rows[0] ? await checkoutButtonsScript(orders, rows[0].currency) : ''}
   </body>
 </html>`);
   });

@@ -82,8 +82,9 @@ export class StatusAnswers implements PayPalStatusClient {
   }
 }
 
-export function activityDeps(pool: Pool, smtpUrl: string, paypalStatus: PayPalStatusClient, timings: InvoiceTimings = defaultTimings): ActivityDeps {
+export function activityDeps(pool: Pool, smtpUrl: string, paypalStatus: PayPalStatusClient, timings: InvoiceTimings = defaultTimings, extra: Partial<ActivityDeps> = {}): ActivityDeps {
   return {
+    ...extra,
     pool,
     mailer: nodemailer.createTransport(smtpUrl),
     paypalStatus,
@@ -91,8 +92,8 @@ export function activityDeps(pool: Pool, smtpUrl: string, paypalStatus: PayPalSt
   };
 }
 
-export function testActivities(pool: Pool, smtpUrl: string, paypalStatus: PayPalStatusClient, timings?: InvoiceTimings) {
-  return createActivities(activityDeps(pool, smtpUrl, paypalStatus, timings));
+export function testActivities(pool: Pool, smtpUrl: string, paypalStatus: PayPalStatusClient, timings?: InvoiceTimings, extra?: Partial<ActivityDeps>) {
+  return createActivities(activityDeps(pool, smtpUrl, paypalStatus, timings, extra));
 }
 
 /** The keys in a delivery e-mail's download URLs. */
