@@ -145,6 +145,9 @@ const restEndpoints = {
 
 /** The local PayPal simulator's PDT identity token (it is not a secret: the simulator is local). */
 export const simulatorPdtToken = 'SIMULATOR-PDT-IDENTITY-TOKEN';
+/** The local PayPal simulator's REST app credentials (not secrets either). */
+export const simulatorClientId = 'simulator-client-id';
+export const simulatorClientSecret = 'simulator-client-secret';
 
 /** The settings PAYPAL_MODE fills in when their variable is unset. */
 const schema = variables.transform((config) => {
