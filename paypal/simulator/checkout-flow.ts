@@ -206,12 +206,14 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
     return { dispute: d, report: await announceDispute('UPDATED', d) };
   }
 
-  /** Resolved for the buyer, PayPal takes the disputed amount back from the seller (a reversal) first. */
+  /** Resolved for the buyer, PayPal first takes the disputed amount (at most what is not yet refunded) back from the seller: a reversal. */
   async function resolveDispute(disputeId: string, input: { outcome: 'seller' | 'buyer' }): Promise<{ dispute: SimDispute; report: SentReport }> {
     const d = dispute(disputeId);
     if (d.status === 'RESOLVED') throw new Error(`Dispute ${disputeId} is already resolved in the ${d.outcome}'s favour.`);
     if (input.outcome !== 'seller' && input.outcome !== 'buyer') throw new Error('A dispute is resolved for the seller or for the buyer: outcome "seller" or "buyer".');
-    const reversal = input.outcome === 'buyer' ? await deps.reverse(d.captureId, { status: 'Reversed', reasonCode: 'buyer-complaint', amount: d.amount.value, noteToPayer: 'Payment reversed' }).announced : undefined;
+    const left = refundable(capture(d.captureId));
+    const back = Math.min(cents(d.amount.value), left);
+    const reversal = input.outcome === 'buyer' && back > 0 ? await deps.reverse(d.captureId, { status: 'Reversed', reasonCode: 'buyer-complaint', amount: (back / 100).toFixed(2), noteToPayer: 'Payment reversed' }).announced : undefined;
     d.status = 'RESOLVED';
     d.outcome = input.outcome;
     d.updateTime = iso(new Date());

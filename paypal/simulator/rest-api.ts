@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import type { CheckoutFlow } from './checkout-flow';
 import type { Ledger } from './ledger';
 import { captureResource, disputeResource, minimalOrder, orderResource, refundResource } from './orders';
-import { RestError, oauthErrors } from './rest-errors';
+import { RestError, oauthErrors, type Operation } from './rest-errors';
 
 export interface FaultSpec {
   /** HTTP method to fail (any when unset). */
@@ -88,8 +88,20 @@ export function createRestApi(deps: RestApiDeps) {
   app.use('/v1/customer/*', guarded);
   app.use('/v1/notifications/verify-webhook-signature', guarded);
 
+  /** Which of PayPal's operations a route is, for the wording of its errors. */
+  const operations: [string, RegExp, Operation][] = [
+    ['POST', /^\/v2\/checkout\/orders$/, 'orders.create'],
+    ['GET', /^\/v2\/checkout\/orders\/[^/]+$/, 'orders.get'],
+    ['POST', /^\/v2\/checkout\/orders\/[^/]+\/capture$/, 'orders.capture'],
+    ['GET', /^\/v2\/payments\/captures\/[^/]+$/, 'captures.get'],
+    ['POST', /^\/v2\/payments\/captures\/[^/]+\/refund$/, 'captures.refund'],
+    ['GET', /^\/v2\/payments\/refunds\/[^/]+$/, 'refunds.get'],
+    ['GET', /^\/v1\/customer\/disputes\/[^/]+$/, 'disputes.get'],
+  ];
+  const operationOf = (c: Context) => operations.find(([method, pattern]) => method === c.req.method && pattern.test(c.req.path))?.[2];
+
   app.onError((error, c) => {
-    if (error instanceof RestError) return c.json(error.body(), error.status);
+    if (error instanceof RestError) return c.json(error.body(operationOf(c)), error.status);
     deps.log(`REST ${c.req.method} ${c.req.path} failed: ${error.message}`);
     return c.json(new RestError(500).body(), 500);
   });

@@ -1,6 +1,8 @@
 // PayPal's REST error bodies (name, message, debug_id, details[].issue/description, links), with the
-// wording PayPal's OpenAPI descriptions give for each issue the simulator raises, and its OAuth errors.
+// wording PayPal's OpenAPI descriptions give each issue of each operation, and its OAuth errors.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export interface ErrorDetail {
   issue: string;
@@ -10,7 +12,38 @@ export interface ErrorDetail {
   description?: string;
 }
 
-/** The issue texts as PayPal's OpenAPI descriptions spell them (its test of the answers checks them). */
+/** The REST operations the simulator answers, by PayPal's operationId. */
+export type Operation = 'orders.create' | 'orders.get' | 'orders.capture' | 'captures.get' | 'captures.refund' | 'refunds.get' | 'disputes.get';
+
+const specFile = (operation: Operation) => (operation.startsWith('orders.') ? 'checkout_orders_v2' : operation.startsWith('disputes.') ? 'customer_disputes_v1' : 'payments_payment_v2');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- PayPal's OpenAPI JSON, walked by name below.
+type Spec = any;
+const specs = new Map<string, Spec>();
+
+/**
+ * The text PayPal's OpenAPI description gives `issue` in `operation`'s answer `status`: PayPal words
+ * one issue differently from one operation to the next, and its answers follow the description.
+ */
+export function specDescription(operation: Operation, status: number, issue: string): string | undefined {
+  const file = specFile(operation);
+  const found: Spec = specs.get(file) ?? JSON.parse(readFileSync(path.join(__dirname, '..', 'openapi', `${file}.json`), 'utf8'));
+  specs.set(file, found);
+  for (const item of Object.values(found.paths) as Spec[]) {
+    for (const op of Object.values(item) as Spec[]) {
+      if (op?.operationId !== operation) continue;
+      const schema: Spec = op.responses?.[String(status)]?.content?.['application/json']?.schema;
+      for (const part of (schema?.allOf ?? []) as Spec[]) {
+        const named: Spec = typeof part.$ref === 'string' ? found.components.schemas[part.$ref.split('/').pop()] : part;
+        for (const branch of (named?.properties?.details?.items?.anyOf ?? []) as Spec[]) {
+          if (branch.properties?.issue?.enum?.[0] === issue) return branch.properties?.description?.enum?.[0] as string | undefined;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The issue texts where an operation's description gives none (and for the control API's answers). */
 export const issueDescriptions: Record<string, string> = {
   MISSING_REQUIRED_PARAMETER: 'A required field / parameter is missing.',
   INVALID_PARAMETER_VALUE: 'The value of a field is invalid.',
@@ -59,9 +92,10 @@ export class RestError extends Error {
     super(`${headline[status].name}${details.length ? `: ${details.map((d) => d.issue).join(', ')}` : ''}`);
   }
 
-  body(): Record<string, unknown> {
+  /** The body PayPal answers; `operation` picks the wording of its issues. */
+  body(operation?: Operation): Record<string, unknown> {
     const { name, message } = headline[this.status];
-    const details = this.details.map((d) => ({ ...d, description: d.description ?? issueDescriptions[d.issue] }));
+    const details = this.details.map((d) => ({ ...d, description: d.description ?? (operation && specDescription(operation, this.status, d.issue)) ?? issueDescriptions[d.issue] }));
     const docs = { orders: 'orders/v2', payments: 'payments/v2', disputes: 'customer-disputes/v1' }[this.api];
     const links = details.length
       ? details.map((d) => ({ href: `https://developer.paypal.com/docs/api/${docs}/#error-${d.issue}`, rel: 'information_link', method: 'GET' }))
