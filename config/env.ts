@@ -149,6 +149,8 @@ const restEndpoints = {
 export const simulatorPdtToken = 'SIMULATOR-PDT-IDENTITY-TOKEN';
 /** The local simulator's REST app credentials and webhook id (not secrets either). */
 export const simulatorRestApp = { clientId: 'simulator-client-id', clientSecret: 'simulator-client-secret', webhookId: 'WEBHOOK_ID' } as const;
+export const simulatorClientId = simulatorRestApp.clientId;
+export const simulatorClientSecret = simulatorRestApp.clientSecret;
 
 /** The settings PAYPAL_MODE fills in when their variable is unset. */
 const schema = variables.transform((config) => {

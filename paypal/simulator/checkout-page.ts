@@ -1,7 +1,7 @@
 // The simulator's checkout page: what a buyer sees after pressing a Buy Now button. Pay by card,
-// pay by eCheck (pending, clears after a chosen delay), or cancel.
+// pay by eCheck (pending, clears after a chosen delay), or cancel; and the Orders v2 approval page.
 import { html } from 'hono/html';
-import type { SimItem } from './ledger';
+import type { SimItem, SimOrder } from './ledger';
 
 export function checkoutPage(input: { sessionId: string; business: string; items: SimItem[]; currency: string; total: string; environment: string }) {
   return html`<!doctype html>
@@ -35,6 +35,62 @@ export function checkoutPage(input: { sessionId: string; business: string; items
       <button name="action" value="echeck" type="submit">Pay with eCheck</button>
       <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return to the store</button>
     </form>
+  </body>
+</html>`;
+}
+
+/** The Orders v2 approval page (`rel: approve`): a plain form, one button per outcome the buyer can choose. */
+export function approvalPage(input: { order: SimOrder; payer: { email: string; givenName: string; surname: string } }) {
+  const { order } = input;
+  const currency = order.unit.amount.currency_code;
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>PayPal simulator: approve your payment</title>
+    <style>
+      body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; color: #1c1c1c; }
+      .banner { background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem; }
+      table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
+      td, th { padding: .3rem; border-bottom: 1px solid #ddd; text-align: left; }
+      label { display: block; margin: .4rem 0; }
+      button { margin: .6rem .4rem 0 0; padding: .5rem 1rem; }
+    </style>
+  </head>
+  <body>
+    <p class="banner">Local PayPal simulator: no money moves. Order ${order.id}.</p>
+    <h1>Pay ${order.brandName ?? 'the seller'}</h1>
+    <table>
+      <tr><th>Item</th><th>SKU</th><th>Qty</th><th>Price</th></tr>
+      ${(order.unit.items ?? []).map((item) => html`<tr><td>${item.name}</td><td>${item.sku ?? ''}</td><td>${item.quantity}</td><td>${item.unit_amount.value} ${currency}</td></tr>`)}
+      <tr><th colspan="3">Total</th><th id="total">${order.unit.amount.value} ${currency}</th></tr>
+    </table>
+    <form method="post" action="/checkoutnow?token=${order.id}" accept-charset="utf-8">
+      <label>E-mail <input name="email" type="email" value="${input.payer.email}" required /></label>
+      <label>First name <input name="given_name" value="${input.payer.givenName}" /></label>
+      <label>Last name <input name="surname" value="${input.payer.surname}" /></label>
+      <button name="action" value="card" type="submit">Pay</button>
+      <button name="action" value="echeck" type="submit">Pay by eCheck</button>
+      <button name="action" value="declined" type="submit">Card declined</button>
+      <button name="action" value="close-tab" type="submit">Approve and close the tab</button>
+      <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return</button>
+    </form>
+  </body>
+</html>`;
+}
+
+/** A short page for the buyer: the order approved in a tab meant to be closed, an expired order, ... */
+export function noticePage(title: string, text: string) {
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${title}</title>
+  </head>
+  <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto">
+    <p style="background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem">Local PayPal simulator: no money moves.</p>
+    <h1>${title}</h1>
+    <p>${text}</p>
   </body>
 </html>`;
 }

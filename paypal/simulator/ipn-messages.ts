@@ -3,13 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { encodeIpnForm } from '../ipn-form';
 import { formatPayPalDate } from '../payment-date';
-import type { SimPayment } from './ledger';
+import type { SimChild, SimPayment } from './ledger';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const money = (n: number) => n.toFixed(2);
 
 /** PayPal's fee schedule, near enough for a simulator: 2.9% + 0.30. */
-function fee(gross: number): string {
+export function fee(gross: number): string {
   return money(Math.round((gross * 0.029 + 0.3) * 100) / 100);
 }
 
@@ -39,7 +39,8 @@ function paymentFields(payment: SimPayment, at: Date): [string, string][] {
     ['receiver_email', payment.business],
     ['payment_fee', payment.currency === 'USD' ? fee(gross) : ''],
     ['receiver_id', payment.receiverId],
-    ['txn_type', payment.cart ? 'cart' : 'web_accept'],
+    // PayPal Checkout payments come as express_checkout, their items numbered like a cart's.
+    ['txn_type', payment.orderId ? 'express_checkout' : payment.cart ? 'cart' : 'web_accept'],
   );
   if (payment.cart) {
     fields.push(['num_cart_items', String(payment.items.length)]);
@@ -64,7 +65,7 @@ function paymentFields(payment: SimPayment, at: Date): [string, string][] {
 }
 
 /** A later transaction about the payment: a refund, a reversal or a cancelled reversal. */
-function childFields(payment: SimPayment, child: SimPayment['children'][number], at: Date): [string, string][] {
+function childFields(payment: SimPayment, child: SimChild, at: Date): [string, string][] {
   const gross = Number(child.gross);
   const fields: [string, string][] = [
     ['mc_gross', child.gross],
@@ -104,7 +105,7 @@ export function paymentIpn(payment: SimPayment, at = new Date()): Buffer {
   return encodeIpnForm(paymentFields(payment, at), payment.charset);
 }
 
-export function childIpn(payment: SimPayment, child: SimPayment['children'][number], at = new Date()): Buffer {
+export function childIpn(payment: SimPayment, child: SimChild, at = new Date()): Buffer {
   return encodeIpnForm(childFields(payment, child, at), payment.charset);
 }
 

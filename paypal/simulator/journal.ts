@@ -1,11 +1,12 @@
 // What the simulator must not forget across a restart, as real PayPal does not: its signing
-// identity, its payments, every IPN and webhook it issued (postbacks and online verification
+// identity, its payments, orders, disputes, access tokens and kept PayPal-Request-Id answers, every
+// IPN and webhook it issued (postbacks and online verification
 // compare against them) and the deliveries still to retry with their next attempt time. An
 // append-only file of JSON lines under the data folder, compacted to the latest record of each
 // thing when the simulator starts.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Environment, IssuedIpn, SentWebhook, SimPayment } from './ledger';
+import type { Environment, IssuedIpn, KeptAnswer, SentWebhook, SimDispute, SimOrder, SimPayment } from './ledger';
 
 export interface StoredIdentity {
   certName: string;
@@ -29,7 +30,16 @@ type Entry =
   | { kind: 'payment'; payment: Omit<SimPayment, 'createdAt' | 'clearsAt'> & { createdAt: string; clearsAt?: string } }
   | { kind: 'ipn'; ipn: Omit<IssuedIpn, 'raw' | 'attempts'> & { raw: string } }
   | { kind: 'webhook'; webhook: Omit<SentWebhook, 'raw' | 'attempts'> & { raw: string } }
-  | { kind: 'delivery'; delivery: Omit<StoredDelivery, 'body' | 'nextAttemptAt'> & { body: string; nextAttemptAt?: string } };
+  | { kind: 'delivery'; delivery: Omit<StoredDelivery, 'body' | 'nextAttemptAt'> & { body: string; nextAttemptAt?: string } }
+  | { kind: 'order'; order: SimOrder }
+  | { kind: 'dispute'; dispute: SimDispute }
+  | { kind: 'answer'; answer: KeptAnswer }
+  | { kind: 'token'; token: StoredToken };
+
+export interface StoredToken {
+  token: string;
+  expiresAt: number;
+}
 
 export interface JournalState {
   identity?: StoredIdentity;
@@ -37,6 +47,10 @@ export interface JournalState {
   ipns: IssuedIpn[];
   webhooks: SentWebhook[];
   deliveries: StoredDelivery[];
+  orders: SimOrder[];
+  disputes: SimDispute[];
+  answers: KeptAnswer[];
+  tokens: StoredToken[];
 }
 
 const keyOf = (entry: Entry): string => {
@@ -51,6 +65,14 @@ const keyOf = (entry: Entry): string => {
       return `webhook:${entry.webhook.id}`;
     case 'delivery':
       return `delivery:${entry.delivery.key}`;
+    case 'order':
+      return `order:${entry.order.id}`;
+    case 'dispute':
+      return `dispute:${entry.dispute.id}`;
+    case 'answer':
+      return `answer:${entry.answer.key}`;
+    case 'token':
+      return `token:${entry.token.token}`;
   }
 };
 
@@ -114,13 +136,29 @@ export class Journal {
     this.append({ kind: 'webhook', webhook: { ...rest, raw: raw.toString('base64') } });
   }
 
+  order(order: SimOrder): void {
+    this.append({ kind: 'order', order });
+  }
+
+  dispute(dispute: SimDispute): void {
+    this.append({ kind: 'dispute', dispute });
+  }
+
+  answer(answer: KeptAnswer): void {
+    this.append({ kind: 'answer', answer });
+  }
+
+  token(token: StoredToken): void {
+    this.append({ kind: 'token', token });
+  }
+
   delivery(d: StoredDelivery): void {
     this.append({ kind: 'delivery', delivery: { ...d, body: d.body.toString('base64'), nextAttemptAt: d.nextAttemptAt?.toISOString() } });
   }
 }
 
 function stateOf(entries: Entry[]): JournalState {
-  const state: JournalState = { payments: [], ipns: [], webhooks: [], deliveries: [] };
+  const state: JournalState = { payments: [], ipns: [], webhooks: [], deliveries: [], orders: [], disputes: [], answers: [], tokens: [] };
   for (const e of entries) {
     switch (e.kind) {
       case 'identity':
@@ -137,6 +175,18 @@ function stateOf(entries: Entry[]): JournalState {
         break;
       case 'delivery':
         state.deliveries.push({ ...e.delivery, body: Buffer.from(e.delivery.body, 'base64'), nextAttemptAt: e.delivery.nextAttemptAt ? new Date(e.delivery.nextAttemptAt) : undefined });
+        break;
+      case 'order':
+        state.orders.push(e.order);
+        break;
+      case 'dispute':
+        state.disputes.push(e.dispute);
+        break;
+      case 'answer':
+        state.answers.push(e.answer);
+        break;
+      case 'token':
+        state.tokens.push(e.token);
         break;
     }
   }

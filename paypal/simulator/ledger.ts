@@ -1,5 +1,6 @@
 // The simulator's memory: its payments and every IPN it has issued (the exact bytes, which is all
-// _notify-validate compares), per PayPal environment.
+// _notify-validate compares), per PayPal environment; and for PayPal Checkout (Orders v2) its orders,
+// disputes, access tokens and the answers it keeps for PayPal-Request-Id.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Journal, JournalState } from './journal';
 
@@ -17,7 +18,7 @@ export interface SimPayment {
   txnId: string;
   method: 'card' | 'echeck';
   environment: Environment;
-  status: 'Pending' | 'Completed' | 'Refunded' | 'Reversed' | 'Canceled_Reversal';
+  status: 'Pending' | 'Completed' | 'Declined' | 'Refunded' | 'Reversed' | 'Canceled_Reversal';
   items: SimItem[];
   cart: boolean;
   currency: string;
@@ -33,7 +34,75 @@ export interface SimPayment {
   /** A pending eCheck set to clear by itself at this time. */
   clearsAt?: Date;
   /** Transactions made later about this payment (refund, reversal, ...): [txnId, status, amount]. */
-  children: { txnId: string; status: SimPayment['status']; gross: string; reasonCode: string }[];
+  children: SimChild[];
+  /** Set when the payment is the capture of an Orders v2 order (its txnId is the capture id). */
+  orderId?: string;
+}
+
+export interface SimChild {
+  txnId: string;
+  status: SimPayment['status'];
+  /** Signed: negative for money back to the buyer. */
+  gross: string;
+  reasonCode: string;
+  /** ISO time it was made (absent on records from before Orders v2). */
+  at?: string;
+  noteToPayer?: string;
+}
+
+export type ApprovalOutcome = 'card' | 'echeck' | 'declined';
+
+/** An Orders v2 order; times are ISO strings, the purchase unit is kept as the seller sent it. */
+export interface SimOrder {
+  id: string;
+  status: 'CREATED' | 'APPROVED' | 'COMPLETED';
+  createTime: string;
+  updateTime: string;
+  unit: PurchaseUnit;
+  returnUrl?: string;
+  cancelUrl?: string;
+  brandName?: string;
+  approval?: {
+    outcome: ApprovalOutcome;
+    closeTab: boolean;
+    payer: { email: string; givenName: string; surname: string; payerId: string };
+  };
+  /** The capture (its SimPayment's txnId) once captured. */
+  captureId?: string;
+}
+
+export interface Money {
+  currency_code: string;
+  value: string;
+}
+
+export interface PurchaseUnit {
+  reference_id: string;
+  amount: Money & { breakdown?: Record<string, Money> };
+  items?: { name: string; quantity: string; unit_amount: Money; sku?: string; description?: string; category?: string; tax?: Money }[];
+  custom_id?: string;
+  invoice_id?: string;
+  description?: string;
+  soft_descriptor?: string;
+}
+
+export interface SimDispute {
+  id: string;
+  captureId: string;
+  reason: string;
+  status: 'OPEN' | 'WAITING_FOR_SELLER_RESPONSE' | 'UNDER_REVIEW' | 'RESOLVED';
+  stage: 'INQUIRY' | 'CHARGEBACK';
+  amount: Money;
+  outcome?: 'seller' | 'buyer';
+  createTime: string;
+  updateTime: string;
+}
+
+/** A REST answer kept for its PayPal-Request-Id: the same request again gets it again. */
+export interface KeptAnswer {
+  key: string;
+  status: number;
+  body: string;
 }
 
 export interface IssuedIpn {
@@ -68,6 +137,11 @@ export class Ledger {
   readonly payments = new Map<string, SimPayment>();
   readonly ipns: IssuedIpn[] = [];
   readonly webhooks: SentWebhook[] = [];
+  readonly orders = new Map<string, SimOrder>();
+  readonly disputes = new Map<string, SimDispute>();
+  readonly answers = new Map<string, KeptAnswer>();
+  /** Access tokens and when each stops working (epoch ms). */
+  readonly tokens = new Map<string, number>();
   // Postbacks look IPNs up by their bytes' digest: a scan of every IPN ever issued made each
   // postback slower as a load test went on (thousands of IPNs a second).
   private readonly byDigest = new Map<string, IssuedIpn[]>();
@@ -80,6 +154,30 @@ export class Ledger {
     for (const p of restored?.payments ?? []) this.payments.set(p.txnId, p);
     for (const ipn of restored?.ipns ?? []) this.remember(ipn);
     this.webhooks.push(...(restored?.webhooks ?? []));
+    for (const o of restored?.orders ?? []) this.orders.set(o.id, o);
+    for (const d of restored?.disputes ?? []) this.disputes.set(d.id, d);
+    for (const a of restored?.answers ?? []) this.answers.set(a.key, a);
+    for (const t of restored?.tokens ?? []) this.tokens.set(t.token, t.expiresAt);
+  }
+
+  saveOrder(order: SimOrder): void {
+    this.orders.set(order.id, order);
+    this.journal?.order(order);
+  }
+
+  saveDispute(dispute: SimDispute): void {
+    this.disputes.set(dispute.id, dispute);
+    this.journal?.dispute(dispute);
+  }
+
+  keepAnswer(answer: KeptAnswer): void {
+    this.answers.set(answer.key, answer);
+    this.journal?.answer(answer);
+  }
+
+  saveToken(token: string, expiresAt: number): void {
+    this.tokens.set(token, expiresAt);
+    this.journal?.token({ token, expiresAt });
   }
 
   issueIpn(txnId: string, environment: Environment, raw: Buffer, notifyUrl: string, forged = false): IssuedIpn {

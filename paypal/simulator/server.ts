@@ -1,19 +1,25 @@
 // The local PayPal simulator: checkout pages for Buy Now and cart buttons, /cgi-bin/webscr with
 // _notify-validate and _notify-synch, IPN and signed webhook deliveries with PayPal's retries, the
-// webhook certificate and online verify endpoints, and a small JSON control API for `npm run simulate`.
+// webhook certificate and online verify endpoints, PayPal Checkout (Orders v2: REST API in
+// rest-api.ts, the order's life in checkout-flow.ts, the approval page /checkoutnow), and a small
+// JSON control API for `npm run simulate`.
 import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { parseIpnBody } from '../ipn-form';
-import { simulatorPdtToken } from '../../config/env';
-import { checkoutPage } from './checkout-page';
+import { simulatorClientId, simulatorClientSecret, simulatorPdtToken } from '../../config/env';
+import { approvalPage, checkoutPage, noticePage } from './checkout-page';
+import { createCheckoutFlow, type ApproveInput, type DisputeInput } from './checkout-flow';
 import { Deliverer, defaultRetry, type RetrySchedule, type Waiting } from './delivery';
 import { Journal, type JournalState } from './journal';
 import { childIpn, paymentIpn, pdtSuccess } from './ipn-messages';
-import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimItem, type SimPayment } from './ledger';
+import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimDispute, type SimItem, type SimOrder, type SimPayment } from './ledger';
+import { iso, refundable, testBuyer } from './orders';
+import { createRestApi, type FaultSpec } from './rest-api';
+import { RestError } from './rest-errors';
 import { createSigningIdentity } from './self-signed-cert';
-import { signDelivery, webhookEvents } from './webhook-events';
+import { signDelivery, webhookEvents, type WebhookEvent } from './webhook-events';
 
 export interface SimulatorOptions {
   port?: number;
@@ -30,6 +36,15 @@ export interface SimulatorOptions {
   retry?: RetrySchedule;
   /** Where the simulator keeps what it must not forget across a restart (see journal.ts); in memory when unset. */
   dataDir?: string;
+  /** The REST app's credentials for POST /v1/oauth2/token (simulatorClientId / simulatorClientSecret when unset). */
+  clientId?: string;
+  clientSecret?: string;
+  /** How long an access token works (PayPal's 32400 s, nine hours, when unset). */
+  tokenLifetimeSeconds?: number;
+  /** How long an order waits for the buyer's approval (PayPal's default, 3 hours, when unset). */
+  orderLifetimeSeconds?: number;
+  /** The seller also has IPN on: an Orders v2 capture, refund or reversal sends an IPN too (default off). */
+  ordersIpn?: boolean;
   log?: (line: string) => void;
 }
 
@@ -80,6 +95,20 @@ export interface Simulator {
   idle(): Promise<void>;
   /** Deliveries waiting for their next attempt. */
   waiting(): Waiting[];
+  /** The REST app credentials the token endpoint accepts. */
+  clientId: string;
+  clientSecret: string;
+  /** Approves an order as its buyer would on the approval page; `redirect` is return_url with token and PayerID (none with closeTab). */
+  approveOrder(orderId: string, input?: ApproveInput): Promise<{ order: SimOrder; redirect?: string; report: SentReport }>;
+  /** The buyer cancels on the approval page: `redirect` is cancel_url with token. */
+  cancelOrder(orderId: string): Promise<{ order: SimOrder; redirect?: string }>;
+  openDispute(captureId: string, input?: DisputeInput): Promise<{ dispute: SimDispute; report: SentReport }>;
+  updateDispute(disputeId: string): Promise<{ dispute: SimDispute; report: SentReport }>;
+  resolveDispute(disputeId: string, input: { outcome: 'seller' | 'buyer' }): Promise<{ dispute: SimDispute; report: SentReport }>;
+  /** The next matching REST requests answer PayPal's 500 (or 503); with `after`, once the work is done. */
+  failNext(spec: FaultSpec): void;
+  /** Every access token issued so far stops working (the next REST call answers 401 invalid_token). */
+  expireTokens(): void;
   close(): Promise<void>;
 }
 
@@ -124,7 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return { id: ipn.id, status, httpStatus };
   }
 
-  async function deliverWebhook(event: { type: string; body: unknown } | undefined): Promise<SentReport['webhooks']> {
+  async function deliverWebhook(event: WebhookEvent | undefined): Promise<SentReport['webhooks']> {
     if (!event || !options.webhookUrl) return [];
     const signed = signDelivery(event, { webhookId, certUrl: certUrl(), privateKey: identity.privateKey });
     const sent: SentWebhook = { id: ledger.webhooks.length + 1, eventId: signed.eventId, eventType: signed.eventType, transmissionId: signed.transmissionId, signature: signed.signature, raw: signed.raw, url: options.webhookUrl, attempts: [] };
@@ -140,14 +169,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return url;
   }
 
+  /** Does this payment's news go out by IPN? Always for button payments; for Orders v2 captures when the seller has IPN on. */
+  const sendsIpn = (payment: SimPayment) => !payment.orderId || (options.ordersIpn === true && options.ipnUrl !== undefined);
+
   /** Issues (remembers) and delivers the payment's IPN as it stands now, then its webhook. */
   async function announce(payment: SimPayment, report: SentReport, webhooks: boolean, webhookFirst = false): Promise<void> {
-    const ipn = ledger.issueIpn(payment.txnId, payment.environment, paymentIpn(payment), notifyUrlOf(payment));
+    // A declined capture moved no money: PayPal tells of it by webhook only.
+    const ipn = sendsIpn(payment) && payment.status !== 'Declined' ? ledger.issueIpn(payment.txnId, payment.environment, paymentIpn(payment), notifyUrlOf(payment)) : undefined;
+    const event = webhooks ? webhookEvents.captureEvent(payment, baseUrl, new Date()) : undefined;
     const hook = async () => {
-      if (webhooks) report.webhooks.push(...(await deliverWebhook(webhookEvents.captureEvent(payment, baseUrl, new Date()))));
+      report.webhooks.push(...(await deliverWebhook(event)));
     };
     if (webhookFirst) await hook();
-    report.ipns.push(await deliverIpn(ipn, payment.status));
+    if (ipn) report.ipns.push(await deliverIpn(ipn, payment.status));
     if (!webhookFirst) await hook();
   }
 
@@ -239,19 +273,37 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return report;
   }
 
-  async function child(txnId: string, status: 'Refunded' | 'Reversed' | 'Canceled_Reversal', reasonCode: string, amount?: string): Promise<SentReport> {
+  /**
+   * A later transaction about a payment, recorded at once: a refund or reversal (of what remains when
+   * no amount is given) or a cancelled reversal. Its IPN and webhook are delivered by `announced`.
+   */
+  function childNow(txnId: string, input: { status: 'Refunded' | 'Reversed' | 'Canceled_Reversal'; reasonCode: string; amount?: string; noteToPayer?: string }) {
     const p = payment(txnId);
-    const gross = status === 'Canceled_Reversal' ? p.gross : `-${money(Number(amount ?? p.gross))}`;
-    const entry = { txnId: newTxnId(), status, gross, reasonCode };
+    const { status } = input;
+    const left = refundable(p);
+    if (status !== 'Canceled_Reversal') {
+      if (p.status === 'Pending' || p.status === 'Declined') throw new Error(`Payment ${txnId} is ${p.status}: only money received can be refunded or reversed.`);
+      const asked = input.amount === undefined ? left : Math.round(Number(input.amount) * 100);
+      if (!Number.isFinite(asked) || asked <= 0 || asked > left) throw new Error(`Payment ${txnId} has ${money(left / 100)} ${p.currency} left to give back; ${input.amount ?? 'the rest'} is not possible.`);
+    }
+    const gross = status === 'Canceled_Reversal' ? p.gross : `-${money(input.amount === undefined ? left / 100 : Number(input.amount))}`;
+    const noteToPayer = input.noteToPayer ?? (status === 'Reversed' ? 'Payment reversed' : undefined);
+    const entry = { txnId: newTxnId(), status, gross, reasonCode: input.reasonCode, at: iso(new Date()), ...(noteToPayer ? { noteToPayer } : {}) };
     p.children.push(entry);
     p.status = status === 'Canceled_Reversal' ? 'Completed' : status;
     ledger.save(p);
-    const report: SentReport = { txnId: entry.txnId, ipns: [], webhooks: [] };
-    const ipn = ledger.issueIpn(entry.txnId, p.environment, childIpn(p, entry), notifyUrlOf(p));
-    report.ipns.push(await deliverIpn(ipn, status));
-    report.webhooks.push(...(await deliverWebhook(webhookEvents.refundEvent(p, entry, baseUrl, new Date()))));
-    return report;
+    const ipn = sendsIpn(p) ? ledger.issueIpn(entry.txnId, p.environment, childIpn(p, entry), notifyUrlOf(p)) : undefined;
+    const event = webhookEvents.refundEvent(p, entry, baseUrl, new Date());
+    const announced = (async (): Promise<SentReport> => {
+      const report: SentReport = { txnId: entry.txnId, ipns: [], webhooks: [] };
+      if (ipn) report.ipns.push(await deliverIpn(ipn, status));
+      report.webhooks.push(...(await deliverWebhook(event)));
+      return report;
+    })();
+    return { txnId: entry.txnId, announced };
   }
+
+  const child = (txnId: string, status: 'Refunded' | 'Reversed' | 'Canceled_Reversal', reasonCode: string, amount?: string) => childNow(txnId, { status, reasonCode, amount }).announced;
 
   async function resend(ipnId: number): Promise<SentReport> {
     const ipn = ledger.ipns.find((i) => i.id === ipnId);
@@ -267,6 +319,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const ipn = ledger.issueIpn(p.txnId, p.environment, paymentIpn(p), notifyUrlOf(p), true);
     return { txnId: p.txnId, ipns: [await deliverIpn(ipn, `forged ${p.status}`)], webhooks: [] };
   }
+
+  const clientId = options.clientId ?? simulatorClientId;
+  const clientSecret = options.clientSecret ?? simulatorClientSecret;
+  const flow = createCheckoutFlow({
+    ledger,
+    api: () => baseUrl,
+    business: options.business ?? 'seller@keyship.localhost',
+    // PayPal gives the buyer 3 hours to approve an order (its default; an account manager can make it 24-72).
+    orderLifetimeMs: (options.orderLifetimeSeconds ?? 3 * 3600) * 1000,
+    sendWebhook: deliverWebhook,
+    announce(p) {
+      const report: SentReport = { txnId: p.txnId, ipns: [], webhooks: [] };
+      return announce(p, report, true).then(() => report);
+    },
+    reverse: (txnId, input) => childNow(txnId, input),
+  });
+  const rest = createRestApi({ ledger, flow, api: () => baseUrl, clientId, clientSecret, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 32400, log });
 
   const app = new Hono();
 
@@ -353,16 +422,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     c.req.param('name') === certName ? c.body(identity.certificatePem, 200, { 'content-type': 'application/x-pem-file' }) : c.text('Not found', 404),
   );
 
+  // The REST API (its token check guards the online verification below too).
+  app.route('/', rest.app);
+
   // The online verification alternative, with the same answers PayPal gives.
-  const tokens = new Set<string>();
-  app.post('/v1/oauth2/token', (c) => {
-    if (!c.req.header('authorization')?.startsWith('Basic ')) return c.json({ error: 'invalid_client' }, 401);
-    const token = `SIM-${randomBytes(12).toString('hex')}`;
-    tokens.add(token);
-    return c.json({ access_token: token, token_type: 'Bearer', expires_in: 32400 });
-  });
   app.post('/v1/notifications/verify-webhook-signature', async (c) => {
-    if (!tokens.has((c.req.header('authorization') ?? '').replace(/^Bearer /, ''))) return c.json({ name: 'AUTHENTICATION_FAILURE' }, 401);
     const body = (await c.req.json()) as Record<string, unknown>;
     const sent = ledger.webhooks.find((w) => w.transmissionId === body.transmission_id);
     const same =
@@ -373,9 +437,52 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return c.json({ verification_status: same ? 'SUCCESS' : 'FAILURE' });
   });
 
+  // The Orders v2 approval page: the order's `rel: approve` link.
+  app.get('/checkoutnow', (c) => {
+    const order = ledger.orders.get(c.req.query('token') ?? '');
+    if (!order) return c.html(noticePage('No such order', 'This payment link names no order; go back to the store and check out again.'), 404);
+    if (flow.lapsed(order)) return c.html(noticePage('This order has expired', 'The order waited too long for your approval; go back to the store and check out again.'), 410);
+    if (order.status !== 'CREATED') return c.html(noticePage('Already approved', `Order ${order.id} is ${order.status}; there is nothing more to do here.`), 409);
+    return c.html(approvalPage({ order, payer: testBuyer }));
+  });
+  app.post('/checkoutnow', async (c) => {
+    const orderId = c.req.query('token') ?? '';
+    const form = await c.req.parseBody();
+    const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
+    const action = text('action');
+    try {
+      if (action === 'cancel') {
+        const { redirect } = flow.cancelOrder(orderId);
+        return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment cancelled', 'You cancelled; the store named no page to return to, so close this tab.'));
+      }
+      const outcome = action === 'echeck' || action === 'declined' ? action : 'card';
+      const { redirect, announced } = flow.approveOrder(orderId, { outcome, closeTab: action === 'close-tab', payer: { email: text('email'), givenName: text('given_name'), surname: text('surname') } });
+      void announced.catch((error: Error) => log(`announcing approval of ${orderId}: ${error.message}`));
+      return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment approved', 'You can close this tab; the store completes your purchase.'));
+    } catch (error) {
+      const message = error instanceof RestError ? error.details.map((d) => d.description ?? d.issue).join(' ') || error.message : (error as Error).message;
+      return c.html(noticePage('This order cannot be approved', message), error instanceof RestError && error.status === 404 ? 404 : 409);
+    }
+  });
+
   // The control API `npm run simulate` drives.
   const control = new Hono();
-  control.onError((error, c) => c.json({ error: error.message }, 400));
+  control.onError((error, c) => (error instanceof RestError ? c.json({ error: error.message, ...error.body() }, error.status) : c.json({ error: error.message }, 400)));
+  const jsonOf = async <T>(c: Context): Promise<T> => (await c.req.json().catch(() => ({}))) as T;
+  control.post('/orders/:id/approve', async (c) => c.json(await approveOrder(c.req.param('id'), await jsonOf<ApproveInput>(c))));
+  control.post('/orders/:id/cancel', async (c) => c.json(await cancelOrder(c.req.param('id'))));
+  control.post('/captures/:id/disputes', async (c) => c.json(await openDispute(c.req.param('id'), await jsonOf<DisputeInput>(c))));
+  control.post('/disputes/:id/update', async (c) => c.json(await updateDispute(c.req.param('id'))));
+  control.post('/disputes/:id/resolve', async (c) => c.json(await resolveDispute(c.req.param('id'), await jsonOf<{ outcome: 'seller' | 'buyer' }>(c))));
+  control.post('/faults', async (c) => {
+    rest.failNext(await jsonOf<FaultSpec>(c));
+    return c.json({ ok: true });
+  });
+  control.post('/tokens/expire', (c) => {
+    rest.expireTokens();
+    return c.json({ ok: true });
+  });
+  control.get('/orders', (c) => c.json({ orders: [...ledger.orders.values()], disputes: [...ledger.disputes.values()] }));
   control.post('/payments', async (c) => c.json(await pay((await c.req.json()) as PayInput)));
   control.post('/forged', async (c) => c.json(await forge((await c.req.json()) as PayInput)));
   control.post('/payments/:txn/clear', async (c) => c.json(await clear(c.req.param('txn'))));
@@ -400,6 +507,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function reverse(txnId: string, opts: { reason?: string } = {}) {
     return child(txnId, 'Reversed', opts.reason ?? 'chargeback');
   }
+
+  async function approveOrder(orderId: string, input: ApproveInput = {}) {
+    const { announced, ...approved } = flow.approveOrder(orderId, input);
+    return { ...approved, report: await announced };
+  }
+  async function cancelOrder(orderId: string) {
+    return Promise.resolve(flow.cancelOrder(orderId));
+  }
+  const openDispute = (captureId: string, input: DisputeInput = {}) => flow.openDispute(captureId, input);
+  const updateDispute = (disputeId: string) => flow.updateDispute(disputeId);
+  const resolveDispute = (disputeId: string, input: { outcome: 'seller' | 'buyer' }) => flow.resolveDispute(disputeId, input);
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 8090, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
@@ -438,6 +556,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     idle: () => deliverer.idle(),
     waiting: () => deliverer.waiting(),
+    clientId,
+    clientSecret,
+    approveOrder,
+    cancelOrder,
+    openDispute,
+    updateDispute,
+    resolveDispute,
+    failNext: (spec) => rest.failNext(spec),
+    expireTokens: () => rest.expireTokens(),
     async close() {
       deliverer.stop();
       journal?.close();

@@ -1,8 +1,10 @@
 // REST webhook deliveries as PayPal sends them: compact JSON, PAYPAL-* headers, and a SHA256withRSA
-// signature over "<transmission id>|<time>|<webhook id>|<crc32>" made with the simulator's key.
+// signature over "<transmission id>|<time>|<webhook id>|<crc32>" made with the simulator's key. The
+// resources are the ones the REST API answers (orders.ts), as in PayPal's own deliveries.
 import { randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { bodyCrc32 } from '../webhook-transmission';
-import type { SimPayment } from './ledger';
+import type { SimChild, SimDispute, SimOrder, SimPayment } from './ledger';
+import { captureResource, captureStatus, disputeResource, orderResource, refundResource } from './orders';
 
 const eventId = () => `WH-${randomBytes(8).toString('hex').toUpperCase().slice(0, 17)}-${randomBytes(8).toString('hex').toUpperCase().slice(0, 17)}`;
 
@@ -15,9 +17,12 @@ export interface SignedDelivery {
   signature: string;
 }
 
-function captureEvent(payment: SimPayment, api: string, at: Date): { type: string; body: unknown } {
-  const pending = payment.status === 'Pending';
-  const type = pending ? 'PAYMENT.CAPTURE.PENDING' : 'PAYMENT.CAPTURE.COMPLETED';
+export interface WebhookEvent {
+  type: string;
+  body: unknown;
+}
+
+function envelope(type: string, resourceType: string, resourceVersion: string, summary: string, resource: unknown, api: string, at: Date): WebhookEvent {
   const id = eventId();
   return {
     type,
@@ -25,64 +30,48 @@ function captureEvent(payment: SimPayment, api: string, at: Date): { type: strin
       id,
       event_version: '1.0',
       create_time: at.toISOString(),
-      resource_type: 'capture',
-      resource_version: '2.0',
+      resource_type: resourceType,
+      resource_version: resourceVersion,
       event_type: type,
-      summary: pending ? `Payment pending for ${payment.gross} ${payment.currency}` : `Payment completed for ${payment.gross} ${payment.currency}`,
-      resource: {
-        id: payment.txnId,
-        amount: { currency_code: payment.currency, value: payment.gross },
-        final_capture: true,
-        status: pending ? 'PENDING' : 'COMPLETED',
-        ...(pending ? { status_details: { reason: payment.method === 'echeck' ? 'ECHECK' : 'OTHER' } } : {}),
-        ...(payment.custom ? { custom_id: payment.custom } : {}),
-        ...(payment.invoice ? { invoice_id: payment.invoice } : {}),
-        payee: { email_address: payment.business, merchant_id: payment.receiverId },
-        create_time: payment.createdAt.toISOString(),
-        update_time: at.toISOString(),
-        links: [
-          { href: `${api}/v2/payments/captures/${payment.txnId}`, rel: 'self', method: 'GET' },
-          { href: `${api}/v2/payments/captures/${payment.txnId}/refund`, rel: 'refund', method: 'POST' },
-        ],
-      },
-      links: [{ href: `${api}/v1/notifications/webhooks-events/${id}`, rel: 'self', method: 'GET' }],
+      summary,
+      resource,
+      links: [
+        { href: `${api}/v1/notifications/webhooks-events/${id}`, rel: 'self', method: 'GET' },
+        { href: `${api}/v1/notifications/webhooks-events/${id}/resend`, rel: 'resend', method: 'POST' },
+      ],
     },
   };
 }
 
-function refundEvent(payment: SimPayment, child: SimPayment['children'][number], api: string, at: Date): { type: string; body: unknown } | undefined {
+/** PAYMENT.CAPTURE.COMPLETED, PENDING or DECLINED, with the capture as Payments v2 shows it. */
+function captureEvent(payment: SimPayment, api: string, at: Date): WebhookEvent {
+  const status = captureStatus(payment);
+  const type = status === 'PENDING' ? 'PAYMENT.CAPTURE.PENDING' : status === 'DECLINED' ? 'PAYMENT.CAPTURE.DECLINED' : 'PAYMENT.CAPTURE.COMPLETED';
+  const word = { PENDING: 'pending', DECLINED: 'declined' }[status as string] ?? 'completed';
+  return envelope(type, 'capture', '2.0', `Payment ${word} for ${payment.gross} ${payment.currency}`, captureResource(payment, api, 'payments'), api, at);
+}
+
+/** PAYMENT.CAPTURE.REFUNDED or REVERSED: the resource is the refund, its `up` link the capture. */
+function refundEvent(payment: SimPayment, child: SimChild, api: string, at: Date): WebhookEvent | undefined {
   const type = child.status === 'Refunded' ? 'PAYMENT.CAPTURE.REFUNDED' : child.status === 'Reversed' ? 'PAYMENT.CAPTURE.REVERSED' : undefined;
   if (!type) return undefined;
-  const id = eventId();
   const value = child.gross.replace(/^-/, '');
-  return {
-    type,
-    body: {
-      id,
-      event_version: '1.0',
-      create_time: at.toISOString(),
-      resource_type: 'refund',
-      resource_version: '2.0',
-      event_type: type,
-      summary: `A ${value} ${payment.currency} capture payment was ${child.status === 'Refunded' ? 'refunded' : 'reversed'}`,
-      resource: {
-        id: child.txnId,
-        amount: { currency_code: payment.currency, value },
-        status: 'COMPLETED',
-        reason_code: child.reasonCode.toUpperCase(),
-        create_time: at.toISOString(),
-        update_time: at.toISOString(),
-        links: [
-          { href: `${api}/v2/payments/refunds/${child.txnId}`, rel: 'self', method: 'GET' },
-          { href: `${api}/v2/payments/captures/${payment.txnId}`, rel: 'up', method: 'GET' },
-        ],
-      },
-      links: [{ href: `${api}/v1/notifications/webhooks-events/${id}`, rel: 'self', method: 'GET' }],
-    },
-  };
+  const summary = `A ${value} ${payment.currency} capture payment was ${child.status === 'Refunded' ? 'refunded' : 'reversed'}`;
+  return envelope(type, 'refund', '2.0', summary, refundResource(payment, child, api), api, at);
 }
 
-export function signDelivery(event: { type: string; body: unknown }, options: { webhookId: string; certUrl: string; privateKey: KeyObject; at?: Date }): SignedDelivery {
+/** CHECKOUT.ORDER.APPROVED: the order as GET shows it once the buyer approved. */
+function orderApprovedEvent(order: SimOrder, api: string, at: Date): WebhookEvent {
+  return envelope('CHECKOUT.ORDER.APPROVED', 'checkout-order', '2.0', 'An order has been approved by buyer', orderResource(order, undefined, api), api, at);
+}
+
+/** CUSTOMER.DISPUTE.CREATED, UPDATED or RESOLVED, with the dispute as the Disputes API shows it. */
+function disputeEvent(change: 'CREATED' | 'UPDATED' | 'RESOLVED', dispute: SimDispute, payment: SimPayment, api: string, at: Date): WebhookEvent {
+  const summary = { CREATED: 'A new dispute opened with Case #', UPDATED: 'A dispute was updated with Case #', RESOLVED: 'A dispute was resolved with case #' }[change];
+  return envelope(`CUSTOMER.DISPUTE.${change}`, 'dispute', '1.0', `${summary} ${dispute.id}`, disputeResource(dispute, payment, api), api, at);
+}
+
+export function signDelivery(event: WebhookEvent, options: { webhookId: string; certUrl: string; privateKey: KeyObject; at?: Date }): SignedDelivery {
   const raw = Buffer.from(JSON.stringify(event.body), 'utf8');
   const transmissionId = randomUUID();
   // PayPal writes the transmission time to the second.
@@ -107,4 +96,4 @@ export function signDelivery(event: { type: string; body: unknown }, options: { 
   };
 }
 
-export const webhookEvents = { captureEvent, refundEvent };
+export const webhookEvents = { captureEvent, refundEvent, orderApprovedEvent, disputeEvent };
