@@ -34,8 +34,8 @@ export interface LibraryEntry {
   /** For 'renewable': a key of the invoice the renewal form names, and the days it adds. */
   renewKey?: string;
   renewDays?: number;
-  /** For 'ask': what the request to a person says was wrong. */
-  problem?: KeyProblem;
+  /** For 'ask' (and 'live' with a file used up): what the request to a person says was wrong; 'unknown' when links exist but cannot be shown here. */
+  problem?: KeyProblem | 'unknown';
 }
 
 const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
@@ -66,13 +66,15 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], keySecret: 
   if (invoice.status === 'failed' || invoice.status === 'rejected') return { ...base, state: 'failed', files: [] };
   if (!has(downloadableStatuses, invoice.status)) return { ...base, state: 'unpaid', files: [] };
   if (keys.length === 0) return { ...base, state: 'preparing', files: [] };
-  if (files.some((f) => f.downloadPath)) return { ...base, state: 'live', files, keysExpireAt };
+  if (files.some((f) => f.downloadPath)) {
+    return { ...base, state: 'live', files, keysExpireAt, problem: files.some((f) => f.problem === 'exhausted') ? 'exhausted' : undefined };
+  }
   const expired = judged.find((j) => j.problem === 'expired');
   const renewDays = expired ? selfServiceDays({ ...expired.row, invoice_status: invoice.status }, defaultTtlSeconds) : undefined;
   const renewKey = expired && renewDays !== undefined ? keyOf(expired.row) : undefined;
   if (renewKey) return { ...base, state: 'renewable', files, keysExpireAt, renewKey, renewDays };
   // Live keys whose links cannot be shown here (another KEY_SECRET) also go to a person.
-  return { ...base, state: 'ask', files, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'expired' };
+  return { ...base, state: 'ask', files, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'unknown' };
 }
 
 /** The library of one address: every invoice its payer e-mail names, newest first. */

@@ -90,6 +90,7 @@ export function libraryRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'shutdown'
         linkTtlSeconds: config.library.linkTtlSeconds,
         emailsPerHour: config.library.emailsPerHour,
       });
+      // Stored first, sent after the answer, retried by the sweeper: an outage delays the e-mail and never loses it.
       if (request.status === 'pending') mailer.sendSoon(request.id);
       if (request.status === 'limited') console.warn(`library request ${request.id}: the address had ${config.library.emailsPerHour} library e-mails this hour; none sent`);
       return renderPage(c, <LibraryRequestedPage linkTtlSeconds={config.library.linkTtlSeconds} />);

@@ -164,7 +164,8 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
   test('in Chromium: the form, then the library of live, expired, self-service and refunded purchases, and none of another buyer', async () => {
     const email = `Linus-${tag()}@Example.com`;
     const dayAgo = new Date(Date.now() - 86400_000);
-    const live = await purchase(email, { files: [{ name: 'guide.pdf' }, { name: 'extras.zip' }] });
+    const live = await purchase(email, { files: [{ name: 'guide.pdf' }, { name: 'extras.zip' }], downloadLimit: 1 });
+    await db.pool.query('UPDATE download_keys SET bytes_charged = 10 * 1024 * 1024 WHERE id = $1', [live.files[1]!.keyId]);
     const expired = await purchase(email.toLowerCase(), { status: 'keys_expired', expiresAt: dayAgo });
     const selfService = await purchase(email, { status: 'keys_expired', expiresAt: dayAgo, selfService: true, keyTtlSeconds: 2 * 86400 });
     const refunded = await purchase(email, { status: 'refunded', revokedReason: 'refunded' });
@@ -199,9 +200,11 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     const section = (p: Purchase) => page.locator('section', { hasText: p.number });
     assert.equal(await page.locator('section').count(), 4);
     assert.equal(await section(other).count(), 0, "another buyer's purchase is not listed");
-    // Live: a working link per file.
+    // Live: a working link per file that may still download; the used-up one goes to a person.
     const links = section(live).locator('a.download');
-    assert.deepEqual(await links.allTextContents(), ['guide.pdf', 'extras.zip']);
+    assert.deepEqual(await links.allTextContents(), ['guide.pdf']);
+    assert.match((await section(live).textContent()) ?? '', /extras\.zip[^]*all its downloads used/);
+    assert.equal(await section(live).getByRole('button', { name: 'Ask for fresh links' }).count(), 1);
     const file = await fetch(api.url + (await links.first().getAttribute('href'))!);
     assert.equal(file.status, 200);
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(live.files[0]!.content));

@@ -121,6 +121,21 @@ function EntryFiles(props: { entry: LibraryEntry }) {
   );
 }
 
+/** A request to a person for fresh links of one invoice, from the library's own address. */
+function AskForm(props: { entry: LibraryEntry; email: string }) {
+  return (
+    <form class="inline" method="post" action="/d/request">
+      <input type="hidden" name="email" value={props.email} />
+      <input type="hidden" name="invoice" value={props.entry.number} />
+      <input type="hidden" name="problem" value={props.entry.problem ?? 'unknown'} />
+      <input type="hidden" name="message" value="Asked from the library." />
+      <button type="submit">Ask for fresh links</button>
+    </form>
+  );
+}
+
+const expiredOn = (e: LibraryEntry) => (e.keysExpireAt ? formatTime(e.keysExpireAt.toISOString()) : 'a date that has passed');
+
 function EntryAction(props: { entry: LibraryEntry; email: string }) {
   const e = props.entry;
   switch (e.state) {
@@ -129,13 +144,19 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
         <>
           <EntryFiles entry={e} />
           {e.keysExpireAt && <p class="muted">The links work until {formatTime(e.keysExpireAt.toISOString())}.</p>}
+          {e.problem === 'exhausted' && (
+            <>
+              <p>A file whose downloads are all used has no link; a person sends a fresh one, usually within one business day.</p>
+              <AskForm entry={e} email={props.email} />
+            </>
+          )}
         </>
       );
     case 'renewable':
       return (
         <>
           <EntryFiles entry={e} />
-          <p>The links expired on {e.keysExpireAt ? formatTime(e.keysExpireAt.toISOString()) : 'a date that has passed'}. This purchase lets you renew them yourself.</p>
+          <p>The links expired on {expiredOn(e)}. This purchase lets you renew them yourself.</p>
           <form class="inline" method="post" action="/d/renew">
             <input type="hidden" name="key" value={e.renewKey} />
             <button type="submit">
@@ -151,16 +172,12 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
           <p>
             {e.problem === 'exhausted'
               ? 'All the downloads of these links have been used.'
-              : `The links expired on ${e.keysExpireAt ? formatTime(e.keysExpireAt.toISOString()) : 'a date that has passed'}.`}{' '}
+              : e.problem === 'expired'
+                ? `The links expired on ${expiredOn(e)}.`
+                : 'The links are in the e-mail we sent when you paid; they cannot be shown here.'}{' '}
             A person sends fresh ones, usually within one business day.
           </p>
-          <form class="inline" method="post" action="/d/request">
-            <input type="hidden" name="email" value={props.email} />
-            <input type="hidden" name="invoice" value={e.number} />
-            <input type="hidden" name="problem" value={e.problem ?? 'expired'} />
-            <input type="hidden" name="message" value="Asked from the library." />
-            <button type="submit">Ask for fresh links</button>
-          </form>
+          <AskForm entry={e} email={props.email} />
         </>
       );
     case 'returned':
