@@ -104,8 +104,11 @@ export function libraryRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'shutdown'
     const hash = keyHash(token);
     const email = await useLibraryLink(pool, hash, clientAddress(c, config.downloads.trustedProxies));
     if (email === undefined) {
-      const reason = await libraryLinkRefusal(pool, hash);
-      return renderPage(c, <LibraryLinkRefusedPage reason={reason} />, reason === 'unknown' ? 404 : 410);
+      const refusal = await libraryLinkRefusal(pool, hash);
+      // The same browser clicking its used link again (a reload, a second click) still has its library.
+      const session = refusal.reason === 'used' ? await secrets.read(c) : undefined;
+      if (session && session.email.toLowerCase() === refusal.email?.toLowerCase()) return c.redirect('/library', 303);
+      return renderPage(c, <LibraryLinkRefusedPage reason={refusal.reason} />, refusal.reason === 'unknown' ? 404 : 410);
     }
     await secrets.start(c, email);
     c.header('Cache-Control', 'no-store');

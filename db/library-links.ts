@@ -110,10 +110,10 @@ export async function useLibraryLink(db: Queryable, tokenHash: Buffer, remoteAdd
   return rows[0]?.email;
 }
 
-/** Why a link could not be used, for the page that says so. */
-export async function libraryLinkRefusal(db: Queryable, tokenHash: Buffer): Promise<'used' | 'expired' | 'unknown'> {
-  const { rows } = await db.query<{ used: boolean }>('SELECT used_at IS NOT NULL AS used FROM library_links WHERE token_hash = $1', [tokenHash]);
-  return rows[0] === undefined ? 'unknown' : rows[0].used ? 'used' : 'expired';
+/** Why a link could not be used, for the page that says so, and whose it is. */
+export async function libraryLinkRefusal(db: Queryable, tokenHash: Buffer): Promise<{ reason: 'used' | 'expired' | 'unknown'; email?: string }> {
+  const { rows } = await db.query<{ used: boolean; email: string }>('SELECT used_at IS NOT NULL AS used, email FROM library_links WHERE token_hash = $1', [tokenHash]);
+  return rows[0] === undefined ? { reason: 'unknown' } : { reason: rows[0].used ? 'used' : 'expired', email: rows[0].email };
 }
 
 export interface LibraryInvoiceRow {

@@ -235,6 +235,12 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     const { rows } = await db.pool.query('SELECT kind, status, invoice_id, key_problem FROM link_requests WHERE invoice_id = $1', [expired.invoiceId]);
     assert.deepEqual(rows, [{ kind: 'operator', status: 'open', invoice_id: expired.invoiceId, key_problem: 'expired' }]);
 
+    // Clicked again in the same browser, the used link leads back to the open library; once it is closed, it says it was used.
+    const reopened = await page.goto(url);
+    assert.equal(reopened?.status(), 200);
+    assert.equal(await page.locator('h1').textContent(), 'Your purchases');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Close my library' }).click()]);
+    assert.equal(await page.locator('h1').textContent(), 'Get your purchases back');
     const used = await page.goto(url);
     assert.equal(used?.status(), 410);
     assert.equal(await page.locator('h1').textContent(), 'This link has already been used');
