@@ -11,7 +11,7 @@ import { bulkTargets, bulkTargetsHead } from '../db/invoices';
 import type { BulkScope } from '../domain/operator-actions';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
-import { renderMailSource } from './mail-template';
+import { renderMailSource } from '../domain/mail-template';
 import { sendRecordedMail } from './mail';
 import { runInvoiceAction } from '../domain/invoice-client';
 import type { OperatorAction } from '../domain/operator-actions';

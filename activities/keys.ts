@@ -13,7 +13,7 @@ import { deriveKey, keyHash } from '../domain/download-keys';
 import { formatBytes, formatTime } from '../domain/buyer-formats';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
-import { readMailTemplate, type TemplateContext } from './mail-template';
+import { readMailTemplate, type TemplateContext } from '../domain/mail-template';
 import { claimMail, sendClaimedMail, type ClaimedMail, type OutgoingMail } from './mail';
 import type { Queryable } from '../db/pool';
 import { invoiceForMail as invoiceMailRow, type InvoiceMailRow } from '../db/invoices';

@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps';
 import { invoicePackageNotifications } from '../db/packages';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
-import { renderMailSource, renderMailTemplate, type TemplateContext } from './mail-template';
+import { renderMailSource, renderMailTemplate, type TemplateContext } from '../domain/mail-template';
 import { sendRecordedMail } from './mail';
 
 export type NoticeKind = 'pending' | 'payment-failed' | 'review-alert';

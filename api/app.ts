@@ -7,6 +7,7 @@ import { checkoutRoutes } from './checkout';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
+import { libraryRoutes } from './library';
 import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
 import { requestLog } from './request-log';
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', checkoutRoutes(deps));
   app.route('/', downloadRoutes(deps));
   app.route('/', thanksRoutes(deps));
+  app.route('/', libraryRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { isExhausted, keyHash, keyProblem } from '../domain/download-keys';
+import { isExhausted, keyHash, keyProblem, type KeyFacts } from '../domain/download-keys';
 import { signalInvoiceAction } from '../domain/invoice-client';
 import type { Pool } from '../db/pool';
 import type { AppDeps } from './deps';
@@ -20,7 +20,7 @@ import { LinkRequestPage } from './pages/link-request-form';
 import { renderPage } from './pages/render';
 
 /** Days a self-service renewal adds (the package's key lifetime), or undefined when this key may not renew itself. */
-export function selfServiceDays(key: KeyRow, defaultTtlSeconds: number): number | undefined {
+export function selfServiceDays(key: KeyFacts & Pick<KeyRow, 'self_service' | 'key_ttl_seconds'>, defaultTtlSeconds: number): number | undefined {
   if (!key.self_service || keyProblem(key) !== 'expired' || isExhausted(key)) return undefined;
   return Math.max(1, Math.ceil((key.key_ttl_seconds ?? defaultTtlSeconds) / 86400));
 }

@@ -40,6 +40,7 @@ export function storeRoutes(deps: AppDeps) {
   </head>
   <body>
     <h1>Keyship demo store</h1>
+    <p>Bought here before? <a href="/library">Get your purchases back by e-mail</a>.</p>
     ${cancelled ? html`<p role="status">Payment for ${cancelled} cancelled; nothing was charged.</p>` : ''}
     ${config.paypal.mode !== 'live' ? html`<p>PayPal ${config.paypal.mode}: no real money moves.</p>` : ''}
     ${rows.length === 0 ? html`<p>No packages yet: add one in the admin pages.</p>` : ''}

@@ -122,6 +122,12 @@ const variables = z.object({
     trustedProxies: variable('TRUSTED_PROXIES', text.transform((value) => value.split(',').map((a) => a.trim()).filter(Boolean)).prefault(''), 'comma-separated addresses whose `X-Forwarded-For` is believed (`127.0.0.1` behind a local nginx)'),
     thanksLinksForSeconds: variable('THANKS_LINKS_FOR', seconds('1h').prefault('1h'), 'how long after payment the thank-you page itself shows the download links (later it points to the e-mail)'),
   }),
+  library: z.object({
+    linkTtlSeconds: variable('LIBRARY_LINK_TTL', seconds('1h').prefault('1h'), "how long the single-use link in a library e-mail (a buyer's way back to every purchase of their address) stays valid"),
+    sessionSeconds: variable('LIBRARY_SESSION', seconds('30m').prefault('30m'), 'how long a library opened from that link stays open in the browser (a signed cookie bound to the address)'),
+    ratePerMinute: variable('LIBRARY_RATE_LIMIT', wholeNumber('must be 0 (off) or a whole number of requests a minute', 0).prefault('5'), 'library e-mail requests a minute per client address (`/library` form); `0` turns the limit off'),
+    emailsPerHour: variable('LIBRARY_EMAIL_LIMIT', wholeNumber('must be a whole number, at least 1', 1).prefault('3'), 'library e-mails one address receives an hour at most; further requests get the same answer and no e-mail'),
+  }),
   logLevel: variable('LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'), '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`'),
   worker: z.object({
     maxConcurrentActivities: variable('WORKER_MAX_CONCURRENT_ACTIVITIES', wholeNumber('must be a whole number, at least 1', 1).prefault('100'), 'activities one worker runs at once'),

@@ -56,11 +56,14 @@ export interface InvoiceEmailRow {
   textBody: string | null;
 }
 
-/** The copies of an invoice's e-mails, oldest first. */
+/** The copies of an invoice's e-mails, oldest first, with the library e-mails sent to its payer's address (they name no one invoice). */
 export async function invoiceEmails(db: Queryable, invoiceId: number): Promise<InvoiceEmailRow[]> {
   const { rows } = await db.query<InvoiceEmailRow>(
     `SELECT id, kind, to_address AS "to", subject, status, error, attempts, created_at AS "createdAt", sent_at AS "sentAt", text_body AS "textBody"
-       FROM notifications WHERE invoice_id = $1 ORDER BY created_at, id`,
+       FROM notifications
+      WHERE invoice_id = $1
+         OR (kind = 'library' AND lower(to_address) = (SELECT lower(payer_email) FROM invoices WHERE id = $1))
+      ORDER BY created_at, id`,
     [invoiceId],
   );
   return rows;

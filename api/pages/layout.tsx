@@ -22,9 +22,13 @@ textarea { min-height: 5rem; }
 button { margin-top: 1rem; padding: .6rem 1.2rem; font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; }
 .status { display: inline-block; padding: .1rem .6rem; border-radius: 99px; font-size: .85rem; font-weight: 600; background: #eef; color: #224; }
 .error { color: #b42318; font-weight: 600; }
+footer { max-width: 46rem; margin: 0 auto; padding: 0 1.25rem 2rem; color: var(--muted); font-size: .9rem; }
+form.inline { display: inline; }
+form.inline button { margin-top: .4rem; }
 `;
 
-export function Layout(props: { title: string; refreshSeconds?: number; refreshUrl?: string; children: Child }) {
+/** `libraryLink` false: leave out the footer's way to the library (the library's own pages). */
+export function Layout(props: { title: string; refreshSeconds?: number; refreshUrl?: string; libraryLink?: boolean; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -41,6 +45,11 @@ export function Layout(props: { title: string; refreshSeconds?: number; refreshU
       <body>
         <header>Keyship</header>
         <main>{props.children}</main>
+        {props.libraryLink !== false && (
+          <footer>
+            Lost your download e-mail? <a href="/library">Get all your purchases back by e-mail</a>.
+          </footer>
+        )}
       </body>
     </html>
   );

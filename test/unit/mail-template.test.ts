@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderMailSource, renderTemplate, TemplateError } from '../../activities/mail-template';
+import { renderMailSource, renderTemplate, TemplateError } from '../../domain/mail-template';
 
 const context = { name: '<Ann & "Bo">', files: [{ n: 'a' }, { n: 'b' }], none: [], on: true };
 const text = (template: string) => renderTemplate(template, context, { html: false, label: 't' });

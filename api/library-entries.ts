@@ -1,0 +1,93 @@
+// What a buyer's library shows for each invoice of their address: the invoice's date, packages and
+// status, and what the buyer can do with it now, judged by the same rules as a download
+// (domain/download-keys.ts): live keys give their links (derived again from the key secret, and
+// shown only when they match the stored hash), expired ones the self-service renewal where the
+// package allows it, a request to a person otherwise; a refunded or reversed one gives nothing.
+import { deriveKey, keyHash, keyProblem, type KeyProblem } from '../domain/download-keys';
+import { downloadableStatuses, isInvoiceStatus, returnedStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import type { Pool } from '../db/pool';
+import { libraryInvoices, libraryKeys, type LibraryInvoiceRow, type LibraryKeyRow } from '../db/library-links';
+import { selfServiceDays } from './link-requests';
+
+export type LibraryEntryState = 'live' | 'renewable' | 'ask' | 'returned' | 'unpaid' | 'failed' | 'preparing';
+
+export interface LibraryFile {
+  name: string;
+  sizeBytes: number;
+  /** /d/<key>, for a key that may download now. */
+  downloadPath?: string;
+  /** Why this file has no link, when it has none. */
+  problem?: KeyProblem;
+  downloadLimit: number | null;
+}
+
+export interface LibraryEntry {
+  number: string;
+  createdAt: Date;
+  packages: string;
+  status: InvoiceStatus | 'unknown';
+  amount: string;
+  currency: string;
+  state: LibraryEntryState;
+  files: LibraryFile[];
+  keysExpireAt?: Date;
+  /** For 'renewable': a key of the invoice the renewal form names, and the days it adds. */
+  renewKey?: string;
+  renewDays?: number;
+  /** For 'ask' (and 'live' with a file used up): what the request to a person says was wrong; 'unknown' when links exist but cannot be shown here. */
+  problem?: KeyProblem | 'unknown';
+}
+
+const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
+
+function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], keySecret: Buffer | undefined, defaultTtlSeconds: number): LibraryEntry {
+  const base = {
+    number: invoice.number,
+    createdAt: invoice.created_at,
+    packages: invoice.package_names.join(', '),
+    status: isInvoiceStatus(invoice.status) ? invoice.status : ('unknown' as const),
+    amount: invoice.amount,
+    currency: invoice.currency.trim(),
+  };
+  const judged = keys.map((k) => ({ row: k, problem: keyProblem({ ...k, invoice_status: invoice.status }) }));
+  const keyOf = (k: LibraryKeyRow): string | undefined => {
+    if (!keySecret || !invoice.salt || invoice.generation === null) return undefined;
+    const key = deriveKey(keySecret, invoice.salt, k.package_file_id, invoice.generation);
+    // A different KEY_SECRET here than in the worker would show links that do not work: show none.
+    return keyHash(key).equals(k.key_hash) ? key : undefined;
+  };
+  const files: LibraryFile[] = judged.map(({ row, problem }) => {
+    const key = problem === undefined ? keyOf(row) : undefined;
+    return { name: row.name, sizeBytes: row.size_bytes, downloadPath: key && `/d/${key}`, problem, downloadLimit: row.download_limit };
+  });
+  const keysExpireAt = keys[0]?.expires_at;
+
+  if (has(returnedStatuses, invoice.status) || judged.some((j) => j.problem === 'revoked')) return { ...base, state: 'returned', files: files.map(({ downloadPath: _, ...f }) => f) };
+  if (invoice.status === 'failed' || invoice.status === 'rejected') return { ...base, state: 'failed', files: [] };
+  if (!has(downloadableStatuses, invoice.status)) return { ...base, state: 'unpaid', files: [] };
+  if (keys.length === 0) return { ...base, state: 'preparing', files: [] };
+  if (files.some((f) => f.downloadPath)) {
+    return { ...base, state: 'live', files, keysExpireAt, problem: files.some((f) => f.problem === 'exhausted') ? 'exhausted' : undefined };
+  }
+  const expired = judged.find((j) => j.problem === 'expired');
+  const renewDays = expired ? selfServiceDays({ ...expired.row, invoice_status: invoice.status }, defaultTtlSeconds) : undefined;
+  const renewKey = expired && renewDays !== undefined ? keyOf(expired.row) : undefined;
+  if (renewKey) return { ...base, state: 'renewable', files, keysExpireAt, renewKey, renewDays };
+  // Live keys whose links cannot be shown here (another KEY_SECRET) also go to a person.
+  return { ...base, state: 'ask', files, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'unknown' };
+}
+
+/** The library of one address: every invoice its payer e-mail names, newest first. */
+export async function libraryEntries(pool: Pool, email: string, options: { keySecret: Buffer | undefined; defaultTtlSeconds: number }): Promise<LibraryEntry[]> {
+  const invoices = await libraryInvoices(pool, email);
+  const generations = invoices.flatMap((i) => (i.generation === null ? [] : [{ invoiceId: i.id, generation: i.generation }]));
+  const keys = await libraryKeys(pool, generations);
+  return invoices.map((invoice) =>
+    entryFor(
+      invoice,
+      keys.filter((k) => k.invoice_id === invoice.id),
+      options.keySecret,
+      options.defaultTtlSeconds,
+    ),
+  );
+}
