@@ -28,9 +28,11 @@ const orderIdShape = /^[A-Za-z0-9-]{1,64}$/;
 const answerWithinMs = 25_000;
 
 /** Where the buyer goes to see the purchase once PayPal has a capture. */
-export function thanksUrlFor(outcome: CheckoutOutcome): string | undefined {
-  return outcome.captureId ? `/thanks/${outcome.captureId}` : undefined;
+export function thanksUrlFor(outcome: Pick<CheckoutOutcome, 'status' | 'captureId'>): string | undefined {
+  return outcome.captureId && (outcome.status === 'captured' || outcome.status === 'pending') ? `/thanks/${outcome.captureId}` : undefined;
 }
+
+const endedWithout = (outcome: Pick<CheckoutOutcome, 'status' | 'detail'>) => outcome.detail ?? `The order ended ${outcome.status}; nothing was charged.`;
 
 export function checkoutRoutes(deps: AppDeps) {
   const { config, pool, temporal } = deps;
@@ -115,7 +117,9 @@ export function checkoutRoutes(deps: AppDeps) {
 export async function checkoutReturn(deps: Pick<AppDeps, 'pool' | 'temporal'>, orderId: string): Promise<{ redirect: string } | { failed: string } | { unknown: true } | { waiting: true }> {
   const row = orderIdShape.test(orderId) ? await checkoutByOrderId(deps.pool, orderId) : undefined;
   if (!row) return { unknown: true };
-  if (row.captureId) return { redirect: `/thanks/${row.captureId}` };
+  const known = thanksUrlFor({ status: row.status, captureId: row.captureId ?? undefined });
+  if (known) return { redirect: known };
+  if (row.status === 'declined' || row.status === 'failed' || row.status === 'abandoned') return { failed: endedWithout({ status: row.status, detail: row.detail ?? undefined }) };
   let outcome: CheckoutOutcome;
   try {
     outcome = await deps.temporal.withDeadline(Date.now() + answerWithinMs, () => captureCheckout(deps.temporal, row.ref, 'return'));
@@ -126,5 +130,5 @@ export async function checkoutReturn(deps: Pick<AppDeps, 'pool' | 'temporal'>, o
   const thanks = thanksUrlFor(outcome);
   if (thanks) return { redirect: thanks };
   if (outcome.status === 'created' || outcome.status === 'approved') return { failed: 'PayPal has not confirmed your approval of this order, so nothing was charged. Go back to the store and try again.' };
-  return { failed: outcome.detail ?? `The order ended ${outcome.status}; nothing was charged.` };
+  return { failed: endedWithout(outcome) };
 }

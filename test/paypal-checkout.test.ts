@@ -308,7 +308,10 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     assert.match(page, /declined|not go through|failed/i);
     const row = await checkoutByOrderId(stack.db.pool, orderId);
     assert.equal(row?.status, 'declined');
-    if (row?.captureId) await b.until(row.captureId, (v) => v.status === 'failed', 'failed');
+    assert.ok(row?.captureId, 'PayPal answered a DECLINED capture');
+    await b.until(row.captureId, (v) => v.status === 'failed', 'failed');
+    const told = await stack.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email));
+    assert.match(told[0]!.parsed.subject ?? '', /did not go through/);
     assert.equal(b.deliveries(email).length, 0);
   });
 
