@@ -77,5 +77,21 @@ test('every secret the configuration holds is handed to the log redaction', () =
     PAYPAL_PDT_TOKEN: 'paypal-pdt-token',
   };
   assert.deepEqual(secretsOf(loadConfig({ ...secrets, PAYPAL_CLIENT_ID: 'client-id' })).sort(), Object.values(secrets).sort());
-  assert.deepEqual(secretsOf(loadConfig({})), ['SIMULATOR-PDT-IDENTITY-TOKEN']);
+  assert.deepEqual(secretsOf(loadConfig({})).sort(), ['SIMULATOR-PDT-IDENTITY-TOKEN', 'simulator-client-secret']);
+});
+
+test('PayPal Checkout (Orders v2) needs the REST app: a missing client id, secret or webhook id is named', () => {
+  const simulator = loadConfig({});
+  assert.deepEqual([simulator.paypal.checkout, simulator.paypal.clientId, simulator.paypal.webhookId], ['both', 'simulator-client-id', 'WEBHOOK_ID'], 'the simulator plays the REST app');
+  assert.equal(loadConfig({ PAYPAL_MODE: 'live' }).paypal.checkout, 'classic', 'no REST app: the classic buttons only');
+  assert.throws(
+    () => loadConfig({ PAYPAL_MODE: 'live', PAYPAL_CHECKOUT: 'orders' }),
+    (error: Error) => error instanceof ConfigError && /PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID are missing/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig({ PAYPAL_MODE: 'sandbox', PAYPAL_CLIENT_ID: 'app', PAYPAL_CLIENT_SECRET: 'secret' }),
+    (error: Error) => error instanceof ConfigError && /PAYPAL_CHECKOUT=both .*PAYPAL_WEBHOOK_ID is missing/.test(error.message) && !error.message.includes('secret.'),
+  );
+  const rest = loadConfig({ PAYPAL_MODE: 'live', PAYPAL_CLIENT_ID: 'app', PAYPAL_CLIENT_SECRET: 'secret', PAYPAL_WEBHOOK_ID: '1JE4291016473214C', PAYPAL_CHECKOUT: 'orders' });
+  assert.deepEqual([rest.paypal.checkout, rest.paypal.apiUrl], ['orders', 'https://api-m.paypal.com']);
 });

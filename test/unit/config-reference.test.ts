@@ -23,8 +23,8 @@ test('each variable has a one-line meaning', () => {
   }
 });
 
-// Unset, these three take what PAYPAL_MODE picks, which their descriptions say.
-const pickedByMode = ['PAYPAL_IPN_VERIFY_URL', 'PAYPAL_API_URL', 'PAYPAL_PDT_TOKEN'];
+// Unset, these take what PAYPAL_MODE picks (the simulator's own in simulator mode), which their descriptions say.
+const pickedByMode = ['PAYPAL_IPN_VERIFY_URL', 'PAYPAL_API_URL', 'PAYPAL_PDT_TOKEN', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID', 'PAYPAL_CHECKOUT'];
 
 test('a variable documented as unset gives no value, and a documented default is the value an unset one gives', () => {
   const unset = loadConfig({});
