@@ -11,7 +11,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { paypalRoutes } from '../api/paypal';
-import { loadConfig, type Config } from '../config/env';
+import { loadConfig, simulatorClientId, simulatorClientSecret, type Config } from '../config/env';
 import { invoiceSignaller } from '../paypal/invoice-signal';
 import { createPayPalIntakes } from '../paypal/intakes';
 import { createPdtStatusLookup } from '../paypal/status-lookup';
@@ -495,7 +495,7 @@ describe('PayPal intake', () => {
 
     test('PayPal\'s online verification endpoint as the alternative', async () => {
       const { row } = await deliveredWebhook();
-      const online = loadConfig({ ...configEnv(), PAYPAL_WEBHOOK_VERIFY: 'online', PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'secret' });
+      const online = loadConfig({ ...configEnv(), PAYPAL_WEBHOOK_VERIFY: 'online', PAYPAL_CLIENT_ID: simulatorClientId, PAYPAL_CLIENT_SECRET: simulatorClientSecret });
       const routes = paypalRoutes({ config: online, pool: db.pool, temporal: temporal.client });
       const genuine = await routes.request('/paypal/webhook', { method: 'POST', headers: paypalHeaders(row.headers), body: row.raw_body });
       const forged = await routes.request('/paypal/webhook', { method: 'POST', headers: paypalHeaders(row.headers), body: Buffer.from(row.raw_body.toString('utf8').replace('"19.95"', '"0.01"')) });

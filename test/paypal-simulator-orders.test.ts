@@ -150,6 +150,8 @@ describe('the simulator speaks PayPal Checkout (Orders v2)', () => {
     const unknown = await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000', { bearer: 'A21AAnotatoken' });
     assert.deepEqual([unknown.status, unknown.json], [401, { error: 'invalid_token', error_description: 'Token signature verification failed' }]);
     assert.equal((await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000')).status, 404, 'a good token reaches the resource');
+    const verify = await fetch(`${sim.url}/v1/notifications/verify-webhook-signature`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5_000) });
+    assert.equal(verify.status, 401, 'the online verification endpoint wants a token too');
     sim.expireTokens();
     const expired = await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000');
     assert.deepEqual([expired.status, expired.json.error], [401, 'invalid_token']);

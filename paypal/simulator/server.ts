@@ -15,7 +15,7 @@ import { Deliverer, defaultRetry, type RetrySchedule, type Waiting } from './del
 import { Journal, type JournalState } from './journal';
 import { childIpn, paymentIpn, pdtSuccess } from './ipn-messages';
 import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimDispute, type SimItem, type SimOrder, type SimPayment } from './ledger';
-import { iso, refundable, testBuyer } from './orders';
+import { captureStatus, iso, refundable, testBuyer } from './orders';
 import { createRestApi, type FaultSpec } from './rest-api';
 import { RestError } from './rest-errors';
 import { createSigningIdentity } from './self-signed-cert';
@@ -483,6 +483,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return c.json({ ok: true });
   });
   control.get('/orders', (c) => c.json({ orders: [...ledger.orders.values()], disputes: [...ledger.disputes.values()] }));
+  control.get('/orders/:id', (c) => {
+    const order = flow.order(c.req.param('id'));
+    const capture = order.captureId ? ledger.payments.get(order.captureId) : undefined;
+    return c.json({ order, capture: capture ? { id: capture.txnId, status: captureStatus(capture), amount: capture.gross, currency: capture.currency } : undefined });
+  });
   control.post('/payments', async (c) => c.json(await pay((await c.req.json()) as PayInput)));
   control.post('/forged', async (c) => c.json(await forge((await c.req.json()) as PayInput)));
   control.post('/payments/:txn/clear', async (c) => c.json(await clear(c.req.param('txn'))));
