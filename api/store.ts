@@ -5,14 +5,14 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { packagesForSale } from '../db/packages';
 import { buyNowButton } from '../paypal/button-form';
-import { checkoutButtonsScript, checkoutForm, checkoutSnippet } from '../paypal/checkout-button';
+import { checkoutButtonSettings, checkoutButtonsScript, checkoutForm, checkoutSnippet } from '../paypal/checkout-button';
 import type { AppDeps } from './deps';
 
 export function storeRoutes(deps: AppDeps) {
   const { config } = deps;
   const settings = { mode: config.paypal.mode, simulatorUrl: config.paypal.simulatorUrl, business: config.paypal.receiverEmail, publicUrl: config.publicUrl };
   const { checkout } = config.paypal;
-  const orders = checkout !== 'classic' && config.paypal.clientId ? { publicUrl: config.publicUrl, clientId: config.paypal.clientId, sdkBaseUrl: config.paypal.mode === 'simulator' ? `${config.paypal.simulatorUrl}/sdk/js` : undefined } : undefined;
+  const orders = checkoutButtonSettings(config);
   const classic = checkout !== 'orders';
   const app = new Hono();
 

@@ -66,3 +66,13 @@ export function checkoutButtonsScript(settings: CheckoutButtonSettings, currency
 export async function checkoutSnippet(pkg: ButtonPackage, settings: CheckoutButtonSettings): Promise<string> {
   return `${(await checkoutForm(pkg, settings)).toString()}\n${(await checkoutButtonsScript(settings, pkg.currency)).toString()}`;
 }
+
+/** The button settings the configuration gives, or undefined when PayPal Checkout is off (PAYPAL_CHECKOUT=classic). */
+export function checkoutButtonSettings(config: {
+  publicUrl: string;
+  paypal: { checkout: 'orders' | 'classic' | 'both'; clientId?: string; mode: string; simulatorUrl: string };
+}): CheckoutButtonSettings | undefined {
+  const { paypal } = config;
+  if (paypal.checkout === 'classic' || !paypal.clientId) return undefined;
+  return { publicUrl: config.publicUrl, clientId: paypal.clientId, sdkBaseUrl: paypal.mode === 'simulator' ? `${paypal.simulatorUrl}/sdk/js` : undefined };
+}

@@ -139,7 +139,10 @@ export function PackageDetailPage(props: {
   pkg: PackageRow;
   files: PackageFileRow[];
   bulk: BulkActionRow[];
-  buttonHtml: string;
+  /** The classic Buy Now button (unset with PAYPAL_CHECKOUT=orders). */
+  buttonHtml?: string;
+  /** The PayPal Checkout button (unset with PAYPAL_CHECKOUT=classic). */
+  checkoutHtml?: string;
   defaultDays: number;
   flash?: string;
   error?: string;
@@ -231,8 +234,18 @@ export function PackageDetailPage(props: {
       </form>
       <p class="muted">A file with the same name replaces the old one (existing keys then serve the new version).</p>
 
-      <h2>PayPal Buy Now button</h2>
-      <pre>{props.buttonHtml}</pre>
+      {props.checkoutHtml && (
+        <>
+          <h2>PayPal Checkout button</h2>
+          <pre>{props.checkoutHtml}</pre>
+        </>
+      )}
+      {props.buttonHtml && (
+        <>
+          <h2>PayPal Buy Now button (classic)</h2>
+          <pre>{props.buttonHtml}</pre>
+        </>
+      )}
 
       <h2>Bulk actions</h2>
       <form method="post" action={`${base}/bulk/extend`} class="inline">

@@ -5,6 +5,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { buyNowButtonHtml } from '../../paypal/button-form';
+import { checkoutButtonSettings, checkoutSnippet } from '../../paypal/checkout-button';
 import { buyersCsv } from './buyers-csv';
 import { bulkInputSchema, bulkStatus, startBulk } from './bulk-start';
 import { validationError } from './json-errors';
@@ -30,7 +31,8 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   app.get('/api/admin/packages/:item', async (c) => {
     const found = await packageDetail(pool, c.req.param('item'));
     if (!found) return c.json(notFound(c.req.param('item')), 404);
-    return c.json({ ...found, buttonHtml: await buyNowButtonHtml(found.pkg, buttonSettings) });
+    const orders = checkoutButtonSettings(config);
+    return c.json({ ...found, buttonHtml: await buyNowButtonHtml(found.pkg, buttonSettings), checkoutHtml: orders ? await checkoutSnippet(found.pkg, orders) : null });
   });
 
   app.put('/api/admin/packages/:item', zValidator('json', packageInputSchema.omit({ itemNumber: true }), validationError), async (c) => {

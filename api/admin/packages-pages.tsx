@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import { buyNowButtonHtml } from '../../paypal/button-form';
+import { checkoutButtonSettings, checkoutSnippet } from '../../paypal/checkout-button';
 import { buyersCsv } from './buyers-csv';
 import { bulkInputSchema, startBulk } from './bulk-start';
 import type { AdminEnv } from './guards';
@@ -24,9 +25,11 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
   const showPackage = async (c: Context<AdminEnv>, itemNumber: string, extra: { flash?: string; error?: string } = {}, status: 200 | 400 | 404 | 409 | 503 = 200) => {
     const found = await packageDetail(pool, itemNumber);
     if (!found) return c.text(`There is no package ${itemNumber}; see /admin/packages.`, 404);
-    const buttonHtml = await buyNowButtonHtml(found.pkg, buttonSettings);
+    const buttonHtml = config.paypal.checkout === 'orders' ? undefined : await buyNowButtonHtml(found.pkg, buttonSettings);
+    const orders = checkoutButtonSettings(config);
+    const checkoutHtml = orders ? await checkoutSnippet(found.pkg, orders) : undefined;
     const defaultDays = Math.max(1, Math.ceil((found.pkg.keyTtlSeconds ?? config.keyTtlSeconds) / 86400));
-    return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} defaultDays={defaultDays} {...extra} />, status);
+    return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} checkoutHtml={checkoutHtml} defaultDays={defaultDays} {...extra} />, status);
   };
 
   app.get('/admin/packages', async (c) => renderPage(c, <PackageListPage csrf={c.var.csrf} packages={await listPackages(pool)} />));
