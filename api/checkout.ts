@@ -6,6 +6,7 @@
 // does the PayPal calls; these routes only start it and ask it.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
@@ -46,7 +47,8 @@ export function checkoutRoutes(deps: AppDeps) {
 
   /** @paypal/paypal-js, PayPal's loader for the JS SDK buttons, served from this install. */
   app.get('/checkout/paypal-js.js', async (c) => {
-    paypalJs ??= await readFile(require.resolve('@paypal/paypal-js/dist/iife/paypal-js.min.js'), 'utf8');
+    // The package exports only its module builds; the browser build sits beside them.
+    paypalJs ??= await readFile(path.join(path.dirname(require.resolve('@paypal/paypal-js')), '..', 'iife', 'paypal-js.min.js'), 'utf8');
     c.header('cache-control', 'public, max-age=86400');
     return c.body(paypalJs, 200, { 'content-type': 'text/javascript; charset=utf-8' });
   });

@@ -23,6 +23,8 @@ import type { InvoiceStateView } from '../workflows/invoice-state';
 import { CustomerEmail, InvoiceStatus } from '../workflows/search-attributes';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
+import { chromium, launchChromium, screenshotPath } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 
 const adminToken = 'checkout-test-admin-token-0123456789';
 
@@ -405,6 +407,32 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     await b.until(captureId, (v) => v.status === 'refunded', 'refunded');
     assert.deepEqual(await b.keyFiles(captureId), []);
     assert.equal((await getCapture(stack.rest, captureId)).status, 'REFUNDED');
+  });
+
+  test("in a browser: the store's PayPal buttons (JS SDK via @paypal/paypal-js) create, approve in PayPal's popup, capture, and show the downloads", { skip: skipWithout(chromium) }, async () => {
+    const browser = await launchChromium({ javaScriptEnabled: true });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${stack.apiUrl}/store`);
+      const section = page.locator('section', { hasText: 'Field Guide' });
+      const sdkButton = section.getByRole('button', { name: 'PayPal (simulator)' });
+      await sdkButton.waitFor({ timeout: 10_000 });
+      assert.equal(await section.locator('form[data-keyship-checkout]').isHidden(), true, 'the form gives way to the buttons');
+      await page.screenshot({ path: screenshotPath('checkout-store-buttons'), fullPage: true });
+      const [popup] = await Promise.all([page.waitForEvent('popup', { timeout: 10_000 }), sdkButton.click()]);
+      await popup.waitForURL(/\/checkoutnow\?token=/, { timeout: 10_000 });
+      await popup.getByLabel('E-mail').fill(b.buyer('browser'));
+      await popup.screenshot({ path: screenshotPath('checkout-approval-popup') });
+      await popup.getByRole('button', { name: 'Pay', exact: true }).click();
+      await page.waitForURL(/\/thanks\/[A-Za-z0-9-]+$/, { timeout: 20_000 });
+      const captureId = new URL(page.url()).pathname.split('/').pop()!;
+      await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+      await page.reload();
+      await page.getByText('guide.pdf').first().waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: screenshotPath('checkout-thanks'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });
 

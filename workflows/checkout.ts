@@ -29,17 +29,18 @@ export async function checkout(input: CheckoutInput): Promise<messages.CheckoutV
   let outcome: CheckoutOutcome | undefined;
   const end = async (status: CheckoutOutcome['status'], change: Omit<CheckoutOutcome, 'status'> & { payerEmail?: string }) => {
     const { payerEmail, ...rest } = change;
-    outcome = { status, ...rest };
-    Object.assign(view, outcome);
-    await database.markCheckout({ ref: input.ref, ...outcome, payerEmail });
-    // A buyer's capture request waiting on this outcome gets its answer before the run closes.
+    const final: CheckoutOutcome = { status, ...rest };
+    Object.assign(view, final);
+    await database.markCheckout({ ref: input.ref, ...final, payerEmail });
+    // Answered only now, so whoever asked reads the checkout row as it ends; then the run closes.
+    outcome = final;
     await condition(allHandlersFinished);
     return view;
   };
 
   setHandler(messages.checkoutState, () => view);
   setHandler(messages.placeOrder, async () => {
-    await condition(() => placed !== undefined || view.status === 'failed');
+    await condition(() => placed !== undefined || outcome !== undefined);
     if (!placed) throw ApplicationFailure.nonRetryable(view.detail ?? 'PayPal did not create the order');
     return placed;
   });
@@ -47,7 +48,7 @@ export async function checkout(input: CheckoutInput): Promise<messages.CheckoutV
     const seen = unanswered;
     captureWanted ??= via;
     // Answered by the capture this request started or joined, or by its "not approved yet".
-    await condition(() => outcome !== undefined || unanswered > seen || view.status === 'failed');
+    await condition(() => outcome !== undefined || unanswered > seen);
     return outcome ?? { status: view.status, orderId: view.orderId, detail: view.detail };
   });
   setHandler(messages.orderApproved, ({ orderId }) => {

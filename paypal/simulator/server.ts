@@ -19,6 +19,7 @@ import { captureStatus, iso, refundable, testBuyer } from './orders';
 import { createRestApi, type FaultSpec } from './rest-api';
 import { RestError } from './rest-errors';
 import { createSigningIdentity } from './self-signed-cert';
+import { jsSdkRoutes } from './js-sdk';
 import { signDelivery, webhookEvents, type WebhookEvent } from './webhook-events';
 
 export interface SimulatorOptions {
@@ -424,6 +425,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   // The REST API (its token check guards the online verification below too).
   app.route('/', rest.app);
+  app.route('/', jsSdkRoutes({ ledger, url: () => baseUrl }));
 
   // The online verification alternative, with the same answers PayPal gives.
   app.post('/v1/notifications/verify-webhook-signature', async (c) => {
