@@ -22,6 +22,7 @@ import type { checkout } from '../workflows/checkout';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { freshDatabase, smtpCapture, timeSkipping, workflowBundle, type SmtpCapture, type TestDatabase } from './harness';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
+import { saveCheckoutHistory } from './fixtures/checkout-histories';
 
 describe('PayPal Checkout over days (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
@@ -101,6 +102,7 @@ describe('PayPal Checkout over days (time-skipping)', () => {
     const invoices = await db.pool.query('SELECT count(*)::int AS n FROM invoices');
     assert.equal(invoices.rows[0].n, 0);
     assert.equal(smtp.messages.length, 0);
+    await saveCheckoutHistory(env.client, row.ref, 'abandoned');
   });
 
   test('a pending capture is looked up while silent and delivered when it clears three days later', async () => {

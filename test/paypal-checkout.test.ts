@@ -24,6 +24,7 @@ import { CustomerEmail, InvoiceStatus } from '../workflows/search-attributes';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
 import { chromium, launchChromium, screenshotPath } from './fixtures/browser';
+import { saveCheckoutHistory } from './fixtures/checkout-histories';
 import { skipWithout } from './harness/programs';
 
 const adminToken = 'checkout-test-admin-token-0123456789';
@@ -162,10 +163,17 @@ function buyerOf(stack: () => Stack) {
     return rows.map((r) => r.name);
   }
 
+  /** Saves the checkout's history for the replay test (with KEYSHIP_SAVE_HISTORIES). */
+  async function saveHistory(orderId: string, name: string): Promise<void> {
+    const row = await checkoutByOrderId(s().db.pool, orderId);
+    assert.ok(row);
+    await saveCheckoutHistory(s().temporal.client, row.ref, name);
+  }
+
   /** Waits a little for anything late (a resent webhook, a second capture) before counting. */
   const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 
-  return { buyer, pressBuy, comeBack, until, capturedCheckout, deliveries, capturesAtPayPal, keyFiles, settle };
+  return { buyer, pressBuy, comeBack, until, capturedCheckout, deliveries, capturesAtPayPal, keyFiles, settle, saveHistory };
 }
 
 describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => {
@@ -207,6 +215,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     );
     assert.deepEqual(rows.map((r) => r.payment_status).sort(), ['CHECKOUT.ORDER.APPROVED', 'PAYMENT.CAPTURE.COMPLETED'], 'both webhooks stored raw');
     assert.ok(rows.every((r) => r.outcome === 'routed'), JSON.stringify(rows));
+    await b.saveHistory(orderId, 'return');
   });
 
   test('the buyer closes the tab after approving: CHECKOUT.ORDER.APPROVED alone captures and delivers', async () => {
@@ -218,6 +227,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
     await b.settle();
     assert.equal(b.deliveries(email).length, 1);
+    await b.saveHistory(orderId, 'closed-tab');
   });
 
   test('the webhook beats the buyer back: the return finds the capture made, and nothing is captured twice', async () => {
@@ -269,6 +279,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     await b.settle();
     assert.equal(await b.capturesAtPayPal(orderId), 1);
     assert.equal(b.deliveries(email).length, 1);
+    await b.saveHistory(orderId, 'double-capture');
   });
 
   test('the JSON endpoints the JS SDK buttons call: create answers the order id, unknown items and orders are refused', async () => {
@@ -315,6 +326,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     const told = await stack.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email));
     assert.match(told[0]!.parsed.subject ?? '', /did not go through/);
     assert.equal(b.deliveries(email).length, 0);
+    await b.saveHistory(orderId, 'declined');
   });
 
   test('an eCheck: pending on return, delivered when PayPal clears it', async () => {
@@ -327,6 +339,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     assert.equal(b.deliveries(email).length, 0);
     await stack.sim.clear(captureId);
     await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+    await b.saveHistory(orderId, 'echeck');
   });
 
   test('cancel at PayPal: back to the store, nothing charged, no invoice', async () => {
@@ -349,6 +362,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     assert.equal(back.status, 303, back.body);
     const captureId = await b.capturedCheckout(orderId);
     await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+    await b.saveHistory(orderId, 'token-expired');
   });
 
   test('PayPal answers the capture 500 after capturing, then 201 to the retry with the same PayPal-Request-Id: one capture', async () => {
