@@ -84,7 +84,7 @@ export function checkoutRoutes(deps: AppDeps) {
     } catch (error) {
       const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       console.error(`checkout ${ref}: the PayPal order could not be created (${why})`);
-      return problem(c, 502, `PayPal could not take the order just now (${why}). Nothing was charged; please try again in a minute.`, form);
+      return problem(c, 502, 'PayPal could not take the order just now. Nothing was charged; please try again in a minute.', form);
     }
   });
 
