@@ -75,6 +75,8 @@ export function approvalPage(input: { order: SimOrder; payer: { email: string; g
       <button name="action" value="close-tab" type="submit">Approve and close the tab</button>
       <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return</button>
     </form>
+    <p><small>Pay: the capture completes. Pay by eCheck: it stays pending until cleared (npm run simulate -- clear CAPTURE).
+    Card declined: the capture is declined. Approve and close the tab: approved without returning to the store.</small></p>
   </body>
 </html>`;
 }
