@@ -222,7 +222,9 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
     return { dispute: d, report: { ...report, ipns: [...(reversal?.ipns ?? []), ...report.ipns], webhooks: [...(reversal?.webhooks ?? []), ...report.webhooks] } };
   }
 
-  return { order, lapsed, createOrder, approveOrder, cancelOrder, captureOrder, capture, refundCapture, dispute, openDispute, updateDispute, resolveDispute };
+  const findOrder = (id: string): SimOrder | undefined => ledger.orders.get(id);
+
+  return { order, findOrder, lapsed, createOrder, approveOrder, cancelOrder, captureOrder, capture, refundCapture, dispute, openDispute, updateDispute, resolveDispute };
 }
 
 export type CheckoutFlow = ReturnType<typeof createCheckoutFlow>;
