@@ -5,7 +5,7 @@
 // `refund`/`reverse`, shared with IPN payments.
 import type { ApprovalOutcome, Ledger, SimDispute, SimItem, SimOrder, SimPayment } from './ledger';
 import { newTxnId } from './ledger';
-import { iso, judgeOrderRequest, invoiceTaken, newDisputeId, newPayerId, refundable, testBuyer } from './orders';
+import { iso, judgeOrderRequest, invoiceTaken, newDisputeId, newPayerId, refundable, simulatorMerchantId, testBuyer } from './orders';
 import { RestError, notFound, unprocessable } from './rest-errors';
 import type { SentReport } from './server';
 import { webhookEvents, type WebhookEvent } from './webhook-events';
@@ -60,7 +60,7 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
   function createOrder(body: unknown): SimOrder {
     const judged = judgeOrderRequest(body, (invoiceId) => invoiceTaken(ledger, invoiceId));
     const now = iso(new Date());
-    const created: SimOrder = { id: newTxnId(), status: 'CREATED', createTime: now, updateTime: now, ...judged };
+    const created: SimOrder = { id: newTxnId(), status: 'CREATED', createTime: now, updateTime: now, business: deps.business, ...judged };
     ledger.saveOrder(created);
     return created;
   }
@@ -123,7 +123,7 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
       currency: unit.amount.currency_code,
       gross: (cents(unit.amount.value) / 100).toFixed(2),
       business: deps.business,
-      receiverId: 'KEYSHIPSIM01',
+      receiverId: simulatorMerchantId,
       payer: { email: payer.email, firstName: payer.givenName, lastName: payer.surname, payerId: payer.payerId },
       custom: unit.custom_id,
       invoice: unit.invoice_id,

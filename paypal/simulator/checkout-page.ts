@@ -64,7 +64,7 @@ export function approvalPage(input: { order: SimOrder; payer: { email: string; g
   </head>
   <body>
     <p class="banner">Local PayPal simulator: no money moves. Order ${order.id}.</p>
-    <h1>Pay ${order.brandName ?? 'the seller'}</h1>
+    <h1>Pay ${order.brandName ?? order.business}</h1>
     <table>
       <tr><th>Item</th><th>SKU</th><th>Qty</th><th>Price</th></tr>
       ${(order.unit.items ?? []).map((item) => html`<tr><td>${item.name}</td><td>${item.sku ?? ''}</td><td>${item.quantity}</td><td>${item.unit_amount.value} ${currency}</td></tr>`)}

@@ -250,7 +250,7 @@ export function orderResource(order: SimOrder, capture: SimPayment | undefined, 
     purchase_units: [
       {
         ...order.unit,
-        payee: { email_address: capture?.business ?? 'seller@keyship.localhost', merchant_id: simulatorMerchantId },
+        payee: { email_address: order.business, merchant_id: simulatorMerchantId },
         ...(capture ? { payments: { captures: [captureResource(capture, api, 'order')] } } : {}),
       },
     ],

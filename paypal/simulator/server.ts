@@ -15,7 +15,7 @@ import { Deliverer, defaultRetry, type RetrySchedule, type Waiting } from './del
 import { Journal, type JournalState } from './journal';
 import { childIpn, paymentIpn, pdtSuccess } from './ipn-messages';
 import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimDispute, type SimItem, type SimOrder, type SimPayment } from './ledger';
-import { captureStatus, iso, refundable } from './orders';
+import { captureStatus, iso, refundable, simulatorMerchantId } from './orders';
 import { createRestApi, type FaultSpec } from './rest-api';
 import { RestError } from './rest-errors';
 import { createSigningIdentity } from './self-signed-cert';
@@ -204,7 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       currency: input.currency ?? 'USD',
       gross: total(items),
       business: input.business ?? options.business ?? 'seller@keyship.localhost',
-      receiverId: 'KEYSHIPSIM01',
+      receiverId: simulatorMerchantId,
       payer: {
         email: input.payer?.email ?? 'buyer@example.com',
         firstName: input.payer?.firstName ?? 'Zoë',
