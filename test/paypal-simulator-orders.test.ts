@@ -154,6 +154,8 @@ describe('the simulator speaks PayPal Checkout (Orders v2)', () => {
     assert.equal((await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000')).status, 404, 'a good token reaches the resource');
     const verify = await fetch(`${sim.url}/v1/notifications/verify-webhook-signature`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5_000) });
     assert.equal(verify.status, 401, 'the online verification endpoint wants a token too');
+    const noHeader = await fetch(`${sim.url}/v2/checkout/orders/NOSUCHORDER00000`, { signal: AbortSignal.timeout(5_000) });
+    assert.deepEqual([noHeader.status, ((await noHeader.json()) as Json).name], [401, 'AUTHENTICATION_FAILURE']);
     sim.expireTokens();
     const expired = await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000');
     assert.deepEqual([expired.status, expired.json.error], [401, 'invalid_token']);
