@@ -1,8 +1,8 @@
 // What happens to an Orders v2 order in the simulator: created, approved (by the approval page or the
 // control API, with the outcome its capture will have), cancelled, captured; and disputes about a
 // capture. Each step changes the ledger, then announces itself with PayPal's webhooks (and, when the
-// seller has IPN on, an IPN for the capture). Refunds and reversals go through the server's
-// `refund`/`reverse`, shared with IPN payments.
+// seller has IPN on, an IPN for the capture). Refunds and reversals go through `deps.reverse`, the
+// server's path for later transactions that IPN payments share.
 import type { ApprovalOutcome, Ledger, SimDispute, SimItem, SimOrder, SimPayment } from './ledger';
 import { newTxnId } from './ledger';
 import { iso, judgeOrderRequest, invoiceTaken, newDisputeId, newPayerId, refundable, simulatorMerchantId, testBuyer } from './orders';
