@@ -13,7 +13,7 @@ Payments (the simulator sends the IPN, and a signed webhook, to Keyship):
   out-of-order same options as card: an eCheck whose Completed IPN arrives before its Pending one
   forged       same options as card: an IPN PayPal never sent (the postback answers INVALID)
 PayPal Checkout (Orders v2), through Keyship's own pages (KEYSHIP is --keyship, or PUBLIC_URL):
-  checkout ITEM [--qty N] [--outcome card|echeck|declined|cancel|close-tab] [--keyship URL]
+  checkout [ITEM] [--qty N] [--outcome card|echeck|declined|cancel|close-tab] [--keyship URL]
                posts the buy form to KEYSHIP/checkout/orders, follows its redirect to the approval
                page, presses the outcome's button, follows the redirect back to KEYSHIP (/thanks)
                and prints the page's status and title, then the order and its capture
@@ -38,8 +38,9 @@ Later events about a payment (TXN is an IPN payment's txn_id or an Orders v2 cap
   list                               payments, IPNs and webhooks sent, with their HTTP answers, and the
                                      deliveries still waiting with their next attempt time
 
-Several --item make a cart. Without --item the item is the demo package ${demoPackage.itemNumber} at
-${demoPackage.price} ${demoPackage.currency}; any other item needs its price (--item KS-2:19.95).
+Several --item make a cart. Without --item (or checkout's ITEM) the item is the demo package ${demoPackage.itemNumber} at
+${demoPackage.price} ${demoPackage.currency}; any other item needs its price (--item KS-2:19.95),
+but checkout names only the item: Keyship prices it.
 The simulator is at PAYPAL_SIMULATOR_URL (http://127.0.0.1:8090).`;
 
 function fail(message: string): never {
@@ -148,7 +149,7 @@ async function main() {
       return report(await call(base, 'POST', `/ipns/${encodeURIComponent(arg ?? fail('duplicate needs an IPN number (see npm run simulate -- list).'))}/resend`));
     case 'checkout':
       return checkout(base, {
-        item: arg ?? fail('checkout needs an item number: npm run simulate -- checkout KS-1 [--qty 2] [--outcome echeck]'),
+        item: arg ?? demoPackage.itemNumber,
         quantity: values.qty ?? '1',
         outcome: values.outcome ?? 'card',
         keyship: (values.keyship ?? process.env.PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),

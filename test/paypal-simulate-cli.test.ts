@@ -169,7 +169,7 @@ describe('npm run simulate against the simulator process', () => {
       const again = await cli('dispute', 'resolve', disputeId, '--outcome', 'seller');
       assert.equal(again.code, 2);
       assert.match(again.out, /already resolved/);
-      assert.match((await cli('help')).out, /checkout ITEM \[--qty N\]/);
+      assert.match((await cli('help')).out, /checkout \[ITEM\] \[--qty N\]/);
     } finally {
       await standIn.close();
     }

@@ -11,6 +11,8 @@ import { simulatorCertTrust } from '../paypal/cert-trust';
 import { parseIpnBody } from '../paypal/ipn-form';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../paypal/simulator/server';
 import { createOfflineWebhookVerifier } from '../paypal/webhook-verifier';
+import { chromium, launchChromium, screenshotPath } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
 
 interface Received {
   path: string;
@@ -152,6 +154,8 @@ describe('the simulator speaks PayPal Checkout (Orders v2)', () => {
     assert.equal((await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000')).status, 404, 'a good token reaches the resource');
     const verify = await fetch(`${sim.url}/v1/notifications/verify-webhook-signature`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5_000) });
     assert.equal(verify.status, 401, 'the online verification endpoint wants a token too');
+    const noHeader = await fetch(`${sim.url}/v2/checkout/orders/NOSUCHORDER00000`, { signal: AbortSignal.timeout(5_000) });
+    assert.deepEqual([noHeader.status, ((await noHeader.json()) as Json).name], [401, 'AUTHENTICATION_FAILURE']);
     sim.expireTokens();
     const expired = await api.call('GET', '/v2/checkout/orders/NOSUCHORDER00000');
     assert.deepEqual([expired.status, expired.json.error], [401, 'invalid_token']);
@@ -403,6 +407,31 @@ describe('the simulator speaks PayPal Checkout (Orders v2)', () => {
     );
     const postback = await fetch(`${both.url}/cgi-bin/webscr`, { method: 'POST', headers: { 'user-agent': 'keyship-test' }, body: Buffer.concat([Buffer.from('cmd=_notify-validate&'), ipn.body]), signal: AbortSignal.timeout(5_000) });
     assert.equal(await postback.text(), 'VERIFIED');
+  });
+
+  test('the approval page in Chromium without JavaScript: the order shown, the buyer prefilled, a button returns to the store', { skip: skipWithout(chromium) }, async () => {
+    const body = orderBody({ quantity: 2 });
+    body.payment_source.paypal.experience_context.return_url = `${keyship.url}/thanks`;
+    const created = await api.call('POST', '/v2/checkout/orders', { body });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto((created.json.links as { rel: string; href: string }[]).find((l) => l.rel === 'approve')?.href ?? '', { timeout: 10_000 });
+      assert.equal(await page.locator('#total').textContent(), '39.90 USD');
+      assert.equal(await page.locator('input[name=email]').inputValue(), 'buyer@example.com');
+      assert.equal(await page.locator('input[name=given_name]').inputValue(), 'Zoë');
+      await page.screenshot({ path: screenshotPath('simulator-approval-page'), fullPage: true });
+      await page.locator('input[name=email]').fill('browser@example.com');
+      await Promise.all([page.waitForURL(/\/thanks\?/, { timeout: 10_000 }), page.getByRole('button', { name: 'Pay by eCheck' }).click()]);
+      const back = new URL(page.url());
+      assert.deepEqual([back.pathname, back.searchParams.get('token')], ['/thanks', created.json.id]);
+      const shown = await api.call('GET', `/v2/checkout/orders/${created.json.id}`);
+      assert.deepEqual([shown.json.status, shown.json.payer.email_address, shown.json.payer.payer_id], ['APPROVED', 'browser@example.com', back.searchParams.get('PayerID')]);
+      const captured = await api.call('POST', `/v2/checkout/orders/${created.json.id}/capture`);
+      assert.equal(captured.json.purchase_units[0].payments.captures[0].status, 'PENDING', 'the eCheck button chose a pending capture');
+    } finally {
+      await browser.close();
+    }
   });
 
   test('every webhook sent verifies with Keyship\'s offline verifier and the simulator\'s certificate', async () => {

@@ -1,11 +1,11 @@
 // What happens to an Orders v2 order in the simulator: created, approved (by the approval page or the
 // control API, with the outcome its capture will have), cancelled, captured; and disputes about a
 // capture. Each step changes the ledger, then announces itself with PayPal's webhooks (and, when the
-// seller has IPN on, an IPN for the capture). Refunds and reversals go through the server's
-// `refund`/`reverse`, shared with IPN payments.
+// seller has IPN on, an IPN for the capture). Refunds and reversals go through `deps.reverse`, the
+// server's path for later transactions that IPN payments share.
 import type { ApprovalOutcome, Ledger, SimDispute, SimItem, SimOrder, SimPayment } from './ledger';
 import { newTxnId } from './ledger';
-import { iso, judgeOrderRequest, invoiceTaken, newDisputeId, newPayerId, refundable, testBuyer } from './orders';
+import { iso, judgeOrderRequest, invoiceTaken, newDisputeId, newPayerId, refundable, simulatorMerchantId, testBuyer } from './orders';
 import { RestError, notFound, unprocessable } from './rest-errors';
 import type { SentReport } from './server';
 import { webhookEvents, type WebhookEvent } from './webhook-events';
@@ -60,7 +60,7 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
   function createOrder(body: unknown): SimOrder {
     const judged = judgeOrderRequest(body, (invoiceId) => invoiceTaken(ledger, invoiceId));
     const now = iso(new Date());
-    const created: SimOrder = { id: newTxnId(), status: 'CREATED', createTime: now, updateTime: now, ...judged };
+    const created: SimOrder = { id: newTxnId(), status: 'CREATED', createTime: now, updateTime: now, business: deps.business, ...judged };
     ledger.saveOrder(created);
     return created;
   }
@@ -123,7 +123,7 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
       currency: unit.amount.currency_code,
       gross: (cents(unit.amount.value) / 100).toFixed(2),
       business: deps.business,
-      receiverId: 'KEYSHIPSIM01',
+      receiverId: simulatorMerchantId,
       payer: { email: payer.email, firstName: payer.givenName, lastName: payer.surname, payerId: payer.payerId },
       custom: unit.custom_id,
       invoice: unit.invoice_id,
@@ -222,7 +222,9 @@ export function createCheckoutFlow(deps: CheckoutFlowDeps) {
     return { dispute: d, report: { ...report, ipns: [...(reversal?.ipns ?? []), ...report.ipns], webhooks: [...(reversal?.webhooks ?? []), ...report.webhooks] } };
   }
 
-  return { order, lapsed, createOrder, approveOrder, cancelOrder, captureOrder, capture, refundCapture, dispute, openDispute, updateDispute, resolveDispute };
+  const findOrder = (id: string): SimOrder | undefined => ledger.orders.get(id);
+
+  return { order, findOrder, lapsed, createOrder, approveOrder, cancelOrder, captureOrder, capture, refundCapture, dispute, openDispute, updateDispute, resolveDispute };
 }
 
 export type CheckoutFlow = ReturnType<typeof createCheckoutFlow>;

@@ -1,7 +1,12 @@
 // The simulator's checkout page: what a buyer sees after pressing a Buy Now button. Pay by card,
-// pay by eCheck (pending, clears after a chosen delay), or cancel; and the Orders v2 approval page.
+// pay by eCheck (pending, clears after a chosen delay), or cancel; and the Orders v2 approval page
+// with the routes behind its buttons.
+import { Hono } from 'hono';
 import { html } from 'hono/html';
+import type { CheckoutFlow } from './checkout-flow';
 import type { SimItem, SimOrder } from './ledger';
+import { testBuyer } from './orders';
+import { RestError } from './rest-errors';
 
 export function checkoutPage(input: { sessionId: string; business: string; items: SimItem[]; currency: string; total: string; environment: string }) {
   return html`<!doctype html>
@@ -59,7 +64,7 @@ export function approvalPage(input: { order: SimOrder; payer: { email: string; g
   </head>
   <body>
     <p class="banner">Local PayPal simulator: no money moves. Order ${order.id}.</p>
-    <h1>Pay ${order.brandName ?? 'the seller'}</h1>
+    <h1>Pay ${order.brandName ?? order.business}</h1>
     <table>
       <tr><th>Item</th><th>SKU</th><th>Qty</th><th>Price</th></tr>
       ${(order.unit.items ?? []).map((item) => html`<tr><td>${item.name}</td><td>${item.sku ?? ''}</td><td>${item.quantity}</td><td>${item.unit_amount.value} ${currency}</td></tr>`)}
@@ -75,6 +80,8 @@ export function approvalPage(input: { order: SimOrder; payer: { email: string; g
       <button name="action" value="close-tab" type="submit">Approve and close the tab</button>
       <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return</button>
     </form>
+    <p><small>Pay: the capture completes. Pay by eCheck: it stays pending until cleared (npm run simulate -- clear CAPTURE).
+    Card declined: the capture is declined. Approve and close the tab: approved without returning to the store.</small></p>
   </body>
 </html>`;
 }
@@ -93,4 +100,36 @@ export function noticePage(title: string, text: string) {
     <p>${text}</p>
   </body>
 </html>`;
+}
+
+/** GET shows an order's approval page; POST is its buttons: approve with an outcome, or cancel. */
+export function approvalRoutes(flow: CheckoutFlow, log: (line: string) => void) {
+  const routes = new Hono();
+  routes.get('/checkoutnow', (c) => {
+    const order = flow.findOrder(c.req.query('token') ?? '');
+    if (!order) return c.html(noticePage('No such order', 'This payment link names no order; go back to the store and check out again.'), 404);
+    if (flow.lapsed(order)) return c.html(noticePage('This order has expired', 'The order waited too long for your approval; go back to the store and check out again.'), 410);
+    if (order.status !== 'CREATED') return c.html(noticePage('Already approved', `Order ${order.id} is ${order.status}; there is nothing more to do here.`), 409);
+    return c.html(approvalPage({ order, payer: testBuyer }));
+  });
+  routes.post('/checkoutnow', async (c) => {
+    const orderId = c.req.query('token') ?? '';
+    const form = await c.req.parseBody();
+    const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
+    const action = text('action');
+    try {
+      if (action === 'cancel') {
+        const { redirect } = flow.cancelOrder(orderId);
+        return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment cancelled', 'You cancelled; the store named no page to return to, so close this tab.'));
+      }
+      const outcome = action === 'echeck' || action === 'declined' ? action : 'card';
+      const { redirect, announced } = flow.approveOrder(orderId, { outcome, closeTab: action === 'close-tab', payer: { email: text('email'), givenName: text('given_name'), surname: text('surname') } });
+      void announced.catch((error: Error) => log(`announcing approval of ${orderId}: ${error.message}`));
+      return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment approved', 'You can close this tab; the store completes your purchase.'));
+    } catch (error) {
+      const message = error instanceof RestError ? error.details.map((d) => d.description ?? d.issue).join(' ') || error.message : (error as Error).message;
+      return c.html(noticePage('This order cannot be approved', message), error instanceof RestError && error.status === 404 ? 404 : 409);
+    }
+  });
+  return routes;
 }

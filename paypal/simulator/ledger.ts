@@ -62,6 +62,8 @@ export interface SimOrder {
   returnUrl?: string;
   cancelUrl?: string;
   brandName?: string;
+  /** The seller's PayPal address (the order's payee). */
+  business: string;
   approval?: {
     outcome: ApprovalOutcome;
     closeTab: boolean;

@@ -129,9 +129,15 @@ export function invoiceTaken(ledger: Ledger, invoiceId: string): boolean {
 
 const link = (href: string, rel: string, method = 'GET') => ({ href, rel, method });
 
-/** What remains of a capture to refund, in cents. */
+/** What remains of a capture to refund, in cents: a cancelled reversal gives the seller the last reversal back. */
 export function refundable(payment: SimPayment): number {
-  const back = payment.children.filter((c) => c.status === 'Refunded' || c.status === 'Reversed').reduce((sum, c) => sum - cents(c.gross), 0);
+  let back = 0;
+  let lastReversal = 0;
+  for (const c of payment.children) {
+    if (c.status === 'Refunded' || c.status === 'Reversed') back -= cents(c.gross);
+    if (c.status === 'Reversed') lastReversal = -cents(c.gross);
+    if (c.status === 'Canceled_Reversal') back -= lastReversal;
+  }
   return cents(payment.gross) - back;
 }
 
@@ -244,7 +250,7 @@ export function orderResource(order: SimOrder, capture: SimPayment | undefined, 
     purchase_units: [
       {
         ...order.unit,
-        payee: { email_address: capture?.business ?? 'seller@keyship.localhost', merchant_id: simulatorMerchantId },
+        payee: { email_address: order.business, merchant_id: simulatorMerchantId },
         ...(capture ? { payments: { captures: [captureResource(capture, api, 'order')] } } : {}),
       },
     ],

@@ -76,6 +76,8 @@ export function createRestApi(deps: RestApiDeps) {
     if (fault) fault.left -= 1;
     const faultAnswer = () => c.json(new RestError(fault?.status ?? 500).body(), fault?.status ?? 500);
     if (fault && !fault.after) return faultAnswer();
+    // No token at all is PayPal's AUTHENTICATION_FAILURE body; an unknown or expired one its OAuth invalid_token.
+    if (!/^Bearer ./.test(c.req.header('authorization') ?? '')) return c.json(new RestError(401).body(), 401);
     if (!tokenValid(c.req.header('authorization'))) return c.json(oauthErrors.invalidToken, 401);
     await next();
     if (fault?.after) {

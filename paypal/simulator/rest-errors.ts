@@ -26,7 +26,12 @@ const specs = new Map<string, Spec>();
  */
 export function specDescription(operation: Operation, status: number, issue: string): string | undefined {
   const file = specFile(operation);
-  const found: Spec = specs.get(file) ?? JSON.parse(readFileSync(path.join(__dirname, '..', 'openapi', `${file}.json`), 'utf8'));
+  let found: Spec = specs.get(file);
+  try {
+    found ??= JSON.parse(readFileSync(path.join(__dirname, '..', 'openapi', `${file}.json`), 'utf8'));
+  } catch {
+    found = { paths: {} }; // without the description, the generic wording below serves
+  }
   specs.set(file, found);
   for (const item of Object.values(found.paths) as Spec[]) {
     for (const op of Object.values(item) as Spec[]) {

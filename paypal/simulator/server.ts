@@ -9,13 +9,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { parseIpnBody } from '../ipn-form';
 import { simulatorClientId, simulatorClientSecret, simulatorPdtToken } from '../../config/env';
-import { approvalPage, checkoutPage, noticePage } from './checkout-page';
+import { approvalRoutes, checkoutPage } from './checkout-page';
 import { createCheckoutFlow, type ApproveInput, type DisputeInput } from './checkout-flow';
 import { Deliverer, defaultRetry, type RetrySchedule, type Waiting } from './delivery';
 import { Journal, type JournalState } from './journal';
 import { childIpn, paymentIpn, pdtSuccess } from './ipn-messages';
 import { Ledger, newTxnId, type Environment, type IssuedIpn, type SentWebhook, type SimDispute, type SimItem, type SimOrder, type SimPayment } from './ledger';
-import { captureStatus, iso, refundable, testBuyer } from './orders';
+import { captureStatus, iso, refundable, simulatorMerchantId } from './orders';
 import { createRestApi, type FaultSpec } from './rest-api';
 import { RestError } from './rest-errors';
 import { createSigningIdentity } from './self-signed-cert';
@@ -205,7 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       currency: input.currency ?? 'USD',
       gross: total(items),
       business: input.business ?? options.business ?? 'seller@keyship.localhost',
-      receiverId: 'KEYSHIPSIM01',
+      receiverId: simulatorMerchantId,
       payer: {
         email: input.payer?.email ?? 'buyer@example.com',
         firstName: input.payer?.firstName ?? 'Zoë',
@@ -440,32 +440,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
 
   // The Orders v2 approval page: the order's `rel: approve` link.
-  app.get('/checkoutnow', (c) => {
-    const order = ledger.orders.get(c.req.query('token') ?? '');
-    if (!order) return c.html(noticePage('No such order', 'This payment link names no order; go back to the store and check out again.'), 404);
-    if (flow.lapsed(order)) return c.html(noticePage('This order has expired', 'The order waited too long for your approval; go back to the store and check out again.'), 410);
-    if (order.status !== 'CREATED') return c.html(noticePage('Already approved', `Order ${order.id} is ${order.status}; there is nothing more to do here.`), 409);
-    return c.html(approvalPage({ order, payer: testBuyer }));
-  });
-  app.post('/checkoutnow', async (c) => {
-    const orderId = c.req.query('token') ?? '';
-    const form = await c.req.parseBody();
-    const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
-    const action = text('action');
-    try {
-      if (action === 'cancel') {
-        const { redirect } = flow.cancelOrder(orderId);
-        return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment cancelled', 'You cancelled; the store named no page to return to, so close this tab.'));
-      }
-      const outcome = action === 'echeck' || action === 'declined' ? action : 'card';
-      const { redirect, announced } = flow.approveOrder(orderId, { outcome, closeTab: action === 'close-tab', payer: { email: text('email'), givenName: text('given_name'), surname: text('surname') } });
-      void announced.catch((error: Error) => log(`announcing approval of ${orderId}: ${error.message}`));
-      return redirect ? c.redirect(redirect, 303) : c.html(noticePage('Payment approved', 'You can close this tab; the store completes your purchase.'));
-    } catch (error) {
-      const message = error instanceof RestError ? error.details.map((d) => d.description ?? d.issue).join(' ') || error.message : (error as Error).message;
-      return c.html(noticePage('This order cannot be approved', message), error instanceof RestError && error.status === 404 ? 404 : 409);
-    }
-  });
+  app.route('/', approvalRoutes(flow, log));
 
   // The control API `npm run simulate` drives.
   const control = new Hono();

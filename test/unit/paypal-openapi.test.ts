@@ -162,6 +162,8 @@ describe("the simulator's Orders v2 answers and webhooks agree with PayPal's Ope
     assert.equal(duplicate.json.details[0].issue, 'DUPLICATE_INVOICE_ID');
     agrees('checkout_orders_v2', 'orders.create 422', duplicate.json, 'DUPLICATE_INVOICE_ID');
     agrees('checkout_orders_v2', 'orders.get 404', (await call('GET', '/v2/checkout/orders/NOSUCHORDER00000')).json, 'an unknown order');
+    const anonymous = await fetch(`${sim.url}/v2/checkout/orders/NOSUCHORDER00000`, { signal: AbortSignal.timeout(5_000) });
+    agrees('checkout_orders_v2', 'orders.get 401', await anonymous.json(), 'a call without a token');
 
     const fresh = await call('POST', '/v2/checkout/orders', orderBody());
     const notApproved = await call('POST', `/v2/checkout/orders/${fresh.json.id}/capture`);
