@@ -5,6 +5,7 @@ import type { Queryable } from './pool';
 import type { BulkScope } from '../domain/operator-actions';
 import { downloadableStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, sqlList, type InvoiceStatus } from '../domain/invoice-status';
 import type { NotificationItem, PaymentStatus } from '../workflows/notification';
+import type { DisputeState } from '../domain/money-policy';
 
 export interface InvoiceRow {
   id: number;
@@ -23,6 +24,10 @@ export interface InvoiceRow {
   generation: number | null;
   /** The newest generation's keys are revoked. */
   revoked: boolean;
+  refunded_amount: string;
+  disputed_amount: string;
+  dispute_case_id: string | null;
+  dispute_state: DisputeState | null;
 }
 
 /** The invoice of a PayPal transaction, with its newest key generation (what a new run takes up). */
@@ -30,6 +35,7 @@ export async function invoiceByTxn(db: Queryable, txnId: string): Promise<Invoic
   const { rows } = await db.query<InvoiceRow>(
     `SELECT i.id, i.number, i.account_id, i.status, i.payment_status, i.pending_reason, i.payer_email, i.amount::text AS amount,
             i.currency, i.paid_at, i.keys_expire_at, i.created_at, g.generation,
+            i.refunded_amount::text AS refunded_amount, i.disputed_amount::text AS disputed_amount, i.dispute_case_id, i.dispute_state,
             EXISTS (SELECT 1 FROM download_keys k WHERE k.invoice_id = i.id AND k.generation = g.generation AND k.revoked_at IS NOT NULL) AS revoked
        FROM invoices i
        LEFT JOIN LATERAL (SELECT max(generation) AS generation FROM key_generations WHERE invoice_id = i.id) g ON true
@@ -132,6 +138,11 @@ export interface SetInvoiceStatusInput {
   keysExpireAt?: string;
   /** The run is closing with this status (closed_at); a later action reopens it. */
   closed?: boolean;
+  /** Decimal strings; left as they are when not given. */
+  refundedAmount?: string;
+  disputedAmount?: string;
+  disputeCaseId?: string;
+  disputeState?: DisputeState;
 }
 
 /** Sets an invoice's status (idempotent: it writes the same values again on a retry). */
@@ -144,6 +155,10 @@ export async function setInvoiceStatus(db: Queryable, input: SetInvoiceStatusInp
             paid_at = COALESCE(paid_at, $6::timestamptz),
             keys_expire_at = COALESCE($7::timestamptz, keys_expire_at),
             closed_at = CASE WHEN $8::boolean THEN COALESCE(closed_at, now()) ELSE NULL END,
+            refunded_amount = COALESCE($9::numeric, refunded_amount),
+            disputed_amount = COALESCE($10::numeric, disputed_amount),
+            dispute_case_id = COALESCE($11, dispute_case_id),
+            dispute_state = COALESCE($12, dispute_state),
             updated_at = now()
       WHERE id = $1`,
     [
@@ -155,6 +170,10 @@ export async function setInvoiceStatus(db: Queryable, input: SetInvoiceStatusInp
       input.paidAt ?? null,
       input.keysExpireAt ?? null,
       input.closed ?? false,
+      input.refundedAmount ?? null,
+      input.disputedAmount ?? null,
+      input.disputeCaseId ?? null,
+      input.disputeState ?? null,
     ],
   );
 }

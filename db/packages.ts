@@ -2,6 +2,7 @@
 // payment is checked against, which files an invoice's keys open, and the admin's catalogue.
 import type { Queryable } from './pool';
 import { downloadableStatuses, sqlList } from '../domain/invoice-status';
+import type { DisputePolicy, RefundPolicy } from '../domain/money-policy';
 
 export interface PackageTermsRow {
   id: number;
@@ -11,22 +12,26 @@ export interface PackageTermsRow {
   price: string;
   key_ttl_seconds: number | null;
   reminder_hours: number | null;
+  refund_policy: RefundPolicy;
+  dispute_policy: DisputePolicy;
   active: boolean;
 }
 
 /** The packages of these item numbers (those that exist), with what a payment is checked against. */
 export async function packagesByItemNumber(db: Queryable, itemNumbers: string[]): Promise<PackageTermsRow[]> {
   const { rows } = await db.query<PackageTermsRow>(
-    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, active FROM packages WHERE item_number = ANY($1)',
+    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, refund_policy, dispute_policy, active FROM packages WHERE item_number = ANY($1)',
     [itemNumbers],
   );
   return rows;
 }
 
 /** The delivery terms of an invoice's packages. */
-export async function invoicePackageTerms(db: Queryable, invoiceId: number): Promise<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]> {
-  const { rows } = await db.query<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>>(
-    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
+export type InvoiceTermsRow = Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours' | 'refund_policy' | 'dispute_policy'>;
+
+export async function invoicePackageTerms(db: Queryable, invoiceId: number): Promise<InvoiceTermsRow[]> {
+  const { rows } = await db.query<InvoiceTermsRow>(
+    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours, p.refund_policy, p.dispute_policy FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
     [invoiceId],
   );
   return rows;
