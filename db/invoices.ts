@@ -349,6 +349,20 @@ export async function invoicesInReview(db: Queryable): Promise<InvoiceListRow[]>
   return rows;
 }
 
+/** Invoices with a dispute open at PayPal, oldest first. */
+export async function invoicesDisputed(db: Queryable): Promise<InvoiceListRow[]> {
+  const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.dispute_state = 'open' ORDER BY i.updated_at LIMIT 200`);
+  return rows;
+}
+
+/** Invoices marked refunded here whose refund PayPal has not (yet) confirmed in full. */
+export async function refundsAwaitingPayPal(db: Queryable): Promise<InvoiceListRow[]> {
+  const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.status = $1 AND i.refunded_amount < i.amount ORDER BY i.updated_at LIMIT 200`, [
+    invoiceStatus.refunded,
+  ]);
+  return rows;
+}
+
 /** Payments pending for more than `days` days. */
 export async function invoicesPendingLong(db: Queryable, days: number): Promise<InvoiceListRow[]> {
   const { rows } = await db.query<InvoiceListRow>(
@@ -376,6 +390,10 @@ export interface InvoiceHead {
   fulfilledAt: Date | null;
   keysExpireAt: Date | null;
   closedAt: Date | null;
+  refundedAmount: string;
+  disputedAmount: string;
+  disputeCaseId: string | null;
+  disputeState: DisputeState | null;
 }
 
 /** The invoice's own row by its number (KS-001001) or its PayPal transaction id; undefined when neither. */
@@ -384,7 +402,8 @@ export async function findInvoice(db: Queryable, ref: string): Promise<InvoiceHe
     `SELECT i.id, i.number, i.txn_id AS "txnId", i.workflow_id AS "workflowId", i.status, i.payment_status AS "paymentStatus",
             i.pending_reason AS "pendingReason", i.payer_email AS "payerEmail", i.amount::text AS amount, trim(i.currency) AS currency,
             i.account_id AS "accountId", nullif(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS "accountName",
-            i.created_at AS "createdAt", i.paid_at AS "paidAt", i.fulfilled_at AS "fulfilledAt", i.keys_expire_at AS "keysExpireAt", i.closed_at AS "closedAt"
+            i.created_at AS "createdAt", i.paid_at AS "paidAt", i.fulfilled_at AS "fulfilledAt", i.keys_expire_at AS "keysExpireAt", i.closed_at AS "closedAt",
+            i.refunded_amount::text AS "refundedAmount", i.disputed_amount::text AS "disputedAmount", i.dispute_case_id AS "disputeCaseId", i.dispute_state AS "disputeState"
        FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id
       WHERE upper(i.number) = upper($1) OR i.txn_id = $1
       LIMIT 1`,

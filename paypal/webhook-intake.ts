@@ -3,7 +3,8 @@
 import type { Pool } from '../db/pool';
 import type { InvoiceSignaller } from './invoice-signal';
 import type { IntakeResult } from './intake-result';
-import type { IncomingMessage } from './ipn-intake';
+import type { IncomingMessage, StoredCopy } from './ipn-intake';
+import type { PhaseTimes } from './phase-times';
 import { insertRawMessage, recordOutcome, type Judged } from '../db/paypal-messages';
 import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
@@ -66,6 +67,33 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     return { messageId, event };
   }
 
+  /** Verification, the replay window (judged at `arrived`), then the mapping and routing. */
+  async function judge(messageId: number, raw: Buffer, headers: Record<string, string>, event: WebhookEvent | undefined, arrived: Date, times?: PhaseTimes): Promise<IntakeResult> {
+    let verdict: WebhookVerdict;
+    try {
+      verdict = await deps.verifier.verify({ headers, raw });
+      times?.lap('verify');
+    } catch (error) {
+      if (!(error instanceof PayPalUnavailableError)) throw error;
+      await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
+      return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+    }
+    if (!verdict.ok) {
+      return reject(messageId, `signature not verified (${verdict.reason}); nothing was done`, { verification: 'invalid', detail: verdict.reason });
+    }
+    // Written with the outcome (routed, or why not), in the same commit.
+    const verified: Judged = { verification: 'verified', detail: 'signature verified' };
+
+    const transmission = readTransmission(headers);
+    const replay = 'missing' in transmission ? 'no transmission time' : replayProblem(transmission.time, arrived, deps.replayWindowSeconds);
+    if (replay) return reject(messageId, `replay refused: ${replay}`, verified);
+    if (!event) return reject(messageId, 'body is not a JSON object', verified);
+
+    const mapped = webhookToNotification(event, { messageId });
+    if (!mapped.ok) return reject(messageId, mapped.reason, verified);
+    return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), times);
+  }
+
   return {
     /** Stored raw and answered 503 without being worked on (too many in flight): PayPal resends it. */
     async shed(message: IncomingMessage, reason: string): Promise<IntakeResult> {
@@ -76,30 +104,22 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     async handle(message: IncomingMessage): Promise<IntakeResult> {
       const { messageId, event } = await store(message);
       message.times?.lap('store');
+      return judge(messageId, message.raw, message.headers, event, clock(), message.times);
+    },
 
-      let verdict: WebhookVerdict;
+    /**
+     * A stored copy verified again now and routed as if it had just arrived (an operator's
+     * re-check); the replay window is judged at the time it first arrived.
+     */
+    async recheck(stored: StoredCopy): Promise<IntakeResult> {
+      let event: WebhookEvent | undefined;
       try {
-        verdict = await deps.verifier.verify({ headers: message.headers, raw: message.raw });
-        message.times?.lap('verify');
-      } catch (error) {
-        if (!(error instanceof PayPalUnavailableError)) throw error;
-        await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
-        return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+        const parsed: unknown = JSON.parse(stored.raw.toString('utf8'));
+        event = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as WebhookEvent) : undefined;
+      } catch {
+        event = undefined;
       }
-      if (!verdict.ok) {
-        return reject(messageId, `signature not verified (${verdict.reason}); nothing was done`, { verification: 'invalid', detail: verdict.reason });
-      }
-      // Written with the outcome (routed, or why not), in the same commit.
-      const verified: Judged = { verification: 'verified', detail: 'signature verified' };
-
-      const transmission = readTransmission(message.headers);
-      const replay = 'missing' in transmission ? 'no transmission time' : replayProblem(transmission.time, clock(), deps.replayWindowSeconds);
-      if (replay) return reject(messageId, `replay refused: ${replay}`, verified);
-      if (!event) return reject(messageId, 'body is not a JSON object', verified);
-
-      const mapped = webhookToNotification(event, { messageId });
-      if (!mapped.ok) return reject(messageId, mapped.reason, verified);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), message.times);
+      return judge(stored.messageId, stored.raw, stored.headers, event, stored.receivedAt);
     },
   };
 }

@@ -263,6 +263,7 @@ function moneyEffect(s: InvoiceState, n: PaymentNotification): NotificationEffec
   switch (n.status) {
     case 'Refunded': {
       if (returned) return late(n.status);
+      if (s.refundIds?.includes(n.eventTxnId)) return { kind: 'ignore', why: `refund ${n.eventTxnId} was already counted (PayPal reports a refund by IPN and by webhook)` };
       const paid = s.amount ?? n.gross.replace(/^-/, '');
       const soFar = s.refunded ?? '0.00';
       const problem = refundProblem(paid, soFar, n.gross);
@@ -387,12 +388,12 @@ export function invoiceRecorded(s: InvoiceState, recorded: { invoiceId: number; 
       reinstate(p);
       break;
     case 'partialRefund':
-      p.set({ refunded: effect.refunded });
+      p.set({ refunded: effect.refunded, refundIds: [...(s.refundIds ?? []), n.eventTxnId].slice(-maxSeenMessages) });
       p.save(s.status);
       p.note('partial refund', `PayPal refunded ${n.gross.replace(/^-/, '')} (${effect.refunded} of ${p.state.amount} so far); access kept, as the package allows`);
       break;
     case 'refundRevokes':
-      p.set({ refunded: effect.refunded });
+      p.set({ refunded: effect.refunded, refundIds: [...(s.refundIds ?? []), n.eventTxnId].slice(-maxSeenMessages) });
       revoke(p, 'refunded', effect.why);
       break;
     case 'disputeOpened':
@@ -714,7 +715,12 @@ export function deadlineReached(s: InvoiceState, what: DeadlineKind, ctx: Contex
     case 'reminder': {
       const { generation, expiresAt } = s.keys!;
       const dedupeKey = `reminder:${p.invoiceId}:g${generation}:${expiresAt}`;
-      p.run({ kind: 'sendKeys', input: { invoiceId: p.invoiceId, generation, expiresAt, purpose: 'reminder', dedupeKey }, then: { kind: 'reminded' } });
+      const until = closesAt(s, ctx);
+      p.run({
+        kind: 'sendKeys',
+        input: { invoiceId: p.invoiceId, generation, expiresAt, purpose: 'reminder', dedupeKey, ...(until !== undefined ? { moreTimeUntil: iso(until) } : {}) },
+        then: { kind: 'reminded' },
+      });
       break;
     }
     case 'expiry':

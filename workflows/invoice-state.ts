@@ -84,6 +84,8 @@ export interface InvoiceState extends InvoiceStateView {
   /** The packages' strictest policies (unknown on runs begun before policies: the defaults). */
   refundPolicy?: RefundPolicy;
   disputePolicy?: DisputePolicy;
+  /** PayPal's ids of the refunds counted in `refunded` (one refund comes by IPN and by webhook). */
+  refundIds?: string[];
   /** When the current pending period started and when we last heard or asked (ISO). */
   pendingSince?: string;
   lastHeardAt?: string;

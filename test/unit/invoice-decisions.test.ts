@@ -354,6 +354,7 @@ test('refunds and disputes: the effect per policy, status and amount', () => {
     ['a full refund revokes', 'fulfilled', {}, paypal('Refunded', { gross: '-19.95' }), 'refundRevokes'],
     ['revoke on any refund', 'fulfilled', { refundPolicy: 'revoke_on_any' }, paypal('Refunded', { gross: '-2.00' }), 'refundRevokes'],
     ['more than what is left', 'fulfilled', { refunded: '19.00' }, paypal('Refunded', { gross: '-2.00' }), 'ignore'],
+    ['the same refund by the other channel', 'fulfilled', { refunded: '2.00', refundIds: ['R1'] }, paypal('Refunded', { gross: '-2.00', eventTxnId: 'R1', source: 'webhook' }), 'ignore'],
     ['a refund after the full refund', 'refunded', { refunded: '19.95' }, paypal('Refunded', { gross: '-1.00' }), 'ignore'],
     ['a plain reversal revokes', 'fulfilled', {}, paypal('Reversed', { gross: '-19.95', reasonCode: 'unauthorized_claim' }), 'revoke'],
     ['a chargeback opens a dispute', 'fulfilled', {}, paypal('Reversed', { gross: '-19.95', reasonCode: 'chargeback' }), 'disputeOpened'],
