@@ -115,16 +115,25 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
   });
 
   test('an IPN chargeback suspends downloads and shows as an open dispute; its cancellation reinstates', async () => {
-    const { txnId, state } = await paid('chargeback');
+    const { txnId, email, state } = await paid('chargeback');
+    const [delivery] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
+    const key = /\/d\/([A-Za-z0-9_-]{43})/.exec(delivery!.parsed.text ?? '')?.[1];
+    assert.ok(key, 'the delivery e-mail carries a download link');
     await sim.reverse(txnId, { reason: 'chargeback' });
     const open = await until(txnId, (s) => s.status === 'disputed', 'disputed');
     assert.equal(open.dispute?.state, 'open');
     assert.deepEqual(await revokedReasons(txnId), [null, null], 'suspended, not revoked');
+    const suspended = await fetch(`${apiUrl}/d/${key}`);
+    assert.equal(suspended.status, 403);
+    assert.match(await suspended.text(), /a dispute about this payment is open at PayPal, and downloads are paused/);
     const attention = await admin('GET', '/api/admin/attention');
     assert.ok((attention.body.disputes as { number: string }[]).some((i) => i.number === state.invoiceNumber), 'listed among open disputes');
     await sim.cancelReversal(txnId);
     const back = await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled again');
     assert.equal(back.dispute?.state, 'seller');
+    const reinstated = await fetch(`${apiUrl}/d/${key}`);
+    assert.notEqual(reinstated.status, 403, 'the same link is no longer refused');
+    await reinstated.body?.cancel();
     const after = await admin('GET', '/api/admin/attention');
     assert.ok(!(after.body.disputes as { number: string }[]).some((i) => i.number === state.invoiceNumber), 'no longer an open dispute');
   });
