@@ -28,7 +28,7 @@ export async function recheckMessage(deps: { pool: Pool; intakes: Pick<PayPalInt
     case 'duplicate':
       return { outcome: 'duplicate', messageId, workflowId: result.workflowId, message: `Message #${messageId} verified, but PayPal's resend of it was routed already${said}; nothing more was done.` };
     case 'retry':
-      return { outcome: 'retry', messageId, message: `Message #${messageId} could not be checked now${said}; try the re-check again later (PayPal also resends it).` };
+      return { outcome: 'retry', messageId, message: `Message #${messageId} could not be checked now${said}; nothing was routed: try the re-check again later.` };
     default:
       return { outcome: 'rejected', messageId, message: `Message #${messageId} is rejected again${said}; it was not routed.` };
   }
