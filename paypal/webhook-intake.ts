@@ -10,6 +10,7 @@ import { receiverNote } from './receiver-note';
 import { routeVerified } from './route-verified';
 import { PayPalUnavailableError } from './unavailable-error';
 import { webhookToNotification, type WebhookEvent } from './webhook-notification';
+import { isDisputeEvent, type DisputeResource } from './webhook-dispute';
 import { readTransmission } from './webhook-transmission';
 import type { WebhookVerdict, WebhookVerifier } from './webhook-verifier';
 
@@ -21,6 +22,16 @@ export interface WebhookIntakeDeps {
   /** A transmission older than this (or this far in the future) is a replay. */
   replayWindowSeconds: number;
   clock?: () => Date;
+}
+
+/** The transaction a stored event is filed under: the capture, or the one a dispute is about. */
+function storedTxnId(event: WebhookEvent | undefined): string | undefined {
+  if (!event) return undefined;
+  if (isDisputeEvent(event.event_type ?? '')) {
+    const disputed = (event.resource as DisputeResource | undefined)?.disputed_transactions?.find((t) => typeof t.seller_transaction_id === 'string');
+    return disputed?.seller_transaction_id;
+  }
+  return typeof event.resource?.id === 'string' ? event.resource.id : undefined;
 }
 
 /** Outside the window: a reason. PayPal signs the time, so it is checked after the signature. */
@@ -59,7 +70,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
       charset: 'utf-8',
       fields: event,
       eventId: typeof event?.id === 'string' ? event.id : undefined,
-      txnId: typeof event?.resource?.id === 'string' ? event.resource.id : undefined,
+      txnId: storedTxnId(event),
       paymentStatus: typeof event?.event_type === 'string' ? event.event_type : undefined,
       dedupeKey: typeof event?.id === 'string' ? `webhook:${event.id}` : undefined,
       shed,
