@@ -3,7 +3,8 @@
 import type { ActivityDeps } from './deps';
 import * as invoices from '../db/invoices';
 import type { InvoiceStatus } from '../domain/invoice-status';
-import type { InvoiceFileView, InvoiceTimings } from '../workflows/invoice-state';
+import type { InvoiceDispute, InvoiceFileView, InvoiceTimings } from '../workflows/invoice-state';
+import type { DisputePolicy, RefundPolicy } from '../domain/money-policy';
 import type { PaymentStatus } from '../workflows/notification';
 import { invoiceTerms } from './packages';
 
@@ -29,6 +30,13 @@ export interface StoredInvoice {
   keyTtlSeconds: number;
   reminderHours: number | null;
   createdAt: string;
+  // Absent in answers recorded before refund and dispute policies.
+  refundPolicy?: RefundPolicy;
+  disputePolicy?: DisputePolicy;
+  /** Decimal strings. */
+  refunded?: string;
+  disputed?: string;
+  dispute?: InvoiceDispute;
 }
 
 export interface LoadInvoiceResult {
@@ -64,6 +72,11 @@ export async function loadInvoice(deps: ActivityDeps, input: { txnId: string }):
       keyTtlSeconds: terms.keyTtlSeconds,
       reminderHours: terms.reminderHours,
       createdAt: row.created_at.toISOString(),
+      refundPolicy: terms.refundPolicy,
+      disputePolicy: terms.disputePolicy,
+      refunded: row.refunded_amount,
+      disputed: row.disputed_amount,
+      dispute: row.dispute_case_id && row.dispute_state ? { caseId: row.dispute_case_id, state: row.dispute_state } : undefined,
     },
   };
 }

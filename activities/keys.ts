@@ -9,7 +9,8 @@
 // between SMTP accepting the message and the 'sent' row committing: the buyer then gets a second,
 // identical copy (same keys, same Message-ID); never a second set of keys.
 import { randomBytes } from 'node:crypto';
-import { deriveKey, keyHash } from '../domain/download-keys';
+import { deriveKey, keyHash, moreTimeToken } from '../domain/download-keys';
+import { insertReminderLink } from '../db/reminder-links';
 import { formatBytes, formatTime } from '../domain/buyer-formats';
 import { heartbeatSafely } from './heartbeat';
 import type { ActivityDeps } from './deps';
@@ -35,6 +36,8 @@ export interface SendKeysInput {
    * same activity task; runs begun before this send them with an activity of their own.
    */
   packageNotifications?: boolean;
+  /** A reminder's "more time" link is valid until then (ISO 8601: when the invoice's run closes). */
+  moreTimeUntil?: string;
 }
 
 export interface SendKeysResult {
@@ -106,7 +109,9 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
       expiresAt: input.expiresAt,
       keys: files.map((f, i) => ({ packageFileId: f.package_file_id, keyHash: keyHash(fileKeys[i]!), downloadLimit: f.download_limit })),
     });
-    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys));
+    const moreTime = input.purpose === 'reminder' && input.moreTimeUntil ? moreTimeToken(deps.settings.keySecret, input.dedupeKey) : undefined;
+    if (moreTime) await insertReminderLink(client, { tokenHash: keyHash(moreTime), invoiceId: input.invoiceId, generation: input.generation, expiresAt: input.moreTimeUntil! });
+    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys, moreTime));
     await client.query('COMMIT');
     return { claim, keyCount: files.length };
   } catch (error) {
@@ -118,7 +123,7 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
 }
 
 /** The keys' e-mail: the bodies sent, and the copy Postgres keeps with each key withheld. */
-function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer, invoice: MailInvoice, files: KeyFileRow[], keys: string[]): OutgoingMail {
+function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer, invoice: MailInvoice, files: KeyFileRow[], keys: string[], moreTime?: string): OutgoingMail {
   const fileContext = (withKeys: boolean): TemplateContext[] =>
     files.map((f, i) => {
       const key = keys[i]!;
@@ -145,6 +150,8 @@ function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer,
     extended: input.purpose === 'extend',
     regenerated: input.purpose === 'regenerate',
     reinstated: input.purpose === 'reinstated',
+    // The reminder's one-click link for more time (empty when the e-mail has none); withheld in the stored copy like a key.
+    moreTimeUrl: moreTime ? `${deps.settings.publicUrl}/d/more-time/${withKeys ? moreTime : '[link withheld]'}` : '',
   });
   // One read of the template renders both: the e-mail sent, and the copy kept without its keys.
   const sent = render(context(true));

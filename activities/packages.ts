@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { invoiceItems } from '../db/invoices';
 import { activeFiles, invoicePackageTerms, packagesByItemNumber, type PackageTermsRow } from '../db/packages';
 import { formatCents, toCents } from '../domain/money';
+import { strictestPolicies, type DisputePolicy, type RefundPolicy } from '../domain/money-policy';
 import type { InvoiceFileView } from '../workflows/invoice-state';
 import type { NotificationItem } from '../workflows/notification';
 
@@ -23,6 +24,9 @@ export interface DeliveryTerms {
   keyTtlSeconds: number;
   /** Hours before expiry for the reminder; null when every package turned it off. */
   reminderHours: number | null;
+  /** The strictest of the packages' refund and dispute policies (absent in answers recorded before policies). */
+  refundPolicy?: RefundPolicy;
+  disputePolicy?: DisputePolicy;
 }
 
 export interface CheckPaymentResult extends DeliveryTerms {
@@ -66,7 +70,7 @@ export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput)
   return { problems, ...(await termsOf(deps, matched)) };
 }
 
-async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]): Promise<DeliveryTerms> {
+async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'key_ttl_seconds' | 'reminder_hours' | 'refund_policy' | 'dispute_policy'>[]): Promise<DeliveryTerms> {
   const rows = await activeFiles(deps.pool, packages.map((p) => p.id));
   const ttls = packages.map((p) => p.key_ttl_seconds ?? deps.settings.timings.defaultKeyTtlSeconds);
   const reminders = packages.map((p) => p.reminder_hours).filter((h): h is number => h !== null);
@@ -74,6 +78,7 @@ async function termsOf(deps: ActivityDeps, packages: Pick<PackageRow, 'id' | 'ke
     files: rows.map((r) => ({ name: r.name, sizeBytes: Number(r.size_bytes), md5: r.md5, sha256: r.sha256 })),
     keyTtlSeconds: ttls.length ? Math.min(...ttls) : deps.settings.timings.defaultKeyTtlSeconds,
     reminderHours: reminders.length ? Math.min(...reminders) : null,
+    ...strictestPolicies(packages.map((p) => ({ refundPolicy: p.refund_policy, disputePolicy: p.dispute_policy }))),
   };
 }
 

@@ -3,10 +3,15 @@
 // that allows it and a paid invoice whose link expired: the invoice workflow's `extendKeys`
 // signal extends the same keys (so their download counts stand) and e-mails them to the address
 // the buyer paid with, never to an address typed into the form. At most once a day per invoice.
+// /d/more-time/<link>: the expiry reminder's single-use link does the same before expiry where the
+// package allows self-service, and otherwise files the same request for a person.
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { isExhausted, keyHash, keyProblem, type KeyFacts } from '../domain/download-keys';
+import { isExhausted, keyHash, keyProblem, keyShape, type KeyFacts } from '../domain/download-keys';
+import { keysHeldStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import { findReminderLink, spendReminderLink, type ReminderLinkRow } from '../db/reminder-links';
+import { MoreTimePage } from './pages/more-time';
 import { signalInvoiceAction } from '../domain/invoice-client';
 import type { Pool } from '../db/pool';
 import type { AppDeps } from './deps';
@@ -110,7 +115,100 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
     return renderPage(c, <RenewalPage outcome="sent" maskedEmail={maskedEmail} days={days} />);
   });
 
+  /** What a reminder link is now: its row, or the page that says why it cannot be used. */
+  const moreTimeLink = async (token: string): Promise<{ link: ReminderLinkRow; selfService: boolean } | { page: 'unknown' | 'expired' | 'already_used'; link?: ReminderLinkRow }> => {
+    const link = keyShape.test(token) ? await findReminderLink(pool, keyHash(token)) : undefined;
+    if (!link) return { page: 'unknown' };
+    if (link.usedAt) return { page: 'already_used', link };
+    if (link.expired) return { page: 'expired', link };
+    const selfService = link.selfService && link.downloadKeyId !== null && keysHeldStatuses.includes(link.status as InvoiceStatus);
+    return { link, selfService };
+  };
+  const moreTimeStatus = { unknown: 404, expired: 410, already_used: 409 } as const;
+
+  app.get('/d/more-time/:token', async (c) => {
+    const found = await moreTimeLink(c.req.param('token'));
+    if ('page' in found) return renderPage(c, <MoreTimePage state={found.page} usedAt={found.link?.usedAt ?? undefined} outcome={found.link?.outcome} />, moreTimeStatus[found.page]);
+    return renderPage(c, <MoreTimePage state="ready" token={c.req.param('token')} invoiceNumber={found.link.invoiceNumber} selfService={found.selfService} />);
+  });
+
+  app.post('/d/more-time/:token', async (c) => {
+    const token = c.req.param('token');
+    const found = await moreTimeLink(token);
+    if ('page' in found) return renderPage(c, <MoreTimePage state={found.page} usedAt={found.link?.usedAt ?? undefined} outcome={found.link?.outcome} />, moreTimeStatus[found.page]);
+    const { link, selfService } = found;
+    const days = Math.max(1, Math.ceil((link.keyTtlSeconds ?? config.keyTtlSeconds) / 86400));
+    const remoteAddr = clientAddress(c, config.downloads.trustedProxies);
+    const spent = await spendMoreTime(pool, keyHash(token), link, selfService, days, remoteAddr, c.req.header('user-agent') ?? null);
+    if (spent === 'already_used') {
+      const now = await moreTimeLink(token);
+      return renderPage(c, <MoreTimePage state="already_used" usedAt={'link' in now ? (now.link?.usedAt ?? undefined) : undefined} outcome={'link' in now ? now.link?.outcome : undefined} />, 409);
+    }
+    const maskedEmail = maskEmail(link.payerEmail);
+    if (spent === 'requested') return renderPage(c, <RequestReceivedPage email={maskedEmail} />);
+    if (spent === 'recently_renewed') return renderPage(c, <RenewalPage outcome="already_sent" maskedEmail={maskedEmail} />, 429);
+    try {
+      await temporal.withDeadline(Date.now() + 5_000, () =>
+        signalInvoiceAction(temporal, config.temporal.taskQueue, link.txnId, { kind: 'extendKeys', input: { days, by: 'buyer (reminder link)' } }),
+      );
+    } catch (error) {
+      console.error(`reminder-link renewal of invoice ${link.invoiceNumber}: Temporal did not take the signal (${(error as Error).message})`);
+      await reopenRequest(pool, spent.requestId, `automatic renewal from the reminder failed (${(error as Error).message}); extend the keys by ${days} day(s) by hand`);
+      return renderPage(c, <RenewalPage outcome="passed_on" />, 202);
+    }
+    return renderPage(c, <RenewalPage outcome="sent" maskedEmail={maskedEmail} days={days} />);
+  });
+
   return app;
+}
+
+/**
+ * Spends a reminder link and records what it asks for, in one transaction: a self-service renewal
+ * (unless one was made for this invoice in the last day), or a request for a person.
+ */
+async function spendMoreTime(
+  pool: Pool,
+  tokenHash: Buffer,
+  link: ReminderLinkRow,
+  selfService: boolean,
+  days: number,
+  remoteAddr: string,
+  userAgent: string | null,
+): Promise<'already_used' | 'requested' | 'recently_renewed' | { requestId: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockRenewals(client, link.invoiceId);
+    const detail = selfService ? `extendKeys by ${days} day(s) from the expiry reminder` : 'more time asked for from the expiry reminder';
+    if (!(await spendReminderLink(client, tokenHash, selfService ? 'renewed' : 'requested', detail))) {
+      await client.query('ROLLBACK');
+      return 'already_used';
+    }
+    let answer: 'requested' | 'recently_renewed' | { requestId: number };
+    if (selfService) {
+      const requestId = await insertRenewalUnlessRecent(client, { email: link.payerEmail, downloadKeyId: link.downloadKeyId!, invoiceId: link.invoiceId, remoteAddr, userAgent, detail });
+      answer = requestId === undefined ? 'recently_renewed' : { requestId };
+    } else {
+      await insertOperatorRequest(client, {
+        email: link.payerEmail,
+        invoiceRef: link.invoiceNumber,
+        message: 'The buyer asked for more time with the link in the expiry reminder.',
+        keyProblem: 'expiring',
+        downloadKeyId: link.downloadKeyId,
+        invoiceId: link.invoiceId,
+        remoteAddr,
+        userAgent,
+      });
+      answer = 'requested';
+    }
+    await client.query('COMMIT');
+    return answer;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** Records the renewal unless one was made for this invoice in the last day; undefined then. */

@@ -59,6 +59,7 @@ const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review
   refunded: 'refunded',
   reversed: 'reversed',
   reinstated: 'keys',
+  disputed: 'review', // downloads suspended while PayPal looks at a dispute
 };
 
 function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {

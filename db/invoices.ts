@@ -5,6 +5,7 @@ import type { Queryable } from './pool';
 import type { BulkScope } from '../domain/operator-actions';
 import { downloadableStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, sqlList, type InvoiceStatus } from '../domain/invoice-status';
 import type { NotificationItem, PaymentStatus } from '../workflows/notification';
+import type { DisputeState } from '../domain/money-policy';
 
 export interface InvoiceRow {
   id: number;
@@ -23,6 +24,10 @@ export interface InvoiceRow {
   generation: number | null;
   /** The newest generation's keys are revoked. */
   revoked: boolean;
+  refunded_amount: string;
+  disputed_amount: string;
+  dispute_case_id: string | null;
+  dispute_state: DisputeState | null;
 }
 
 /** The invoice of a PayPal transaction, with its newest key generation (what a new run takes up). */
@@ -30,6 +35,7 @@ export async function invoiceByTxn(db: Queryable, txnId: string): Promise<Invoic
   const { rows } = await db.query<InvoiceRow>(
     `SELECT i.id, i.number, i.account_id, i.status, i.payment_status, i.pending_reason, i.payer_email, i.amount::text AS amount,
             i.currency, i.paid_at, i.keys_expire_at, i.created_at, g.generation,
+            i.refunded_amount::text AS refunded_amount, i.disputed_amount::text AS disputed_amount, i.dispute_case_id, i.dispute_state,
             EXISTS (SELECT 1 FROM download_keys k WHERE k.invoice_id = i.id AND k.generation = g.generation AND k.revoked_at IS NOT NULL) AS revoked
        FROM invoices i
        LEFT JOIN LATERAL (SELECT max(generation) AS generation FROM key_generations WHERE invoice_id = i.id) g ON true
@@ -132,6 +138,11 @@ export interface SetInvoiceStatusInput {
   keysExpireAt?: string;
   /** The run is closing with this status (closed_at); a later action reopens it. */
   closed?: boolean;
+  /** Decimal strings; left as they are when not given. */
+  refundedAmount?: string;
+  disputedAmount?: string;
+  disputeCaseId?: string;
+  disputeState?: DisputeState;
 }
 
 /** Sets an invoice's status (idempotent: it writes the same values again on a retry). */
@@ -144,6 +155,10 @@ export async function setInvoiceStatus(db: Queryable, input: SetInvoiceStatusInp
             paid_at = COALESCE(paid_at, $6::timestamptz),
             keys_expire_at = COALESCE($7::timestamptz, keys_expire_at),
             closed_at = CASE WHEN $8::boolean THEN COALESCE(closed_at, now()) ELSE NULL END,
+            refunded_amount = COALESCE($9::numeric, refunded_amount),
+            disputed_amount = COALESCE($10::numeric, disputed_amount),
+            dispute_case_id = COALESCE($11, dispute_case_id),
+            dispute_state = COALESCE($12, dispute_state),
             updated_at = now()
       WHERE id = $1`,
     [
@@ -155,6 +170,10 @@ export async function setInvoiceStatus(db: Queryable, input: SetInvoiceStatusInp
       input.paidAt ?? null,
       input.keysExpireAt ?? null,
       input.closed ?? false,
+      input.refundedAmount ?? null,
+      input.disputedAmount ?? null,
+      input.disputeCaseId ?? null,
+      input.disputeState ?? null,
     ],
   );
 }
@@ -330,6 +349,20 @@ export async function invoicesInReview(db: Queryable): Promise<InvoiceListRow[]>
   return rows;
 }
 
+/** Invoices with a dispute open at PayPal, oldest first. */
+export async function invoicesDisputed(db: Queryable): Promise<InvoiceListRow[]> {
+  const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.dispute_state = 'open' ORDER BY i.updated_at LIMIT 200`);
+  return rows;
+}
+
+/** Invoices marked refunded here whose refund PayPal has not (yet) confirmed in full. */
+export async function refundsAwaitingPayPal(db: Queryable): Promise<InvoiceListRow[]> {
+  const { rows } = await db.query<InvoiceListRow>(`SELECT ${listColumns} FROM invoices i WHERE i.status = $1 AND i.refunded_amount < i.amount ORDER BY i.updated_at LIMIT 200`, [
+    invoiceStatus.refunded,
+  ]);
+  return rows;
+}
+
 /** Payments pending for more than `days` days. */
 export async function invoicesPendingLong(db: Queryable, days: number): Promise<InvoiceListRow[]> {
   const { rows } = await db.query<InvoiceListRow>(
@@ -357,6 +390,10 @@ export interface InvoiceHead {
   fulfilledAt: Date | null;
   keysExpireAt: Date | null;
   closedAt: Date | null;
+  refundedAmount: string;
+  disputedAmount: string;
+  disputeCaseId: string | null;
+  disputeState: DisputeState | null;
 }
 
 /** The invoice's own row by its number (KS-001001) or its PayPal transaction id; undefined when neither. */
@@ -365,7 +402,8 @@ export async function findInvoice(db: Queryable, ref: string): Promise<InvoiceHe
     `SELECT i.id, i.number, i.txn_id AS "txnId", i.workflow_id AS "workflowId", i.status, i.payment_status AS "paymentStatus",
             i.pending_reason AS "pendingReason", i.payer_email AS "payerEmail", i.amount::text AS amount, trim(i.currency) AS currency,
             i.account_id AS "accountId", nullif(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS "accountName",
-            i.created_at AS "createdAt", i.paid_at AS "paidAt", i.fulfilled_at AS "fulfilledAt", i.keys_expire_at AS "keysExpireAt", i.closed_at AS "closedAt"
+            i.created_at AS "createdAt", i.paid_at AS "paidAt", i.fulfilled_at AS "fulfilledAt", i.keys_expire_at AS "keysExpireAt", i.closed_at AS "closedAt",
+            i.refunded_amount::text AS "refundedAmount", i.disputed_amount::text AS "disputedAmount", i.dispute_case_id AS "disputeCaseId", i.dispute_state AS "disputeState"
        FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id
       WHERE upper(i.number) = upper($1) OR i.txn_id = $1
       LIMIT 1`,

@@ -2,6 +2,7 @@
 // payment is checked against, which files an invoice's keys open, and the admin's catalogue.
 import type { Queryable } from './pool';
 import { downloadableStatuses, sqlList } from '../domain/invoice-status';
+import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../domain/money-policy';
 
 export interface PackageTermsRow {
   id: number;
@@ -11,22 +12,26 @@ export interface PackageTermsRow {
   price: string;
   key_ttl_seconds: number | null;
   reminder_hours: number | null;
+  refund_policy: RefundPolicy;
+  dispute_policy: DisputePolicy;
   active: boolean;
 }
 
 /** The packages of these item numbers (those that exist), with what a payment is checked against. */
 export async function packagesByItemNumber(db: Queryable, itemNumbers: string[]): Promise<PackageTermsRow[]> {
   const { rows } = await db.query<PackageTermsRow>(
-    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, active FROM packages WHERE item_number = ANY($1)',
+    'SELECT id, item_number, name, currency, price::text AS price, key_ttl_seconds, reminder_hours, refund_policy, dispute_policy, active FROM packages WHERE item_number = ANY($1)',
     [itemNumbers],
   );
   return rows;
 }
 
 /** The delivery terms of an invoice's packages. */
-export async function invoicePackageTerms(db: Queryable, invoiceId: number): Promise<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>[]> {
-  const { rows } = await db.query<Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours'>>(
-    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
+export type InvoiceTermsRow = Pick<PackageTermsRow, 'id' | 'key_ttl_seconds' | 'reminder_hours' | 'refund_policy' | 'dispute_policy'>;
+
+export async function invoicePackageTerms(db: Queryable, invoiceId: number): Promise<InvoiceTermsRow[]> {
+  const { rows } = await db.query<InvoiceTermsRow>(
+    `SELECT p.id, p.key_ttl_seconds, p.reminder_hours, p.refund_policy, p.dispute_policy FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = $1`,
     [invoiceId],
   );
   return rows;
@@ -161,6 +166,8 @@ export interface PackageRow {
   downloadLimit: number | null;
   reminderHours: number | null;
   selfService: boolean;
+  refundPolicy: RefundPolicy;
+  disputePolicy: DisputePolicy;
   supportText: string;
   active: boolean;
   createdAt: Date;
@@ -184,6 +191,7 @@ export interface PackageFileRow {
 // Paid invoices: those whose keys may download (constants of ours, not input, in the SQL text).
 const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.currency) AS currency, p.price::text AS price, p.key_ttl_seconds AS "keyTtlSeconds",
   p.download_limit AS "downloadLimit", p.reminder_hours AS "reminderHours", p.self_service AS "selfService", p.support_text AS "supportText", p.active,
+  p.refund_policy AS "refundPolicy", p.dispute_policy AS "disputePolicy",
   p.created_at AS "createdAt", p.updated_at AS "updatedAt",
   (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id AND f.active) AS "fileCount",
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
@@ -222,6 +230,9 @@ export interface PackageValues {
   selfService: boolean;
   supportText: string;
   active: boolean;
+  /** Left as they are on an update when not given (a new package takes the defaults). */
+  refundPolicy?: RefundPolicy;
+  disputePolicy?: DisputePolicy;
 }
 
 const columnValues = (v: PackageValues): unknown[] => [
@@ -235,13 +246,15 @@ const columnValues = (v: PackageValues): unknown[] => [
   v.selfService,
   v.supportText,
   v.active,
+  v.refundPolicy ?? null,
+  v.disputePolicy ?? null,
 ];
 
 /** Creates a package; undefined when the item number is taken. */
 export async function createPackage(db: Queryable, values: PackageValues): Promise<number | undefined> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO packages (item_number, name, currency, price, key_ttl_seconds, download_limit, reminder_hours, self_service, support_text, active)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (item_number) DO NOTHING RETURNING id`,
+    `INSERT INTO packages (item_number, name, currency, price, key_ttl_seconds, download_limit, reminder_hours, self_service, support_text, active, refund_policy, dispute_policy)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, '${defaultRefundPolicy}'), COALESCE($12, '${defaultDisputePolicy}')) ON CONFLICT (item_number) DO NOTHING RETURNING id`,
     columnValues(values),
   );
   return rows[0] ? Number(rows[0].id) : undefined;
@@ -251,7 +264,8 @@ export async function createPackage(db: Queryable, values: PackageValues): Promi
 export async function updatePackage(db: Queryable, itemNumber: string, values: PackageValues): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE packages SET name = $2, currency = $3, price = $4, key_ttl_seconds = $5, download_limit = $6, reminder_hours = $7,
-            self_service = $8, support_text = $9, active = $10, updated_at = now()
+            self_service = $8, support_text = $9, active = $10,
+            refund_policy = COALESCE($11, refund_policy), dispute_policy = COALESCE($12, dispute_policy), updated_at = now()
       WHERE item_number = $1`,
     [itemNumber, ...columnValues(values).slice(1)],
   );

@@ -133,3 +133,105 @@ export async function invoiceMessages(db: Queryable, invoiceId: number, txnId: s
   );
   return rows;
 }
+
+/** A stored message handed back to its intake by an operator's re-check. */
+export interface RecheckCopy {
+  id: number;
+  channel: 'ipn' | 'webhook';
+  rawBody: Buffer;
+  headers: Record<string, string>;
+  receivedAt: Date;
+}
+
+/**
+ * Claims a message for a re-check: one that arrived by IPN or webhook, was not verified, and was
+ * rejected or left for a retry (or was left half-way by a re-check that stopped minutes ago).
+ * The claim marks it received again, so a second re-check at the same time finds nothing to claim.
+ */
+export async function claimForRecheck(db: Queryable, id: number): Promise<RecheckCopy | undefined> {
+  const { rows } = await db.query<RecheckCopy>(
+    `UPDATE paypal_messages SET outcome = 'received', outcome_detail = 're-check under way', processed_at = now()
+      WHERE id = $1 AND channel IN ('ipn', 'webhook') AND verification <> 'verified'
+        AND (outcome IN ('rejected', 'retry') OR (outcome = 'received' AND COALESCE(processed_at, received_at) < now() - interval '2 minutes'))
+      RETURNING id, channel, raw_body AS "rawBody", COALESCE(headers, '{}'::jsonb) AS headers, received_at AS "receivedAt"`,
+    [id],
+  );
+  return rows[0];
+}
+
+export interface MessageStanding {
+  id: number;
+  channel: Channel;
+  verification: Verification;
+  outcome: Outcome;
+  outcomeDetail: string | null;
+  workflowId: string | null;
+  dedupeKey: string | null;
+  firstRoutedId: number | null;
+}
+
+/** Where a message stands (and which copy of it was routed), to say why a re-check changes nothing. */
+export async function messageStanding(db: Queryable, id: number): Promise<MessageStanding | undefined> {
+  const { rows } = await db.query<MessageStanding>(
+    `SELECT m.id, m.channel, m.verification, m.outcome, m.outcome_detail AS "outcomeDetail", m.workflow_id AS "workflowId", m.dedupe_key AS "dedupeKey",
+            (SELECT r.id FROM paypal_messages r WHERE r.dedupe_key = m.dedupe_key AND r.outcome = 'routed' ORDER BY r.id LIMIT 1) AS "firstRoutedId"
+       FROM paypal_messages m WHERE m.id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Notes on a message's outcome that it was re-checked by an operator, and when. */
+export async function noteRechecked(db: Queryable, id: number, by: string): Promise<void> {
+  await db.query(`UPDATE paypal_messages SET outcome_detail = 're-checked by ' || $2 || ': ' || COALESCE(outcome_detail, outcome) WHERE id = $1`, [id, by]);
+}
+
+export interface UnverifiedMessageRow {
+  id: number;
+  channel: string;
+  receivedAt: Date;
+  paymentStatus: string | null;
+  txnId: string | null;
+  verification: string;
+  outcome: string;
+  outcomeDetail: string | null;
+}
+
+/** Messages an operator may re-check (not verified; rejected or awaiting a retry), newest first. */
+export async function unverifiedMessages(db: Queryable, limit = 50): Promise<UnverifiedMessageRow[]> {
+  const { rows } = await db.query<UnverifiedMessageRow>(
+    `SELECT id, channel, received_at AS "receivedAt", payment_status AS "paymentStatus", txn_id AS "txnId", verification, outcome, outcome_detail AS "outcomeDetail"
+       FROM paypal_messages
+      WHERE channel IN ('ipn', 'webhook') AND verification <> 'verified' AND outcome IN ('rejected', 'retry')
+        AND received_at > now() - interval '30 days'
+      ORDER BY received_at DESC LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+export interface MoneyEventRow {
+  id: number;
+  receivedAt: Date;
+  channel: string;
+  status: string;
+  gross: string | null;
+  currency: string | null;
+  reasonCode: string | null;
+  disputeStage: string | null;
+  disputeOutcome: string | null;
+}
+
+/** The routed PayPal messages that moved an invoice's money (paid, refunded, reversed, disputed), oldest first. */
+export async function invoiceMoneyEvents(db: Queryable, invoiceId: number, txnId: string): Promise<MoneyEventRow[]> {
+  const { rows } = await db.query<MoneyEventRow>(
+    `SELECT id, received_at AS "receivedAt", channel, notification->>'status' AS status, notification->>'gross' AS gross, notification->>'currency' AS currency,
+            notification->>'reasonCode' AS "reasonCode", notification->'dispute'->>'stage' AS "disputeStage", notification->'dispute'->>'outcome' AS "disputeOutcome"
+       FROM paypal_messages
+      WHERE (invoice_id = $1 OR txn_id = $2 OR parent_txn_id = $2) AND outcome = 'routed'
+        AND notification->>'status' IN ('Completed', 'Refunded', 'Reversed', 'Canceled_Reversal', 'Disputed')
+      ORDER BY received_at, id`,
+    [invoiceId, txnId],
+  );
+  return rows;
+}

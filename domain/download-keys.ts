@@ -11,6 +11,11 @@ export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, g
   return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
 }
 
+/** The expiry reminder's single-use "more time" link, derived from the reminder's own e-mail key (a retry derives the same link). */
+export function moreTimeToken(secret: Buffer, reminderKey: string): string {
+  return createHmac('sha256', secret).update(`keyship more-time link v1\0${reminderKey}`).digest('base64url');
+}
+
 /** What a key is stored and looked up by. */
 export function keyHash(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();

@@ -14,6 +14,7 @@ export const invoiceStatuses = [
   'refunded',
   'reversed',
   'reinstated', // a reversal was cancelled: keys live again
+  'disputed', // a dispute is open and the package suspends access meanwhile (keys kept, downloads refused)
 ] as const;
 
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
@@ -25,7 +26,7 @@ export const invoiceStatus = Object.freeze(Object.fromEntries(invoiceStatuses.ma
 export const awaitingStatuses: readonly InvoiceStatus[] = ['new', 'awaiting_payment'];
 
 /** Cleared and not given back: the money is the seller's (an operator may refund it). */
-export const paidStatuses: readonly InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'needs_review', 'rejected', 'reinstated'];
+export const paidStatuses: readonly InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'needs_review', 'rejected', 'reinstated', 'disputed'];
 
 /** The money left the seller again. */
 export const returnedStatuses: readonly InvoiceStatus[] = ['refunded', 'reversed'];

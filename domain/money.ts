@@ -23,3 +23,24 @@ export function formatCents(cents: number): string {
 export function outgoingAmount(amount: string): string {
   return amount.startsWith('-') ? amount : `-${amount}`;
 }
+
+/**
+ * Why a refund of `amount` cannot be taken from a payment of `paid` of which `refundedSoFar` went
+ * back already, as a sentence; undefined when it fits. All three are decimal strings.
+ */
+export function refundProblem(paid: string, refundedSoFar: string, amount: string): string | undefined {
+  const paidCents = toCents(paid);
+  const soFar = toCents(refundedSoFar);
+  const wanted = toCents(amount.replace(/^-/, ''));
+  if (paidCents === undefined || soFar === undefined) return `the invoice's amounts (${paid} paid, ${refundedSoFar} refunded) are not decimal amounts; check the invoice in the admin`;
+  if (wanted === undefined || wanted <= 0) return `a refund of "${amount}" is not a positive amount; give an amount such as 2.00`;
+  const left = paidCents - soFar;
+  if (left <= 0) return `the whole ${formatCents(paidCents)} was already refunded; there is nothing left to refund`;
+  if (wanted > left) return `a refund of ${formatCents(wanted)} is more than the ${formatCents(left)} left of ${formatCents(paidCents)} (${formatCents(soFar)} refunded so far); refund at most ${formatCents(left)}`;
+  return undefined;
+}
+
+/** The refunded total after one more refund: "2.00" + "-3.50" -> "5.50". */
+export function addRefund(refundedSoFar: string, amount: string): string {
+  return formatCents((toCents(refundedSoFar) ?? 0) + Math.abs(toCents(amount) ?? 0));
+}

@@ -31,6 +31,14 @@ export interface IncomingMessage {
   times?: PhaseTimes;
 }
 
+/** A message already in paypal_messages, as an operator's re-check hands it back to its intake. */
+export interface StoredCopy {
+  messageId: number;
+  raw: Buffer;
+  headers: Record<string, string>;
+  receivedAt: Date;
+}
+
 /** ipn_track_id names one IPN and is kept on PayPal's resends; old messages lack it, their bytes do not. */
 export function ipnDedupeKey(form: IpnForm | undefined, raw: Buffer): string {
   const track = form?.fields.ipn_track_id;
@@ -71,6 +79,36 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
     return { messageId, form, dedupeKey };
   }
 
+  /** Verification, then the mapping and routing: what happens to a stored message. */
+  async function judge(messageId: number, raw: Buffer, form: IpnForm | undefined, dedupeKey: string, times?: PhaseTimes): Promise<IntakeResult> {
+    if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
+
+    let verdict: IpnVerdict;
+    try {
+      verdict = await deps.verifier.verify(raw);
+      times?.lap('verify');
+    } catch (error) {
+      if (!(error instanceof PayPalUnavailableError)) throw error;
+      await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
+      return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+    }
+    if (verdict === 'INVALID') {
+      const invalid: Judged = { verification: 'invalid', detail: 'PayPal answered INVALID' };
+      return reject(messageId, 'PayPal answered INVALID: the message is forged, altered, or from another PayPal environment; nothing was done', invalid);
+    }
+    // Written with the outcome (routed, or why not), in the same commit.
+    const verified: Judged = { verification: 'verified', detail: 'PayPal answered VERIFIED' };
+
+    // The postback endpoint already decides the environment; this also stops a sandbox message
+    // at a live listener whose verify URL was overridden.
+    if (deps.mode === 'live' && form.fields.test_ipn === '1') {
+      return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done', verified);
+    }
+    const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
+    if (!mapped.ok) return reject(messageId, mapped.reason, verified);
+    return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), times);
+  }
+
   return {
     /** Stored raw and answered 503 without being worked on (too many in flight): PayPal resends it. */
     async shed(message: IncomingMessage, reason: string): Promise<IntakeResult> {
@@ -81,32 +119,18 @@ export function createIpnIntake(deps: IpnIntakeDeps) {
     async handle(message: IncomingMessage): Promise<IntakeResult> {
       const { messageId, form, dedupeKey } = await store(message);
       message.times?.lap('store');
-      if (!form || form.pairs.length === 0) return reject(messageId, 'body is not a form PayPal would send');
+      return judge(messageId, message.raw, form, dedupeKey, message.times);
+    },
 
-      let verdict: IpnVerdict;
+    /** A stored copy verified again now and routed as if it had just arrived (an operator's re-check). */
+    async recheck(stored: StoredCopy): Promise<IntakeResult> {
+      let form: IpnForm | undefined;
       try {
-        verdict = await deps.verifier.verify(message.raw);
-        message.times?.lap('verify');
-      } catch (error) {
-        if (!(error instanceof PayPalUnavailableError)) throw error;
-        await recordOutcome(pool, messageId, 'retry', error.message, { verification: 'error', detail: error.message });
-        return { messageId, outcome: 'retry', detail: error.message, status: 503 };
+        form = parseIpnBody(stored.raw);
+      } catch {
+        form = undefined;
       }
-      if (verdict === 'INVALID') {
-        const invalid: Judged = { verification: 'invalid', detail: 'PayPal answered INVALID' };
-        return reject(messageId, 'PayPal answered INVALID: the message is forged, altered, or from another PayPal environment; nothing was done', invalid);
-      }
-      // Written with the outcome (routed, or why not), in the same commit.
-      const verified: Judged = { verification: 'verified', detail: 'PayPal answered VERIFIED' };
-
-      // The postback endpoint already decides the environment; this also stops a sandbox message
-      // at a live listener whose verify URL was overridden.
-      if (deps.mode === 'live' && form.fields.test_ipn === '1') {
-        return reject(messageId, 'sandbox message (test_ipn=1) at a live listener; nothing was done', verified);
-      }
-      const mapped = ipnToNotification(form.fields, { source: 'ipn', messageId, dedupeKey });
-      if (!mapped.ok) return reject(messageId, mapped.reason, verified);
-      return routeVerified(pool, deps.signal, messageId, mapped.notification, verified, receiverNote(mapped.notification, deps.receiverEmail), message.times);
+      return judge(stored.messageId, stored.raw, form, ipnDedupeKey(form, stored.raw));
     },
   };
 }

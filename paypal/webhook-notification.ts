@@ -3,6 +3,7 @@
 import { outgoingAmount } from '../domain/money';
 import type { PaymentNotification, PaymentStatus } from '../workflows/notification';
 import type { Mapped } from './ipn-notification';
+import { disputeToNotification, isDisputeEvent } from './webhook-dispute';
 
 interface Money {
   value?: string;
@@ -61,6 +62,7 @@ function parentCaptureId(links: Link[] | undefined): string | undefined {
 
 export function webhookToNotification(event: WebhookEvent, context: { messageId: number }): Mapped {
   const type = event.event_type ?? '';
+  if (isDisputeEvent(type)) return disputeToNotification(event, context);
   const status = eventStatus[type];
   if (!status) return { ok: false, reason: `event type ${type || '(none)'} is not about a captured payment; nothing to do` };
   const resource = event.resource;

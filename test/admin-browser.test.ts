@@ -17,6 +17,7 @@ import { startTestApi, type TestApi } from './fixtures/api-server';
 import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
 import { buyerEmail, newTxnId, notification, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
+import { insertRawMessage, recordOutcome } from '../db/paypal-messages';
 
 const adminToken = 'browser-admin-token-0123456789';
 const day = 86_400_000;
@@ -102,6 +103,36 @@ describe('admin pages in Chromium', { skip: skipWithout(chromium) }, () => {
     assert.match((await page.locator('main').textContent()) ?? '', /delivery-extend/, 'the copy of the e-mail is listed');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: screenshotPath('admin-invoice-extended-phone'), fullPage: true });
+    await page.close();
+  });
+
+  test('the money shows: a partial refund on the invoice page, an open dispute on /admin; a message the verifier could not check is re-checked with its button', async () => {
+    const { txnId, email, state } = await buy('money');
+    await signalInvoice(temporal.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-2.00', reasonCode: 'refund' }));
+    await signalInvoice(temporal.client, taskQueue, notification(txnId, email, 'Disputed', { eventTxnId: 'PP-D-77', items: [], gross: '17.95', dispute: { caseId: 'PP-D-77', stage: 'created', amount: '17.95' } }));
+    const deadline = Date.now() + 20_000;
+    while ((await queryInvoiceState(temporal.client, txnId))?.status !== 'disputed') {
+      assert.ok(Date.now() < deadline, 'the invoice never reached disputed');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    // This api's IPN verifier is unreachable (nothing listens at its verify URL), as it was when the message came.
+    const junk = await insertRawMessage(db.pool, { channel: 'ipn', raw: Buffer.from('txn_id=RECHECK1&payment_status=Completed'), headers: {} });
+    await recordOutcome(db.pool, junk, 'retry', 'the verifier could not be reached', { verification: 'error', detail: 'unreachable' });
+
+    const page = await loggedInPage();
+    const main = (await page.locator('main').textContent()) ?? '';
+    assert.match(main, new RegExp(`Open disputes \\(\\d+\\)[\\s\\S]*${state.invoiceNumber}`));
+    assert.match(main, new RegExp(`PayPal messages not verified[\\s\\S]*#${junk}`));
+    await page.goto(`${api.url}/admin/invoices/${state.invoiceNumber}`);
+    assert.equal(await page.locator('#money-refunded').textContent(), '2.00 USD');
+    assert.match((await page.locator('#money-disputed').textContent()) ?? '', /17\.95 USD · case PP-D-77: open/);
+    assert.match((await page.locator('main').textContent()) ?? '', /workflow: partial refund.*2\.00 of 19\.95 so far/);
+
+    await page.goto(`${api.url}/admin`);
+    await Promise.all([page.waitForURL(new RegExp(`/admin/messages/${junk}/recheck$`)), page.locator(`form[action="/admin/messages/${junk}/recheck"] button`).click()]);
+    assert.match((await page.getByRole('status').first().textContent()) ?? '', new RegExp(`Message #${junk} could not be checked now \\(PayPal's IPN verifier at .* could not be reached.*\\); nothing was routed: try the re-check again later`));
+    const { rows } = await db.pool.query('SELECT verification, outcome FROM paypal_messages WHERE id = $1', [junk]);
+    assert.deepEqual(rows, [{ verification: 'error', outcome: 'retry' }], 'still waiting for a re-check or a resend');
     await page.close();
   });
 

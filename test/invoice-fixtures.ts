@@ -110,4 +110,4 @@ export function mailsTo(messages: CapturedMail[], to: string): CapturedMail[] {
  * The folder under test/histories/ that KEYSHIP_SAVE_HISTORIES writes the current workflow code's
  * histories to (a patched() change starts a new one; older folders stay and keep replaying).
  */
-export const currentHistoriesVersion = '4-package-notes-with-keys';
+export const currentHistoriesVersion = '5-money-policy';

@@ -17,7 +17,7 @@ import { invoiceWorkflowId } from '../domain/invoice-ids';
 import type { OperatorAction } from '../domain/operator-actions';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import type { PaymentNotification } from '../workflows/notification';
-import { CustomerEmail, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus } from '../workflows/search-attributes';
+import { CustomerEmail, DisputeState, InvoiceNumber, InvoiceStatus, ItemNumber, PaymentStatus, RefundedAmount } from '../workflows/search-attributes';
 import { buyerEmail, currentHistoriesVersion, keysInMail, mailsTo, newTxnId, notification, operatorEmail, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
 
 const day = 86_400_000;
@@ -346,7 +346,7 @@ describe('invoice workflow (time-skipping)', () => {
 
   test('reversal revokes, canceled reversal restores', async () => {
     const { txnId, email, keys } = await paidByCard('reversal');
-    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Reversed', { eventTxnId: newTxnId(), gross: '-19.95', reasonCode: 'chargeback' }));
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Reversed', { eventTxnId: newTxnId(), gross: '-19.95', reasonCode: 'unauthorized_claim' }));
     await until(txnId, (s) => s.status === 'reversed', 'reversed');
     assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'reversed'));
     await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Canceled_Reversal', { eventTxnId: newTxnId(), gross: '19.95' }));
@@ -356,6 +356,95 @@ describe('invoice workflow (time-skipping)', () => {
     const [mail] = await waitMail(email, /work again/);
     assert.deepEqual(keysInMail(mail!), keys);
     await saveHistory('reversal-canceled', txnId);
+  });
+
+  test('partial refund keeps access and is totalled; the refund that completes the total revokes', async () => {
+    const { txnId, email } = await paidByCard('partial');
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-2.00', reasonCode: 'refund' }));
+    const partial = await until(txnId, (s) => s.refunded === '2.00', 'refunded 2.00');
+    assert.equal(partial.status, 'fulfilled');
+    assert.equal(partial.keys?.revoked, false);
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === null), 'a partial refund revokes nothing');
+    assert.match(partial.events.at(-1)?.detail ?? '', /refunded 2\.00 \(2\.00 of 19\.95 so far\); access kept/);
+    assert.equal((await handleOf(txnId).describe()).typedSearchAttributes.get(RefundedAmount), 2);
+    // More than what is left is refused with a sentence and changes nothing.
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-18.00', reasonCode: 'refund' }));
+    const refused = await until(txnId, (s) => s.events.some((e) => /is refused: a refund of 18\.00 is more than the 17\.95 left/.test(e.detail)), 'the refund refused');
+    assert.equal(refused.refunded, '2.00');
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-17.95', reasonCode: 'refund' }));
+    const whole = await until(txnId, (s) => s.status === 'refunded', 'refunded');
+    assert.equal(whole.refunded, '19.95');
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'refunded'));
+    const { rows } = await db.pool.query<{ refunded_amount: string; status: string }>('SELECT refunded_amount::text, status FROM invoices WHERE txn_id = $1', [txnId]);
+    assert.deepEqual(rows[0], { refunded_amount: '19.95', status: 'refunded' });
+    await saveHistory('refund-partial-then-whole', txnId);
+  });
+
+  test('a partial refund revokes on a package that says "revoke on any refund"', async () => {
+    await db.pool.query(`INSERT INTO packages (item_number, name, currency, price, refund_policy) VALUES ('STRICT-1', 'Strict Guide', 'USD', 10.00, 'revoke_on_any') ON CONFLICT (item_number) DO NOTHING;
+      INSERT INTO package_files (package_id, name, storage_path, size_bytes, md5, sha256) SELECT id, 'strict.pdf', 'strict/strict.pdf', 10, repeat('1', 32), repeat('2', 64) FROM packages WHERE item_number = 'STRICT-1' ON CONFLICT (package_id, name) DO NOTHING`);
+    const { txnId, email } = await paidByCard('strict', { items: [{ itemNumber: 'STRICT-1', quantity: 1 }], gross: '10.00' });
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Refunded', { eventTxnId: newTxnId(), gross: '-1.00', reasonCode: 'refund', items: [] }));
+    const refunded = await until(txnId, (s) => s.status === 'refunded', 'refunded');
+    assert.equal(refunded.refunded, '1.00');
+    assert.match(refunded.events.map((e) => e.detail).join('\n'), /the package revokes on any refund/);
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'refunded'));
+    await saveHistory('refund-partial-revoke-on-any', txnId);
+  });
+
+  const disputeMessage = (txnId: string, email: string, stage: 'created' | 'updated' | 'resolved', outcome?: 'seller' | 'buyer') =>
+    notification(txnId, email, 'Disputed', {
+      source: 'webhook',
+      eventTxnId: txnId,
+      items: [],
+      payer: { email: '' },
+      gross: '19.95',
+      dispute: { caseId: `PP-D-${txnId.slice(0, 6)}`, stage, reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', amount: '19.95', ...(outcome ? { outcome, status: 'RESOLVED' } : {}) },
+    });
+
+  test('a dispute suspends downloads; won after the keys expired, the invoice is back to keys expired', async () => {
+    const { txnId, email } = await paidByCard('dispute-won');
+    await signalInvoice(env.client, taskQueue, disputeMessage(txnId, email, 'created'));
+    const open = await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    assert.deepEqual([open.dispute?.state, open.disputed, open.keys?.revoked], ['open', '19.95', false]);
+    const described = await handleOf(txnId).describe();
+    assert.equal(described.typedSearchAttributes.get(DisputeState), 'open');
+    assert.equal(described.typedSearchAttributes.get(InvoiceStatus), 'disputed');
+    // A suspended invoice times no expiry: days pass and it stays disputed.
+    await env.sleep('4 days');
+    assert.equal((await queryInvoiceState(env.client, txnId))?.status, 'disputed');
+    await signalInvoice(env.client, taskQueue, disputeMessage(txnId, email, 'resolved', 'seller'));
+    const won = await until(txnId, (s) => s.dispute?.state === 'seller', "resolved in the seller's favour");
+    assert.equal(won.status, 'keys_expired', 'the keys expired while the dispute was open');
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === null));
+    assert.match(won.events.map((e) => `${e.kind}: ${e.detail}`).join('\n'), /dispute opened: .*downloads suspended[\s\S]*dispute resolved: .*seller's favour; downloads reinstated/);
+    await saveHistory('dispute-won', txnId);
+  });
+
+  test('a dispute lost revokes the keys', async () => {
+    const { txnId, email } = await paidByCard('dispute-lost');
+    await signalInvoice(env.client, taskQueue, disputeMessage(txnId, email, 'created'));
+    await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    await signalInvoice(env.client, taskQueue, disputeMessage(txnId, email, 'resolved', 'buyer'));
+    const lost = await until(txnId, (s) => s.status === 'reversed', 'reversed');
+    assert.equal(lost.dispute?.state, 'buyer');
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === 'reversed'));
+    const { rows } = await db.pool.query('SELECT disputed_amount::text, dispute_state, status FROM invoices WHERE txn_id = $1', [txnId]);
+    assert.deepEqual(rows[0], { disputed_amount: '19.95', dispute_state: 'buyer', status: 'reversed' });
+    await saveHistory('dispute-lost', txnId);
+  });
+
+  test('an IPN chargeback opens a dispute that suspends; its canceled reversal reinstates', async () => {
+    const { txnId, email } = await paidByCard('chargeback');
+    const reversal = newTxnId();
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Reversed', { eventTxnId: reversal, gross: '-19.95', reasonCode: 'chargeback' }));
+    const open = await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    assert.deepEqual(open.dispute, { caseId: reversal, state: 'open', reason: 'chargeback' });
+    assert.ok((await someKeyRows(txnId)).every((r) => r.revoked_reason === null), 'suspended, not revoked');
+    await signalInvoice(env.client, taskQueue, notification(txnId, email, 'Canceled_Reversal', { eventTxnId: newTxnId(), gross: '19.95' }));
+    const back = await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    assert.equal(back.dispute?.state, 'seller');
+    await saveHistory('chargeback-canceled', txnId);
   });
 
   test('the reminder comes 24 hours before expiry, and not at all when the package turns it off', async () => {

@@ -13,7 +13,9 @@ import type { CheckPaymentResult } from '../activities/packages';
 import type { RefundAnswer } from '../activities/checkout';
 import { awaitingStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, moneyTaken, paidStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { actionInputProblem, type OperatorAction } from '../domain/operator-actions';
-import type { PaymentNotification, PaymentStatus } from './notification';
+import { addRefund, refundProblem, toCents } from '../domain/money';
+import { defaultDisputePolicy, defaultRefundPolicy } from '../domain/money-policy';
+import type { DisputeFacts, PaymentNotification, PaymentStatus } from './notification';
 import { maxSeenMessages, type InvoiceState, type InvoiceTimings } from './invoice-state';
 
 type Input<K extends keyof InvoiceActivities> = Parameters<InvoiceActivities[K]>[0];
@@ -26,6 +28,11 @@ export interface Context {
   /** The first run id of this chain of runs: keys operator e-mails uniquely across runs. */
   firstRunId: string;
   workflowId: string;
+  /**
+   * Refunds and disputes follow the packages' policies (partial refunds keep access, disputes
+   * suspend). False on runs begun before the policies, which keep revoking on any refund.
+   */
+  moneyPolicy?: boolean;
 }
 
 /** A PayPal message that changes something, on its way to being recorded. */
@@ -101,7 +108,18 @@ class Plan {
     if (!s.invoiceId) return;
     this.run({
       kind: 'setInvoiceStatus',
-      input: { invoiceId: s.invoiceId, status, paymentStatus: s.paymentStatus, pendingReason: extra.pendingReason, paidAt: s.paidAt, keysExpireAt: s.keys?.expiresAt, closed: extra.closed },
+      input: {
+        invoiceId: s.invoiceId,
+        status,
+        paymentStatus: s.paymentStatus,
+        pendingReason: extra.pendingReason,
+        paidAt: s.paidAt,
+        keysExpireAt: s.keys?.expiresAt,
+        closed: extra.closed,
+        ...(s.refunded !== undefined ? { refundedAmount: s.refunded } : {}),
+        ...(s.disputed !== undefined ? { disputedAmount: s.disputed } : {}),
+        ...(s.dispute ? { disputeCaseId: s.dispute.caseId, disputeState: s.dispute.state } : {}),
+      },
     });
   }
 
@@ -148,6 +166,11 @@ export function invoiceLoaded(s: InvoiceState, stored: StoredInvoice | undefined
     files: stored.files,
     keyTtlSeconds: stored.keyTtlSeconds,
     reminderHours: stored.reminderHours,
+    refundPolicy: stored.refundPolicy,
+    disputePolicy: stored.disputePolicy,
+    refunded: stored.refunded,
+    disputed: stored.disputed,
+    dispute: stored.dispute,
   });
   if (stored.status === invoiceStatus.awaiting_payment) p.set({ pendingSince: stored.createdAt });
   if (stored.generation > 0 && stored.keysExpireAt) p.setKeys(stored.generation, ms(stored.keysExpireAt), stored.keysRevoked);
@@ -170,6 +193,13 @@ export type NotificationEffect =
   | { kind: 'failed' }
   | { kind: 'revoke'; as: 'refunded' | 'reversed' }
   | { kind: 'reinstate' }
+  /** A refund short of what is left, on a package that keeps access: the total grows. */
+  | { kind: 'partialRefund'; refunded: string }
+  /** A refund that revokes (the total reached, or the package revokes on any refund). */
+  | { kind: 'refundRevokes'; refunded: string; why: string }
+  | { kind: 'disputeOpened'; dispute: DisputeFacts; suspend: boolean }
+  | { kind: 'disputeUpdated'; dispute: DisputeFacts }
+  | { kind: 'disputeResolved'; dispute: DisputeFacts; outcome: 'seller' | 'buyer' | 'other' }
   | { kind: 'ignore'; why: string };
 
 const failureStatuses: PaymentStatus[] = ['Denied', 'Declined', 'Failed', 'Expired', 'Voided'];
@@ -178,7 +208,8 @@ const failureStatuses: PaymentStatus[] = ['Denied', 'Declined', 'Failed', 'Expir
  * What a PayPal status does to an invoice in `status`. A message never moves an invoice backwards:
  * a Pending after Completed, a Completed after a refund, are recorded and ignored.
  */
-export function notificationEffect(s: InvoiceState, n: PaymentNotification): NotificationEffect {
+export function notificationEffect(s: InvoiceState, n: PaymentNotification, moneyPolicy = false): NotificationEffect {
+  if (moneyPolicy && isMoneyMessage(n)) return moneyEffect(s, n);
   const late = (what: string): NotificationEffect => ({ kind: 'ignore', why: `${what} arrived while the invoice is ${s.status}; recorded, no change` });
   switch (n.status) {
     case 'Created':
@@ -200,6 +231,58 @@ export function notificationEffect(s: InvoiceState, n: PaymentNotification): Not
   }
 }
 
+/** Refunds, reversals and disputes: the messages the packages' money policies decide. */
+export function isMoneyMessage(n: PaymentNotification): boolean {
+  return n.status === 'Refunded' || n.status === 'Reversed' || n.status === 'Canceled_Reversal' || n.status === 'Disputed' || n.dispute !== undefined;
+}
+
+/**
+ * A message's dispute facts. Besides REST dispute events, an IPN reversal with reason chargeback
+ * opens one (its own transaction id names the case), and a Canceled_Reversal while a dispute is
+ * open closes it in the seller's favour.
+ */
+export function disputeOf(s: InvoiceState, n: PaymentNotification): DisputeFacts | undefined {
+  if (n.dispute) return n.dispute;
+  if (n.status === 'Reversed' && n.reasonCode?.toLowerCase() === 'chargeback') return { caseId: n.eventTxnId, stage: 'created', reason: 'chargeback', amount: n.gross.replace(/^-/, '') };
+  if (n.status === 'Canceled_Reversal' && s.dispute?.state === 'open') return { caseId: s.dispute.caseId, stage: 'resolved', outcome: 'seller', reason: s.dispute.reason };
+  return undefined;
+}
+
+/** What a refund, a reversal or a dispute does under the packages' policies. */
+function moneyEffect(s: InvoiceState, n: PaymentNotification): NotificationEffect {
+  const late = (what: string): NotificationEffect => ({ kind: 'ignore', why: `${what} arrived while the invoice is ${s.status}; recorded, no change` });
+  const returned = s.status === invoiceStatus.refunded || s.status === invoiceStatus.reversed || s.status === invoiceStatus.failed;
+  const dispute = disputeOf(s, n);
+  if (dispute) {
+    if (!moneyTaken(s.status) || returned) return late(`dispute ${dispute.caseId} (${dispute.stage})`);
+    if (dispute.stage === 'created') {
+      if (s.dispute?.state === 'open' && s.dispute.caseId === dispute.caseId) return { kind: 'disputeUpdated', dispute };
+      return { kind: 'disputeOpened', dispute, suspend: (s.disputePolicy ?? defaultDisputePolicy) === 'suspend' };
+    }
+    if (dispute.stage === 'updated') return { kind: 'disputeUpdated', dispute };
+    if (s.dispute && s.dispute.state !== 'open' && s.dispute.caseId === dispute.caseId) return late(`the resolution of dispute ${dispute.caseId} (already ${s.dispute.state})`);
+    return { kind: 'disputeResolved', dispute, outcome: dispute.outcome ?? 'other' };
+  }
+  switch (n.status) {
+    case 'Refunded': {
+      if (returned) return late(n.status);
+      if (s.refundIds?.includes(n.eventTxnId)) return { kind: 'ignore', why: `refund ${n.eventTxnId} was already counted (PayPal reports a refund by IPN and by webhook)` };
+      const paid = s.amount ?? n.gross.replace(/^-/, '');
+      const soFar = s.refunded ?? '0.00';
+      const problem = refundProblem(paid, soFar, n.gross);
+      if (problem) return { kind: 'ignore', why: `PayPal's refund ${n.eventTxnId} is refused: ${problem}; check the payment in PayPal` };
+      const refunded = addRefund(soFar, n.gross);
+      if (toCents(refunded) === toCents(paid)) return { kind: 'refundRevokes', refunded, why: `PayPal refunded ${refunded} of ${paid}, the whole payment` };
+      if ((s.refundPolicy ?? defaultRefundPolicy) === 'revoke_on_any') return { kind: 'refundRevokes', refunded, why: `PayPal refunded ${refunded} of ${paid}; the package revokes on any refund` };
+      return { kind: 'partialRefund', refunded };
+    }
+    case 'Reversed':
+      return returned ? late(n.status) : { kind: 'revoke', as: 'reversed' };
+    default:
+      return s.status === invoiceStatus.reversed ? { kind: 'reinstate' } : late(n.status);
+  }
+}
+
 /**
  * A PayPal message reached this run. One about another payment, or a repeat, changes nothing. One
  * that names neither buyer nor items (a REST capture that beat the IPN) cannot record an invoice:
@@ -215,7 +298,7 @@ export function notificationReceived(s: InvoiceState, n: PaymentNotification, ct
   } else if (!s.invoiceId && (n.items.length === 0 || !n.payer.email)) {
     p.run({ kind: 'askPayPal', input: { txnId: s.txnId }, then: { kind: 'details', notification: n } });
   } else {
-    const accepted: Accepted = { notification: n, effect: notificationEffect(s, n) };
+    const accepted: Accepted = { notification: n, effect: notificationEffect(s, n, ctx.moneyPolicy) };
     p.set({ seenMessages: [...s.seenMessages, n.dedupeKey].slice(-maxSeenMessages), lastHeardAt: iso(ctx.now) });
     p.note('paypal', `${n.source} ${n.status}${n.pendingReason ? ` (${n.pendingReason})` : ''}${n.reasonCode ? ` reason ${n.reasonCode}` : ''} ${n.gross} ${n.currency}`);
     const { payer } = n;
@@ -234,7 +317,17 @@ export function accountEnsured(s: InvoiceState, accountId: number, accepted: Acc
 function recordCommand(s: InvoiceState, accountId: number, accepted: Accepted, ctx: Context): Command {
   const { notification: n, effect } = accepted;
   const status: InvoiceStatus =
-    effect.kind === 'pending' ? invoiceStatus.awaiting_payment : effect.kind === 'cleared' ? invoiceStatus.paid : effect.kind === 'failed' ? invoiceStatus.failed : effect.kind === 'revoke' ? effect.as : s.status;
+    effect.kind === 'pending'
+      ? invoiceStatus.awaiting_payment
+      : effect.kind === 'cleared'
+        ? invoiceStatus.paid
+        : effect.kind === 'failed'
+          ? invoiceStatus.failed
+          : effect.kind === 'revoke'
+            ? effect.as
+            : effect.kind === 'refundRevokes'
+              ? invoiceStatus.refunded
+              : s.status;
   return {
     kind: 'recordInvoice',
     input: {
@@ -297,8 +390,69 @@ export function invoiceRecorded(s: InvoiceState, recorded: { invoiceId: number; 
     case 'reinstate':
       reinstate(p);
       break;
+    case 'partialRefund':
+      p.set({ refunded: effect.refunded, refundIds: [...(s.refundIds ?? []), n.eventTxnId].slice(-maxSeenMessages) });
+      p.save(s.status);
+      p.note('partial refund', `PayPal refunded ${n.gross.replace(/^-/, '')} (${effect.refunded} of ${p.state.amount} so far); access kept, as the package allows`);
+      break;
+    case 'refundRevokes':
+      p.set({ refunded: effect.refunded, refundIds: [...(s.refundIds ?? []), n.eventTxnId].slice(-maxSeenMessages) });
+      revoke(p, 'refunded', effect.why);
+      break;
+    case 'disputeOpened':
+      disputeOpened(p, effect.dispute, effect.suspend);
+      break;
+    case 'disputeUpdated':
+      p.set({ dispute: { caseId: effect.dispute.caseId, state: 'open', reason: effect.dispute.reason ?? s.dispute?.reason, paypalStatus: effect.dispute.status ?? s.dispute?.paypalStatus } });
+      p.save(s.status);
+      p.note('dispute updated', `case ${effect.dispute.caseId}${effect.dispute.status ? ` is ${effect.dispute.status}` : ''}${effect.dispute.reason ? ` (${effect.dispute.reason})` : ''}`);
+      break;
+    case 'disputeResolved':
+      disputeResolved(p, effect.dispute, effect.outcome);
+      break;
   }
   return p.step;
+}
+
+/** A dispute opened: its amount recorded; access suspended unless the package keeps it. */
+function disputeOpened(p: Plan, d: DisputeFacts, suspend: boolean): void {
+  const amount = d.amount ?? p.state.amount;
+  p.set({ dispute: { caseId: d.caseId, state: 'open', reason: d.reason, paypalStatus: d.status }, ...(amount ? { disputed: amount.replace(/^-/, '') } : {}) });
+  const what = `case ${d.caseId}${d.reason ? ` (${d.reason})` : ''}${amount ? ` over ${amount.replace(/^-/, '')} ${p.state.currency ?? ''}` : ''}`;
+  if (suspend && p.state.status !== invoiceStatus.disputed) {
+    p.save(invoiceStatus.disputed);
+    p.note('dispute opened', `${what}; downloads suspended until it is resolved`);
+  } else {
+    p.save(p.state.status);
+    p.note('dispute opened', `${what}; access kept, as the package allows`);
+  }
+}
+
+/** A dispute closed: the buyer's win revokes; otherwise a suspension ends. */
+function disputeResolved(p: Plan, d: DisputeFacts, outcome: 'seller' | 'buyer' | 'other'): void {
+  const caseId = d.caseId || p.state.dispute?.caseId || '(unknown case)';
+  p.set({ dispute: { caseId, state: outcome, reason: d.reason ?? p.state.dispute?.reason, paypalStatus: d.status ?? p.state.dispute?.paypalStatus } });
+  const favour = outcome === 'seller' ? "in the seller's favour" : outcome === 'buyer' ? "in the buyer's favour" : `without a winner${d.status ? ` (${d.status})` : ''}`;
+  if (outcome === 'buyer') {
+    revoke(p, 'reversed', `dispute ${caseId} resolved ${favour}`);
+    return;
+  }
+  if (p.state.status !== invoiceStatus.disputed) {
+    p.save(p.state.status);
+    p.note('dispute resolved', `case ${caseId} ${favour}; access was kept`);
+    return;
+  }
+  const keys = p.state.keys;
+  if (!keys) {
+    p.set({ reviewProblems: [`dispute ${caseId} was resolved ${favour} for a payment whose keys were never issued; check the payment in PayPal, then approve or reject`] });
+    p.save(invoiceStatus.needs_review);
+    p.note('dispute resolved', p.state.reviewProblems[0]!);
+    return;
+  }
+  const expired = ms(keys.expiresAt) <= p.ctx.now;
+  p.set({ keys: { ...keys, expired } });
+  p.save(expired ? invoiceStatus.keys_expired : invoiceStatus.fulfilled);
+  p.note('dispute resolved', `case ${caseId} ${favour}; downloads reinstated${expired ? ' (the keys have expired meanwhile)' : ''}`);
 }
 
 /** PayPal answered a status question (or could not be asked). */
@@ -344,7 +498,7 @@ export function refundAnswered(s: InvoiceState, answer: RefundAnswer | { error: 
 
 /** A cleared payment was checked against its packages: delivered, or held for an operator. */
 export function paymentChecked(s: InvoiceState, check: CheckPaymentResult, ctx: Context): Step {
-  const p = new Plan({ ...s, files: check.files, keyTtlSeconds: check.keyTtlSeconds, reminderHours: check.reminderHours }, ctx);
+  const p = new Plan({ ...s, files: check.files, keyTtlSeconds: check.keyTtlSeconds, reminderHours: check.reminderHours, refundPolicy: check.refundPolicy, disputePolicy: check.disputePolicy }, ctx);
   if (check.problems.length === 0) {
     fulfil(p);
     return p.step;
@@ -586,7 +740,12 @@ export function deadlineReached(s: InvoiceState, what: DeadlineKind, ctx: Contex
     case 'reminder': {
       const { generation, expiresAt } = s.keys!;
       const dedupeKey = `reminder:${p.invoiceId}:g${generation}:${expiresAt}`;
-      p.run({ kind: 'sendKeys', input: { invoiceId: p.invoiceId, generation, expiresAt, purpose: 'reminder', dedupeKey }, then: { kind: 'reminded' } });
+      const until = closesAt(s, ctx);
+      p.run({
+        kind: 'sendKeys',
+        input: { invoiceId: p.invoiceId, generation, expiresAt, purpose: 'reminder', dedupeKey, ...(until !== undefined ? { moreTimeUntil: iso(until) } : {}) },
+        then: { kind: 'reminded' },
+      });
       break;
     }
     case 'expiry':

@@ -2,6 +2,7 @@
 // query shows, and the text the Temporal UI shows for a run. The rules over it are in
 // invoice-decisions.ts.
 import { invoiceStatus, type InvoiceStatus } from '../domain/invoice-status';
+import type { DisputePolicy, DisputeState, RefundPolicy } from '../domain/money-policy';
 import type { PaymentStatus } from './notification';
 
 export interface InvoiceFileView {
@@ -28,6 +29,15 @@ export interface KeysView {
   reminderSentFor?: string;
 }
 
+/** The invoice's current or last dispute. */
+export interface InvoiceDispute {
+  caseId: string;
+  state: DisputeState;
+  reason?: string;
+  /** PayPal's own status of the case, as last heard. */
+  paypalStatus?: string;
+}
+
 /** What the `state` query returns: plain data, never a key. */
 export interface InvoiceStateView {
   txnId: string;
@@ -44,6 +54,10 @@ export interface InvoiceStateView {
   currency?: string;
   paidAt?: string;
   keys?: KeysView;
+  /** Decimal strings: refunded so far, and the amount of the current or last dispute. */
+  refunded?: string;
+  disputed?: string;
+  dispute?: InvoiceDispute;
   files: InvoiceFileView[];
   /** When this run plans to close (later actions start a new run that reads Postgres). */
   closesAt?: string;
@@ -67,6 +81,11 @@ export interface InvoiceState extends InvoiceStateView {
   keyTtlSeconds?: number;
   /** NULL in the package: no reminder. */
   reminderHours?: number | null;
+  /** The packages' strictest policies (unknown on runs begun before policies: the defaults). */
+  refundPolicy?: RefundPolicy;
+  disputePolicy?: DisputePolicy;
+  /** PayPal's ids of the refunds counted in `refunded` (one refund comes by IPN and by webhook). */
+  refundIds?: string[];
   /** When the current pending period started and when we last heard or asked (ISO). */
   pendingSince?: string;
   lastHeardAt?: string;
@@ -107,6 +126,9 @@ export function stateView(s: InvoiceState): InvoiceStateView {
     currency: s.currency,
     paidAt: s.paidAt,
     keys: s.keys ? { ...s.keys } : undefined,
+    refunded: s.refunded,
+    disputed: s.disputed,
+    dispute: s.dispute ? { ...s.dispute } : undefined,
     files: s.files.map((f) => ({ ...f })),
     closesAt: s.closesAt,
     events: s.events.map((e) => ({ ...e })),
@@ -131,6 +153,8 @@ export function stateDetails(s: InvoiceState): string {
     `**Invoice ${s.invoiceNumber ?? '(not recorded yet)'}** · PayPal ${s.txnId} · **${s.status}**${s.pendingReason && s.status === invoiceStatus.awaiting_payment ? ` (pending: ${s.pendingReason})` : ''}`,
     `Buyer ${s.customerEmail ?? 'unknown'} · items ${s.itemNumbers.join(', ') || 'none'} · ${s.amount ?? '?'} ${s.currency ?? ''}`,
     keys + (s.closesAt ? ` · this run closes ${s.closesAt}` : ''),
+    ...(s.refunded && s.refunded !== '0.00' ? [`Refunded ${s.refunded} ${s.currency ?? ''} of ${s.amount ?? '?'}`] : []),
+    ...(s.dispute ? [`Dispute ${s.dispute.caseId}: ${s.dispute.state}${s.disputed ? ` (${s.disputed} ${s.currency ?? ''})` : ''}${s.dispute.reason ? `, ${s.dispute.reason}` : ''}`] : []),
     ...(s.reviewProblems.length && s.status === invoiceStatus.needs_review ? [`Needs review: ${s.reviewProblems.join('; ')}`] : []),
     ...(s.failureReason ? [`Failure: ${s.failureReason}`] : []),
   ].join('\n');

@@ -68,6 +68,9 @@ const localDatabaseSteps = 'local-database-steps';
 // The first delivery's sendKeys also sends the packages' own notifications, in one activity task;
 // runs past that point before (no marker) send them with an activity of their own.
 const packageNotesWithKeys = 'package-notes-with-keys';
+// Refunds and disputes follow the packages' policies (a partial refund keeps access, a dispute
+// suspends it); runs that handled one before (no marker) keep revoking on every refund.
+const moneyPolicy = 'money-policy';
 // Through the task queue: e-mails (an SMTP outage is retried by the server, with backoff), and the
 // database steps of runs begun before local activities.
 const queued = proxyActivities<InvoiceActivities>({ startToCloseTimeout: '1 minute', retry });
@@ -201,7 +204,7 @@ class InvoiceRun {
 
   private async handle(item: QueueItem): Promise<void> {
     if (item.kind === 'notification') {
-      await this.apply(decide.notificationReceived(this.state, item.notification, this.context()));
+      await this.apply(decide.notificationReceived(this.state, item.notification, this.notificationContext(item.notification)));
       return;
     }
     const step = decide.actionTaken(this.state, item.action, this.context());
@@ -212,6 +215,11 @@ class InvoiceRun {
 
   private context(): decide.Context {
     return { now: Date.now(), timings: this.timings!, firstRunId: this.info.firstExecutionRunId, workflowId: this.info.workflowId };
+  }
+
+  /** The patch is asked when a refund, reversal or dispute arrives, where its commands differ. */
+  private notificationContext(n: PaymentNotification): decide.Context {
+    return { ...this.context(), moneyPolicy: decide.isMoneyMessage(n) && patched(moneyPolicy) };
   }
 
   /** Takes a step: its state, then its commands in order (an answer's next step runs within). */
@@ -264,7 +272,7 @@ class InvoiceRun {
         return this.apply(step);
       }
       case 'notification':
-        return this.apply(decide.notificationReceived(this.state, c.notification, this.context()));
+        return this.apply(decide.notificationReceived(this.state, c.notification, this.notificationContext(c.notification)));
     }
   }
 

@@ -14,7 +14,23 @@ export type PaymentStatus =
   | 'Reversed'
   | 'Canceled_Reversal'
   | 'Created'
-  | 'Processed';
+  | 'Processed'
+  /** A buyer opened, updated or closed a dispute (REST CUSTOMER.DISPUTE.*); `dispute` says which. */
+  | 'Disputed';
+
+/** A dispute's facts as PayPal states them; the invoice's policy decides what they do. */
+export interface DisputeFacts {
+  caseId: string;
+  stage: 'created' | 'updated' | 'resolved';
+  /** PayPal's reason (MERCHANDISE_OR_SERVICE_NOT_RECEIVED, UNAUTHORISED, chargeback, ...). */
+  reason?: string;
+  /** PayPal's status of the case (OPEN, WAITING_FOR_SELLER_RESPONSE, RESOLVED, ...). */
+  status?: string;
+  /** Set when resolved: in whose favour. */
+  outcome?: 'seller' | 'buyer' | 'other';
+  /** Decimal string: the amount disputed. */
+  amount?: string;
+}
 
 export interface NotificationItem {
   itemNumber: string;
@@ -49,6 +65,8 @@ export interface PaymentNotification {
   /** ISO 8601. */
   paymentDate?: string;
   custom?: string;
+  /** Set on dispute messages (status Disputed). */
+  dispute?: DisputeFacts;
   /** True when the message came from PayPal's sandbox (informational: never decides verification). */
   sandbox?: boolean;
 }

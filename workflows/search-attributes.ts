@@ -9,17 +9,24 @@ export const InvoiceNumber = defineSearchAttributeKey('InvoiceNumber', SearchAtt
 export const ItemNumber = defineSearchAttributeKey('ItemNumber', SearchAttributeType.KEYWORD_LIST);
 export const PaymentStatus = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
 export const InvoiceStatus = defineSearchAttributeKey('InvoiceStatus', SearchAttributeType.KEYWORD);
+/** The total refunded so far (set once a refund arrived), e.g. `RefundedAmount > 0`. */
+export const RefundedAmount = defineSearchAttributeKey('RefundedAmount', SearchAttributeType.DOUBLE);
+/** The invoice's dispute: open, seller, buyer or other (who it was resolved for). */
+export const DisputeState = defineSearchAttributeKey('DisputeState', SearchAttributeType.KEYWORD);
 
-export const searchAttributeKeys = [CustomerEmail, InvoiceNumber, ItemNumber, PaymentStatus, InvoiceStatus];
+export const searchAttributeKeys = [CustomerEmail, InvoiceNumber, ItemNumber, PaymentStatus, InvoiceStatus, RefundedAmount, DisputeState];
 
 /** An invoice's search attributes, in one order, the unknown ones left out. */
-export function invoiceAttributePairs(s: Pick<InvoiceState, 'status' | 'customerEmail' | 'invoiceNumber' | 'itemNumbers' | 'paymentStatus'>): SearchAttributePair[] {
+export function invoiceAttributePairs(s: Pick<InvoiceState, 'status' | 'customerEmail' | 'invoiceNumber' | 'itemNumbers' | 'paymentStatus' | 'refunded' | 'dispute'>): SearchAttributePair[] {
+  const refunded = Number(s.refunded ?? 0);
   return [
     { key: InvoiceStatus, value: s.status },
     ...(s.customerEmail ? [{ key: CustomerEmail, value: s.customerEmail.toLowerCase() }] : []),
     ...(s.invoiceNumber ? [{ key: InvoiceNumber, value: s.invoiceNumber }] : []),
     ...(s.itemNumbers.length ? [{ key: ItemNumber, value: s.itemNumbers }] : []),
     ...(s.paymentStatus ? [{ key: PaymentStatus, value: s.paymentStatus }] : []),
+    ...(refunded > 0 ? [{ key: RefundedAmount, value: refunded }] : []),
+    ...(s.dispute ? [{ key: DisputeState, value: s.dispute.state }] : []),
   ];
 }
 

@@ -5,7 +5,7 @@ import { renderPage } from '../pages/render';
 import { closeLinkRequest } from '../../db/link-requests';
 import { needsAttention, pendingLongDays } from './attention-queries';
 import type { AdminEnv } from './guards';
-import { InvoiceRows } from './invoice-views';
+import { InvoiceRows, RecheckButton } from './invoice-views';
 import { AdminLayout, CsrfField, when } from './layout';
 
 export function attentionPages({ pool }: AppDeps) {
@@ -30,6 +30,36 @@ export function attentionPages({ pool }: AppDeps) {
         <h2>In review ({a.review.length})</h2>
         <p class="muted">Paid, but not matching the package: open one, then approve or reject.</p>
         <InvoiceRows rows={a.review} />
+        <h2>Open disputes ({a.disputes.length})</h2>
+        <p class="muted">A buyer disputes the payment at PayPal; the package's policy says whether downloads are suspended meanwhile.</p>
+        <InvoiceRows rows={a.disputes} />
+        <h2>Refunds awaiting PayPal ({a.refundsAwaitingPayPal.length})</h2>
+        <p class="muted">Marked refunded here; PayPal has not yet reported the whole amount refunded.</p>
+        <InvoiceRows rows={a.refundsAwaitingPayPal} />
+        <h2>PayPal messages not verified ({a.unverifiedMessages.length})</h2>
+        <p class="muted">Rejected, or left for PayPal's resend, before they could be verified. Once the cause is fixed (PayPal reachable, the configuration corrected), re-check one: it is verified now and routed once.</p>
+        <div class="scroll">
+          <table>
+            <tbody>
+              {a.unverifiedMessages.map((m) => (
+                <tr>
+                  <td>
+                    #{m.id} · {when(m.receivedAt)}
+                  </td>
+                  <td>
+                    {m.channel} {m.paymentStatus ?? '?'} {m.txnId ?? ''}
+                  </td>
+                  <td>
+                    {m.verification} · {m.outcome}: <span class="error">{m.outcomeDetail ?? ''}</span>
+                  </td>
+                  <td>
+                    <RecheckButton csrf={c.var.csrf} id={m.id} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         <h2>Pending for more than {pendingLongDays} days ({a.pendingLong.length})</h2>
         <InvoiceRows rows={a.pendingLong} />
         <h2>E-mails that failed ({a.failedEmails.length})</h2>

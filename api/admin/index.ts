@@ -13,6 +13,8 @@ import { adminSigner, apiGuard, pageGuard, type AdminEnv } from './guards';
 import { invoiceApi } from './invoices-api';
 import { invoicePages } from './invoices-pages';
 import { loginRoutes } from './login';
+import { messageApi } from './messages-api';
+import { messagePages } from './messages-pages';
 import { packageApi } from './packages-api';
 import { packagePages } from './packages-pages';
 
@@ -34,9 +36,11 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', accountPages(deps));
   app.route('/', packagePages(deps));
   app.route('/', bulkPages(deps));
+  app.route('/', messagePages(deps));
   app.route('/', attentionApi(deps));
   app.route('/', invoiceApi(deps));
   app.route('/', accountApi(deps));
   app.route('/', packageApi(deps));
+  app.route('/', messageApi(deps));
   return app;
 }

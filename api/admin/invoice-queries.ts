@@ -9,7 +9,7 @@ import { findInvoice, invoiceItemRows, type InvoiceHead, type InvoiceItemRow } f
 import { invoiceDownloads, invoiceKeys, keyGenerations, type DownloadEventRow, type InvoiceKeyRow, type KeyGenerationRow } from '../../db/keys';
 import { invoiceEmails, type InvoiceEmailRow } from '../../db/emails';
 import { invoiceLinkRequests, type InvoiceLinkRequest } from '../../db/link-requests';
-import { invoiceMessages, type StoredMessageRow } from '../../db/paypal-messages';
+import { invoiceMessages, invoiceMoneyEvents, type MoneyEventRow, type StoredMessageRow } from '../../db/paypal-messages';
 
 const day = z
   .string()
@@ -43,6 +43,8 @@ export interface InvoiceDetail {
   emails: InvoiceEmailRow[];
   downloads: DownloadEventRow[];
   linkRequests: InvoiceLinkRequest[];
+  /** The routed PayPal messages that moved the money: paid, refunded, reversed, disputed. */
+  moneyEvents: MoneyEventRow[];
 }
 
 /** The invoice with everything about it (items, messages, keys, e-mails, downloads, requests). */
@@ -50,7 +52,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
   const invoice = await findInvoice(pool, ref);
   if (!invoice) return undefined;
   const id = Number(invoice.id);
-  const [items, messages, keys, generations, emails, downloads, linkRequests] = await Promise.all([
+  const [items, messages, keys, generations, emails, downloads, linkRequests, moneyEvents] = await Promise.all([
     invoiceItemRows(pool, id),
     invoiceMessages(pool, id, invoice.txnId),
     invoiceKeys(pool, id),
@@ -58,6 +60,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     invoiceEmails(pool, id),
     invoiceDownloads(pool, id),
     invoiceLinkRequests(pool, id),
+    invoiceMoneyEvents(pool, id, invoice.txnId),
   ]);
   return {
     invoice: { ...invoice, id },
@@ -68,6 +71,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     emails,
     downloads,
     linkRequests,
+    moneyEvents,
   };
 }
 

@@ -4,6 +4,7 @@ import { maxExtendDays, minExtendDays, operatorActionKinds, type OperatorActionK
 import { invoiceStatuses } from '../../domain/invoice-status';
 import { actionLabels } from './invoice-actions';
 import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
+import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 
@@ -97,6 +98,71 @@ export function InvoiceListPage(props: { csrf: string; search: InvoiceSearch; ro
         {props.hasMore && <a href={searchLink(s, s.page + 1)}>older →</a>}
       </p>
     </AdminLayout>
+  );
+}
+
+/** Re-checks a PayPal message that was not verified (POST /admin/messages/:id/recheck). */
+export function RecheckButton(props: { csrf: string; id: number }) {
+  return (
+    <form method="post" action={`/admin/messages/${props.id}/recheck`} class="inline">
+      <CsrfField token={props.csrf} />
+      <button type="submit">Re-check</button>
+    </form>
+  );
+}
+
+const recheckable = (m: { channel: string; verification: string; outcome: string }) =>
+  (m.channel === 'ipn' || m.channel === 'webhook') && m.verification !== 'verified' && (m.outcome === 'rejected' || m.outcome === 'retry');
+
+/** Paid, refunded and disputed, and each routed PayPal message that moved the money. */
+function MoneyFacts(props: { detail: InvoiceDetail; view?: InvoiceStateView }) {
+  const i = props.detail.invoice;
+  const refunded = props.view?.refunded ?? i.refundedAmount;
+  const disputed = props.view?.disputed ?? i.disputedAmount;
+  const dispute = props.view?.dispute ?? (i.disputeCaseId && i.disputeState ? { caseId: i.disputeCaseId, state: i.disputeState } : undefined);
+  return (
+    <>
+      <h2>Money</h2>
+      <dl id="money">
+        <dt>Paid</dt>
+        <dd>
+          {i.paidAt ? `${i.amount} ${i.currency}` : '–'}
+        </dd>
+        <dt>Refunded</dt>
+        <dd id="money-refunded">
+          {refunded} {i.currency}
+        </dd>
+        <dt>Disputed</dt>
+        <dd id="money-disputed">
+          {disputed} {i.currency}
+          {dispute ? ` · case ${dispute.caseId}: ${dispute.state === 'open' ? 'open' : `resolved (${dispute.state})`}` : ''}
+        </dd>
+      </dl>
+      <div class="scroll">
+        <table>
+          <tbody>
+            {props.detail.moneyEvents.map((e) => (
+              <tr>
+                <td>
+                  <small>{when(e.receivedAt)}</small>
+                </td>
+                <td>
+                  #{e.id} {e.channel}
+                </td>
+                <td>
+                  {e.status}
+                  {e.disputeStage ? ` ${e.disputeStage}${e.disputeOutcome ? ` (${e.disputeOutcome})` : ''}` : ''}
+                  {e.reasonCode ? ` · ${e.reasonCode}` : ''}
+                </td>
+                <td>
+                  {e.gross ?? ''} {e.currency ?? ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -194,8 +260,13 @@ export function InvoiceDetailPage(props: {
       </dl>
       {!view && <p class="muted">The workflow did not answer just now; the page shows what Postgres holds.</p>}
 
+      <MoneyFacts detail={props.detail} view={view} />
+
       <h2>Actions</h2>
       <ActionForms csrf={props.csrf} number={i.number} />
+      <p>
+        <a href={`/admin/invoices/${encodeURIComponent(i.number)}/paypal`}>Ask PayPal</a> for its current facts about this payment, beside the invoice's.
+      </p>
 
       <h2>Timeline</h2>
       <div class="scroll">
@@ -263,7 +334,10 @@ export function InvoiceDetailPage(props: {
             {m.verificationDetail ? ` (${m.verificationDetail})` : ''} · {m.outcome}
             {m.outcomeDetail ? ` (${m.outcomeDetail})` : ''}
           </summary>
-          <p class="muted">from {m.remoteAddr ?? 'unknown'}</p>
+          <p class="muted">
+            #{m.id} from {m.remoteAddr ?? 'unknown'}
+          </p>
+          {recheckable(m) && <RecheckButton csrf={props.csrf} id={m.id} />}
           <pre>{m.rawBody}</pre>
           <pre>{JSON.stringify(m.headers, null, 2)}</pre>
         </details>
@@ -330,6 +404,50 @@ export function RefundConfirmPage(props: { csrf: string; invoice: InvoiceHead; a
         <input type="hidden" name="confirm" value="yes" />
         <button type="submit" class="danger">Refund through PayPal</button> <a href={`/admin/invoices/${encodeURIComponent(i.number)}`}>Cancel</a>
       </form>
+    </AdminLayout>
+  );
+}
+
+/** PayPal's current facts beside the invoice's, row by row; a row that differs is marked. */
+export function PayPalFactsPage(props: { csrf: string; invoice: InvoiceHead; asked: PayPalFacts }) {
+  const i = props.invoice;
+  const f = props.asked.facts;
+  const rows: [string, string, string | undefined][] = [
+    ['Status', i.paymentStatus ?? '–', f?.status],
+    ['Pending reason', i.pendingReason ?? '–', f ? (f.pendingReason ?? '–') : undefined],
+    ['Amount', `${i.amount} ${i.currency}`, f ? `${f.gross} ${f.currency}` : undefined],
+    ['Buyer', i.payerEmail, f?.payer.email],
+    ['Receiver', '(PAYPAL_RECEIVER_EMAIL)', f ? (f.receiverEmail ?? '–') : undefined],
+    ['Items', '(see the invoice)', f ? f.items.map((it) => `${it.itemNumber} × ${it.quantity}`).join(', ') || '–' : undefined],
+    ['Payment date', when(i.paidAt ?? i.createdAt), f?.paymentDate ? when(f.paymentDate) : undefined],
+  ];
+  return (
+    <AdminLayout title={`PayPal on ${i.number}`} csrf={props.csrf}>
+      <h1>
+        PayPal's facts on invoice <a href={`/admin/invoices/${encodeURIComponent(i.number)}`}>{i.number}</a>
+      </h1>
+      <p class="muted">
+        Transaction <code>{i.txnId}</code>, asked {props.asked.via === 'none' ? 'nowhere' : `by ${props.asked.via.toUpperCase()}`} just now. The invoice is <span class="status">{i.status}</span>. Nothing was changed: approve, reject or refund on the invoice's page.
+      </p>
+      <Flash message={props.asked.problem} error />
+      <table id="paypal-facts">
+        <thead>
+          <tr>
+            <th></th>
+            <th>Invoice</th>
+            <th>PayPal now</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([name, ours, theirs]) => (
+            <tr class={theirs !== undefined && name !== 'Receiver' && name !== 'Items' && ours !== theirs ? 'differs' : undefined}>
+              <th>{name}</th>
+              <td>{ours}</td>
+              <td>{theirs ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </AdminLayout>
   );
 }

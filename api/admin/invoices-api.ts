@@ -9,6 +9,7 @@ import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
 import { restConfigured } from '../../paypal/rest/client';
+import { askPayPalAbout } from '../../paypal/paypal-facts';
 
 export function invoiceApi({ config, pool, temporal }: AppDeps) {
   const app = new Hono();
@@ -23,6 +24,12 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
     if (!detail) return c.json({ error: `There is no invoice ${c.req.param('ref')}; search with GET /api/admin/invoices?q=...` }, 404);
     const view = await workflowView(temporal, detail.invoice.txnId);
     return c.json({ ...detail, workflow: view ?? null, timeline: invoiceTimeline(detail, view?.events) });
+  });
+
+  app.get('/api/admin/invoices/:ref/paypal', async (c) => {
+    const invoice = await findInvoice(pool, c.req.param('ref'));
+    if (!invoice) return c.json({ error: `There is no invoice ${c.req.param('ref')}; search with GET /api/admin/invoices?q=...` }, 404);
+    return c.json({ invoice, paypal: await askPayPalAbout(config.paypal, invoice.txnId) });
   });
 
   app.post(

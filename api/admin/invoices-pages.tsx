@@ -10,7 +10,8 @@ import { actionInputSchema, performAction, refundsThroughPayPal, workflowView } 
 import { restConfigured } from '../../paypal/rest/client';
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
-import { InvoiceDetailPage, InvoiceListPage, RefundConfirmPage } from './invoice-views';
+import { InvoiceDetailPage, InvoiceListPage, PayPalFactsPage, RefundConfirmPage } from './invoice-views';
+import { askPayPalAbout } from '../../paypal/paypal-facts';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -36,6 +37,13 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
     const shown = await showInvoice(c.req.param('ref'));
     if (!shown) return c.text(`There is no invoice ${c.req.param('ref')}; search for it at /admin/invoices.`, 404);
     return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown} />);
+  });
+
+  app.get('/admin/invoices/:ref/paypal', async (c) => {
+    const invoice = await findInvoice(pool, c.req.param('ref'));
+    if (!invoice) return c.text(`There is no invoice ${c.req.param('ref')}; search for it at /admin/invoices.`, 404);
+    const asked = await askPayPalAbout(config.paypal, invoice.txnId);
+    return renderPage(c, <PayPalFactsPage csrf={c.var.csrf} invoice={invoice} asked={asked} />);
   });
 
   app.post('/admin/invoices/:ref/actions/:action', async (c) => {

@@ -14,6 +14,7 @@ import {
   type PackageValues,
 } from '../../db/packages';
 import { priceShape } from '../../domain/money';
+import { disputePolicies, refundPolicies } from '../../domain/money-policy';
 
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 const optionalInt = (what: string) =>
@@ -36,6 +37,10 @@ export const packageInputSchema = z.object({
   downloadLimit: optionalInt('downloads'),
   reminderHours: optionalInt('hours'),
   selfService: checkbox,
+  /** What a partial refund does (a full refund always revokes); absent: unchanged, or the default for a new package. */
+  refundPolicy: z.enum(refundPolicies).optional(),
+  /** What an open dispute does to downloads; absent: unchanged, or the default for a new package. */
+  disputePolicy: z.enum(disputePolicies).optional(),
   supportText: z.string().max(10_000).default(''),
   active: checkbox,
 });

@@ -1,6 +1,7 @@
 // The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
 // actions), and the create/edit form.
 import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
+import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../../domain/money-policy';
 import type { BulkActionRow } from '../../db/bulk-actions';
 import type { PackageFileRow, PackageRow } from '../../db/packages';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
@@ -55,6 +56,8 @@ export interface PackageFormValues {
   downloadLimit?: string;
   reminderHours?: string;
   selfService?: boolean;
+  refundPolicy?: RefundPolicy;
+  disputePolicy?: DisputePolicy;
   supportText?: string;
   active?: boolean;
 }
@@ -70,6 +73,8 @@ export function formValues(p: PackageRow): PackageFormValues {
     downloadLimit: p.downloadLimit?.toString() ?? '',
     reminderHours: p.reminderHours?.toString() ?? '',
     selfService: p.selfService,
+    refundPolicy: p.refundPolicy,
+    disputePolicy: p.disputePolicy,
     supportText: p.supportText,
     active: p.active,
   };
@@ -111,6 +116,20 @@ export function PackageFormPage(props: { csrf: string; editing?: string; values:
         <div>
           <label for="reminderHours">Reminder hours before expiry (empty: none)</label>
           <input id="reminderHours" name="reminderHours" value={v.reminderHours ?? '24'} inputmode="numeric" />
+        </div>
+        <div>
+          <label for="refundPolicy">A partial refund</label>
+          <select id="refundPolicy" name="refundPolicy">
+            <option value="keep_on_partial" selected={(v.refundPolicy ?? defaultRefundPolicy) === 'keep_on_partial'}>keeps access (refunding the whole amount revokes)</option>
+            <option value="revoke_on_any" selected={v.refundPolicy === 'revoke_on_any'}>revokes access (revoke on any refund)</option>
+          </select>
+        </div>
+        <div>
+          <label for="disputePolicy">While a buyer's dispute is open</label>
+          <select id="disputePolicy" name="disputePolicy">
+            <option value="suspend" selected={(v.disputePolicy ?? defaultDisputePolicy) === 'suspend'}>downloads are suspended</option>
+            <option value="keep" selected={v.disputePolicy === 'keep'}>downloads go on</option>
+          </select>
         </div>
         <div>
           <label>
@@ -169,6 +188,10 @@ export function PackageDetailPage(props: {
         <dd>{p.reminderHours ? `${p.reminderHours} h before expiry` : 'none'}</dd>
         <dt>Self-service renewal</dt>
         <dd>{p.selfService ? 'yes' : 'no'}</dd>
+        <dt>Refunds and disputes</dt>
+        <dd>
+          a partial refund {p.refundPolicy === 'revoke_on_any' ? 'revokes' : 'keeps'} access; an open dispute {p.disputePolicy === 'keep' ? 'keeps' : 'suspends'} downloads
+        </dd>
         <dt>On sale</dt>
         <dd>{p.active ? 'yes' : 'no'}</dd>
         <dt>Paid invoices</dt>

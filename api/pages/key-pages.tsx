@@ -31,6 +31,7 @@ const unpaidWhy: Partial<Record<InvoiceStatus, string>> = {
   awaiting_payment: 'PayPal has not yet told us that your payment cleared (an eCheck, for example, takes a few business days)',
   needs_review: 'your payment is being checked by a person before delivery',
   new: 'your payment is still being processed',
+  disputed: 'a dispute about this payment is open at PayPal, and downloads are paused until it is resolved',
   failed: 'the payment did not go through',
   rejected: 'the payment was not accepted',
 };

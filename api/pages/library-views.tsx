@@ -96,6 +96,7 @@ const statusWords: Record<LibraryEntry['status'], string> = {
   refunded: 'refunded',
   reversed: 'reversed',
   reinstated: 'paid',
+  disputed: 'disputed at PayPal, downloads paused',
   unknown: 'unknown',
 };
 

@@ -200,7 +200,7 @@ test('the first recorded message names the invoice; a pending one says until whe
 });
 
 test('a checked payment is delivered, or held for an operator when it does not match', () => {
-  const terms = { files: [], keyTtlSeconds: 86400, reminderHours: 24 };
+  const terms = { files: [], keyTtlSeconds: 86400, reminderHours: 24, refundPolicy: 'revoke_on_any' as const, disputePolicy: 'keep' as const };
   const matched = paymentChecked(stateIn('awaiting_payment'), { ...terms, problems: [] }, ctx);
   assert.deepEqual(summary(matched), ['setInvoiceStatus paid', 'sendKeys delivery g1 delivery:7:g1 +package notes']);
   const send = matched.commands[1];
@@ -208,6 +208,8 @@ test('a checked payment is delivered, or held for an operator when it does not m
   const held = paymentChecked(stateIn('awaiting_payment'), { ...terms, problems: ['wrong amount'] }, ctx);
   assert.deepEqual(summary(held), ['note needs review', 'setInvoiceStatus needs_review', 'sendInvoiceNotice review-alert review-alert:7']);
   assert.deepEqual(held.state.reviewProblems, ['wrong amount']);
+  assert.equal(matched.state.refundPolicy, 'revoke_on_any', "the packages' policies are kept for later refunds");
+  assert.equal(matched.state.disputePolicy, 'keep');
 });
 
 test('after a delivery the keys are live; runs from before the package-notes patch send them apart', () => {
@@ -337,4 +339,78 @@ test('the other answers lead on: account, revoked and restored keys, and a deliv
   }
   assert.equal(keysRevoked(stateIn('fulfilled', { keys: liveKeys }), 2, { as: 'refunded', why: 'x' }, ctx).state.keys?.revoked, true);
   assert.equal(keysRestored(reversed, 2, ctx).state.keys?.revoked, false);
+});
+
+// ---- refunds and disputes under the packages' policies ------------------------------------------
+
+const dispute = (stage: 'created' | 'updated' | 'resolved', extra: Partial<NonNullable<PaymentNotification['dispute']>> = {}) =>
+  paypal('Disputed', { gross: '19.95', dispute: { caseId: 'PP-D-1', stage, reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', amount: '19.95', ...extra } });
+const openDispute = { dispute: { caseId: 'PP-D-1', state: 'open' as const }, disputed: '19.95' };
+
+test('refunds and disputes: the effect per policy, status and amount', () => {
+  const cases: [string, InvoiceStatus, Partial<InvoiceState>, PaymentNotification, string][] = [
+    ['a partial refund keeps access', 'fulfilled', {}, paypal('Refunded', { gross: '-2.00' }), 'partialRefund'],
+    ['a refund that completes the total revokes', 'fulfilled', { refunded: '2.00' }, paypal('Refunded', { gross: '-17.95' }), 'refundRevokes'],
+    ['a full refund revokes', 'fulfilled', {}, paypal('Refunded', { gross: '-19.95' }), 'refundRevokes'],
+    ['revoke on any refund', 'fulfilled', { refundPolicy: 'revoke_on_any' }, paypal('Refunded', { gross: '-2.00' }), 'refundRevokes'],
+    ['more than what is left', 'fulfilled', { refunded: '19.00' }, paypal('Refunded', { gross: '-2.00' }), 'ignore'],
+    ['the same refund by the other channel', 'fulfilled', { refunded: '2.00', refundIds: ['R1'] }, paypal('Refunded', { gross: '-2.00', eventTxnId: 'R1', source: 'webhook' }), 'ignore'],
+    ['a refund after the full refund', 'refunded', { refunded: '19.95' }, paypal('Refunded', { gross: '-1.00' }), 'ignore'],
+    ['a plain reversal revokes', 'fulfilled', {}, paypal('Reversed', { gross: '-19.95', reasonCode: 'unauthorized_claim' }), 'revoke'],
+    ['a chargeback opens a dispute', 'fulfilled', {}, paypal('Reversed', { gross: '-19.95', reasonCode: 'chargeback' }), 'disputeOpened'],
+    ['a canceled reversal closes an open dispute', 'disputed', openDispute, paypal('Canceled_Reversal', { gross: '19.95' }), 'disputeResolved'],
+    ['a canceled reversal without a dispute reinstates', 'reversed', {}, paypal('Canceled_Reversal', { gross: '19.95' }), 'reinstate'],
+    ['a dispute opens', 'fulfilled', {}, dispute('created'), 'disputeOpened'],
+    ['the same case again is an update', 'disputed', openDispute, dispute('created'), 'disputeUpdated'],
+    ['a dispute updated', 'disputed', openDispute, dispute('updated', { status: 'UNDER_REVIEW' }), 'disputeUpdated'],
+    ['a dispute resolved', 'disputed', openDispute, dispute('resolved', { outcome: 'seller' }), 'disputeResolved'],
+    ['a resolution heard twice', 'fulfilled', { dispute: { caseId: 'PP-D-1', state: 'seller' } }, dispute('resolved', { outcome: 'seller' }), 'ignore'],
+    ['a dispute of an unpaid invoice', 'awaiting_payment', {}, dispute('created'), 'ignore'],
+    ['a dispute after a refund', 'refunded', {}, dispute('created'), 'ignore'],
+  ];
+  for (const [what, status, extra, n, expected] of cases) {
+    const effect = notificationEffect(stateIn(status, { amount: '19.95', keys: liveKeys, ...extra }), n, true);
+    assert.equal(effect.kind, expected, what);
+    if (effect.kind === 'ignore' && what === 'more than what is left') assert.match(effect.why, /2\.00 is more than the 0\.95 left of 19\.95/);
+  }
+  // Runs begun before the policies keep revoking on any refund.
+  assert.equal(notificationEffect(stateIn('fulfilled', { amount: '19.95' }), paypal('Refunded', { gross: '-2.00' })).kind, 'revoke');
+});
+
+test('refunds and disputes: the commands and the state per policy, in order', () => {
+  const cases: [string, InvoiceState, PaymentNotification, InvoiceStatus, string[], Partial<InvoiceState>][] = [
+    ['partial refund', stateIn('fulfilled', { amount: '19.95', keys: liveKeys }), paypal('Refunded', { gross: '-2.00' }), 'fulfilled', ['setInvoiceStatus fulfilled', 'note partial refund'], { refunded: '2.00' }],
+    ['completing refund', stateIn('fulfilled', { amount: '19.95', refunded: '2.00', keys: liveKeys }), paypal('Refunded', { gross: '-17.95' }), 'fulfilled', ['revokeKeys'], { refunded: '19.95' }],
+    ['revoke on any refund', stateIn('fulfilled', { amount: '19.95', keys: liveKeys, refundPolicy: 'revoke_on_any' }), paypal('Refunded', { gross: '-2.00' }), 'fulfilled', ['revokeKeys'], { refunded: '2.00' }],
+    ['refused refund', stateIn('fulfilled', { amount: '19.95', refunded: '19.00', keys: liveKeys }), paypal('Refunded', { gross: '-2.00' }), 'fulfilled', ['note ignored'], { refunded: '19.00' }],
+    ['dispute suspends', stateIn('fulfilled', { amount: '19.95', keys: liveKeys }), dispute('created'), 'disputed', ['setInvoiceStatus disputed', 'note dispute opened'], { disputed: '19.95', dispute: { caseId: 'PP-D-1', state: 'open', reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', paypalStatus: undefined } }],
+    ['dispute kept', stateIn('fulfilled', { amount: '19.95', keys: liveKeys, disputePolicy: 'keep' }), dispute('created'), 'fulfilled', ['setInvoiceStatus fulfilled', 'note dispute opened'], { disputed: '19.95' }],
+    ['chargeback suspends', stateIn('fulfilled', { amount: '19.95', keys: liveKeys }), paypal('Reversed', { gross: '-19.95', reasonCode: 'chargeback', eventTxnId: 'REV1' }), 'disputed', ['setInvoiceStatus disputed', 'note dispute opened'], { dispute: { caseId: 'REV1', state: 'open', reason: 'chargeback', paypalStatus: undefined } }],
+    ['won reinstates', stateIn('disputed', { amount: '19.95', keys: liveKeys, ...openDispute }), dispute('resolved', { outcome: 'seller' }), 'fulfilled', ['setInvoiceStatus fulfilled', 'note dispute resolved'], { dispute: { caseId: 'PP-D-1', state: 'seller', reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', paypalStatus: undefined } }],
+    ['won after the keys expired', stateIn('disputed', { amount: '19.95', keys: { ...liveKeys, expiresAt: iso(now - hour) }, ...openDispute }), dispute('resolved', { outcome: 'seller' }), 'keys_expired', ['setInvoiceStatus keys_expired', 'note dispute resolved'], {}],
+    ['won while access was kept', stateIn('fulfilled', { amount: '19.95', keys: liveKeys, ...openDispute }), dispute('resolved', { outcome: 'seller' }), 'fulfilled', ['setInvoiceStatus fulfilled', 'note dispute resolved'], {}],
+    ['lost revokes', stateIn('disputed', { amount: '19.95', keys: liveKeys, ...openDispute }), dispute('resolved', { outcome: 'buyer' }), 'disputed', ['revokeKeys'], { dispute: { caseId: 'PP-D-1', state: 'buyer', reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', paypalStatus: undefined } }],
+    ['chargeback canceled', stateIn('disputed', { amount: '19.95', keys: liveKeys, ...openDispute }), paypal('Canceled_Reversal', { gross: '19.95' }), 'fulfilled', ['setInvoiceStatus fulfilled', 'note dispute resolved'], {}],
+  ];
+  for (const [what, state, n, status, expected, after] of cases) {
+    const step = invoiceRecorded(state, { invoiceId: 7, number: 'KS-001007' }, { notification: n, effect: notificationEffect(state, n, true) }, ctx);
+    assert.deepEqual(summary(step), expected, what);
+    assert.equal(step.state.status, status, what);
+    for (const [key, value] of Object.entries(after)) assert.deepEqual(step.state[key as keyof InvoiceState], value, `${what}: ${key}`);
+    const saved = step.commands.find((c) => c.kind === 'setInvoiceStatus');
+    if (saved?.kind === 'setInvoiceStatus') assert.equal(saved.input.refundedAmount, step.state.refunded, `${what}: the refunded total is written to Postgres`);
+  }
+});
+
+test('a lost dispute ends reversed once the keys are revoked; the state shows the money', () => {
+  const state = stateIn('disputed', { amount: '19.95', keys: liveKeys, ...openDispute });
+  const n = dispute('resolved', { outcome: 'buyer' });
+  const step = invoiceRecorded(state, { invoiceId: 7, number: 'KS-001007' }, { notification: n, effect: notificationEffect(state, n, true) }, ctx);
+  const revoke = step.commands[0];
+  assert.ok(revoke?.kind === 'revokeKeys');
+  const after = keysRevoked(step.state, 2, revoke.then, ctx);
+  assert.equal(after.state.status, 'reversed');
+  assert.deepEqual(summary(after), ['note keys revoked', 'setInvoiceStatus reversed', 'note reversed']);
+  const saved = after.commands[1];
+  assert.ok(saved?.kind === 'setInvoiceStatus' && saved.input.disputeState === 'buyer' && saved.input.disputedAmount === '19.95');
 });
