@@ -415,12 +415,39 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     await second.text();
     const capture = await getCapture(stack.rest, captureId);
     assert.equal(capture.status, 'PARTIALLY_REFUNDED', 'one 5.00 refund, though confirmed twice');
+    const partly = await b.until(captureId, (v) => v.refunded === '5.00', 'refunded 5.00');
+    assert.equal(partly.status, 'fulfilled', 'a partial refund keeps access (the package default)');
+    assert.deepEqual(await b.keyFiles(captureId), ['guide-extras.zip', 'guide.pdf']);
+    const tooMuch = await fetch(`${stack.apiUrl}/api/admin/invoices/${captureId}/actions/refund`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '15.00' }),
+    });
+    assert.equal(tooMuch.status, 409);
+    assert.match(((await tooMuch.json()) as { error: string }).error, /more than the 14\.95 left/);
 
     // The rest, from PayPal's side (the seller refunds in PayPal): the webhook revokes access.
     await stack.sim.refund(captureId);
     await b.until(captureId, (v) => v.status === 'refunded', 'refunded');
     assert.deepEqual(await b.keyFiles(captureId), []);
     assert.equal((await getCapture(stack.rest, captureId)).status, 'REFUNDED');
+  });
+
+  test('a dispute opened at PayPal suspends downloads and shows in the admin; won by the seller, access is back', async () => {
+    const email = b.buyer('dispute');
+    const orderId = await b.pressBuy();
+    await b.comeBack((await stack.sim.approveOrder(orderId, { outcome: 'card', payer: { email } })).redirect);
+    const captureId = await b.capturedCheckout(orderId);
+    await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+    const opened = await stack.sim.openDispute(captureId, { reason: 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED' });
+    assert.deepEqual(opened.report.webhooks.map((w) => [w.type, w.httpStatus]), [['CUSTOMER.DISPUTE.CREATED', 200]]);
+    const disputed = await b.until(captureId, (v) => v.status === 'disputed', 'disputed');
+    assert.equal(disputed.dispute?.caseId, opened.dispute.id);
+    const detail = await fetch(`${stack.apiUrl}/api/admin/invoices/${captureId}`, { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.match(await detail.text(), new RegExp(opened.dispute.id));
+    await stack.sim.resolveDispute(opened.dispute.id, { outcome: 'seller' });
+    await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled again');
+    assert.deepEqual(await b.keyFiles(captureId), ['guide-extras.zip', 'guide.pdf']);
   });
 
   test("in a browser: the store's PayPal buttons (JS SDK via @paypal/paypal-js) create, approve in PayPal's popup, capture, and show the downloads", { skip: skipWithout(chromium) }, async () => {

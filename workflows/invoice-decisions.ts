@@ -13,7 +13,7 @@ import type { CheckPaymentResult } from '../activities/packages';
 import type { RefundAnswer } from '../activities/checkout';
 import { awaitingStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, moneyTaken, paidStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { actionInputProblem, type OperatorAction } from '../domain/operator-actions';
-import { addRefund, refundProblem, toCents } from '../domain/money';
+import { addRefund, formatCents, refundProblem, toCents } from '../domain/money';
 import { defaultDisputePolicy, defaultRefundPolicy } from '../domain/money-policy';
 import type { DisputeFacts, PaymentNotification, PaymentStatus } from './notification';
 import { maxSeenMessages, type InvoiceState, type InvoiceTimings } from './invoice-state';
@@ -277,6 +277,8 @@ function moneyEffect(s: InvoiceState, n: PaymentNotification): NotificationEffec
       return { kind: 'partialRefund', refunded };
     }
     case 'Reversed':
+      // The webhook copy of a reversal IPN already reported as a chargeback names no reason: the same reversal.
+      if (s.dispute?.caseId === n.eventTxnId) return { kind: 'ignore', why: `reversal ${n.eventTxnId} is the chargeback of dispute ${n.eventTxnId}, already applied` };
       return returned ? late(n.status) : { kind: 'revoke', as: 'reversed' };
     default:
       return s.status === invoiceStatus.reversed ? { kind: 'reinstate' } : late(n.status);
@@ -610,6 +612,7 @@ export function actionProblem(s: InvoiceState, a: OperatorAction): string | unde
       return undefined;
     case 'refund':
       if (!paidStatuses.includes(s.status)) return `${where}; only a paid invoice can be refunded`;
+      if (a.input.viaPayPal && s.amount) return refundProblem(s.amount, s.refunded ?? '0.00', a.input.amount ?? formatCents((toCents(s.amount) ?? 0) - (toCents(s.refunded ?? '0.00') ?? 0)));
       return undefined;
     case 'approve':
     case 'reject':
