@@ -3,11 +3,14 @@
 // checkout under /root: as root, Postgres (run as the postgres user) keeps its cluster elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { launchStack, processesUnder, stackPorts, type StackPorts } from './harness/launcher';
+
+const root = path.join(__dirname, '..');
 
 async function waitFor(url: string, ms: number): Promise<Response> {
   const deadline = Date.now() + ms;
@@ -72,6 +75,26 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
                                          FROM packages p JOIN package_files f ON f.package_id = p.id`);
       await db.end();
       assert.deepEqual(rows, [{ item_number: 'KS-DEMO-1', name: 'keyship-field-guide.md', has_bytes: true, sha_len: 64 }]);
+
+      // The README's PayPal Checkout line, against this stack: the simulator plays the REST app.
+      const bought = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['paypal/simulate.ts', 'checkout', 'KS-DEMO-1', '--outcome', 'card'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, PUBLIC_URL: `http://127.0.0.1:${ports.API_PORT}`, PAYPAL_SIMULATOR_URL: `http://127.0.0.1:${ports.PAYPAL_SIMULATOR_PORT}` },
+      });
+      assert.equal(bought.status, 0, `${bought.stdout}${bought.stderr}`);
+      const captureId = /capture (\w+) COMPLETED/.exec(bought.stdout)?.[1];
+      assert.ok(captureId, bought.stdout);
+      let status = '';
+      for (let waited = 0; status !== 'fulfilled' && waited < 30_000; waited += 250) {
+        const shop = new pg.Client({ connectionString: `postgres://keyship@127.0.0.1:${ports.POSTGRES_PORT}/keyship` });
+        await shop.connect();
+        status = (await shop.query<{ status: string }>('SELECT status FROM invoices WHERE txn_id = $1', [captureId])).rows[0]?.status ?? '';
+        await shop.end();
+        if (status !== 'fulfilled') await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(status, 'fulfilled', `the PayPal Checkout purchase ${captureId} was delivered`);
       postgresData = postgresDataIn(output());
       if (asRoot) {
         assert.ok(!postgresData.startsWith(dataDir), `as root the cluster must live where the postgres user can reach it, not in ${postgresData}`);
