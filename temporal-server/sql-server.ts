@@ -21,6 +21,8 @@ export interface SqlTemporalOptions {
   ports: number[];
   namespace?: string;
   log?: (line: string) => void;
+  /** Told once the server process runs, so a caller can stop it if a later setup step fails. */
+  started?: (server: { stop(): Promise<void> }) => void;
 }
 
 export interface SqlTemporal {
@@ -143,7 +145,9 @@ export async function startSqlTemporal(options: SqlTemporalOptions): Promise<Sql
     clearTimeout(timer);
   };
 
-  const serverVersion = await start();
+  const startedServer = start();
+  options.started?.({ stop: stopServer });
+  const serverVersion = await startedServer;
   log(`Temporal server ${serverVersion} up on ${address} (Postgres persistence and SQL visibility)`);
   const operator = (args: string[]) => run(`temporal operator ${args.slice(0, 2).join(' ')}`, cli, ['operator', ...args, '--address', address], 60_000);
   operator(['namespace', 'create', '--namespace', namespace, '--retention', '7d']);
