@@ -2,9 +2,12 @@
 // is valid against the Compose Specification's JSON schema; every image it and the Dockerfile
 // name is pinned and on the checked list (docker/images.txt; no registry is reachable here, so a
 // name is checked against that list, not against Docker Hub); every build path, Dockerfile and
-// bind-mounted file exists; ports are published on loopback only; the image runs as a non-root
-// user and holds every folder the entry points import; the search attributes created are the
-// code's; the environment the compose file gives Keyship passes its configuration check.
+// bind-mounted file exists; ports are published on loopback only; the image builds every folder
+// the entry points import and runs dist/ with production dependencies only, as a non-root user;
+// the production shape (the plain Temporal server at the cluster test's release, its schema from
+// a one-shot temporal-sql-tool service, no development image); an explicit start order and
+// nothing that stops --scale; the search attributes created are the code's; the environment the
+// compose file gives Keyship passes its configuration check.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
