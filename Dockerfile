@@ -1,19 +1,17 @@
 # Keyship api and worker image (one image, two commands; see docker-compose.yml).
-# Multi-stage: dependencies are installed in a build stage; the runtime stage holds only what
-# runs, as the image's non-root `node` user. TypeScript runs through tsx, as under npm start.
+# Multi-stage: the build stage installs every dependency and compiles the TypeScript to plain
+# JavaScript in dist/ (`npm run build`, which also prebuilds the workflow bundle); the runtime
+# stage holds production dependencies only (no tsx, no TypeScript) and dist/, and runs plain
+# `node dist/...` as the image's non-root `node` user.
 # Node.js 24 LTS: the exact release package.json pins (devDependencies.node), which the tests run on.
-FROM node:24.21.0-bookworm-slim AS deps
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the postinstall fetches the Temporal dev executables, which production does
-# not use (it talks to a Temporal cluster or Temporal Cloud).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-
-FROM node:24.21.0-bookworm-slim AS runtime
-ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+# --ignore-scripts: the postinstall fetches the Temporal dev executables and the pinned Node.js,
+# which the build does not use (this image's node is the same release).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY activities ./activities
 COPY api ./api
 COPY catalog ./catalog
@@ -25,8 +23,22 @@ COPY mail-templates ./mail-templates
 COPY paypal ./paypal
 COPY worker ./worker
 COPY workflows ./workflows
-# The workflow bundle, built once here (node_modules/.cache/keyship) so no worker runs webpack.
-RUN node --import tsx worker/workflow-bundle.ts
+# What `npm run build` runs, on this image's node (the npm script would look for the pinned one).
+RUN node --import tsx scripts/build.ts
+
+FROM node:24.21.0-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24.21.0-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+# dist/ holds the compiled api, worker and migrations, the files they read (mail templates,
+# PayPal's certificates, SQL migrations) and the prebuilt workflow bundle (dist/workflow-bundles).
+COPY --from=build /app/dist ./dist
 # The package store: a new named volume takes this folder's owner, so the api can add files.
 RUN mkdir /files && chown node:node /files
 USER node
@@ -34,4 +46,4 @@ USER node
 EXPOSE 3000 9464
 # Both processes drain on SIGTERM (SHUTDOWN_GRACE); give them that long in the orchestrator.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "dist/api/main.js"]

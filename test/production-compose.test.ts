@@ -2,9 +2,12 @@
 // is valid against the Compose Specification's JSON schema; every image it and the Dockerfile
 // name is pinned and on the checked list (docker/images.txt; no registry is reachable here, so a
 // name is checked against that list, not against Docker Hub); every build path, Dockerfile and
-// bind-mounted file exists; ports are published on loopback only; the image runs as a non-root
-// user and holds every folder the entry points import; the search attributes created are the
-// code's; the environment the compose file gives Keyship passes its configuration check.
+// bind-mounted file exists; ports are published on loopback only; the image builds every folder
+// the entry points import and runs dist/ with production dependencies only, as a non-root user;
+// the production shape (the plain Temporal server at the cluster test's release, its schema from
+// a one-shot temporal-sql-tool service, no development image); an explicit start order and
+// nothing that stops --scale; the search attributes created are the code's; the environment the
+// compose file gives Keyship passes its configuration check.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +17,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../config/env';
 import { cliSearchAttributeArgs } from '../workflows/search-attributes';
 import { workerNodeOptions } from '../worker/memory';
+import { temporalServerVersion } from '../temporal-server/server-build';
 
 const root = path.resolve(__dirname, '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -25,6 +29,16 @@ interface Service {
   volumes?: (string | { type?: string; source?: string })[];
   environment?: Record<string, string | number | null> | string[];
   entrypoint?: string[];
+  command?: string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: string[] };
+  restart?: string;
+  container_name?: string;
+}
+
+/** What the COPY lines (not --from another stage) of a Dockerfile's text take from the build context. */
+function copySources(dockerfile: string): string[] {
+  return [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).slice(0, -1).map((source) => source.replace(/\/$/, '')));
 }
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -105,8 +119,8 @@ describe('docker-compose.yml and the Dockerfile', () => {
         if (source.startsWith('.') || source.startsWith('/')) assert.ok(existsSync(path.join(root, source)), `${name}: ${source} is missing`);
       }
     }
-    for (const [, source] of read('Dockerfile').matchAll(/^COPY\s+(?!--from)(\S+)/gm)) {
-      assert.ok(existsSync(path.join(root, source!)), `Dockerfile copies ${source}, which is missing`);
+    for (const source of copySources(read('Dockerfile'))) {
+      assert.ok(existsSync(path.join(root, source)), `Dockerfile copies ${source}, which is missing`);
     }
   });
 
@@ -119,20 +133,77 @@ describe('docker-compose.yml and the Dockerfile', () => {
     }
   });
 
-  test('the image is multi-stage, runs as a non-root user and holds every folder the api and worker import', () => {
+  test('the image is multi-stage: the build stage compiles every folder the api and worker import; the runtime stage runs dist/ with production dependencies only, as a non-root user', () => {
     const dockerfile = read('Dockerfile');
-    assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+    assert.ok(stages.length >= 2, 'multi-stage');
+    const runtime = stages.at(-1)!;
+    const build = stages.find((s) => /npm run build|scripts\/build\.ts/.test(s));
+    assert.ok(build, 'a stage runs the production build (scripts/build.ts)');
     const user = /^USER\s+(\S+)/m.exec(runtime)?.[1];
     assert.ok(user && user !== 'root' && user !== '0', 'the runtime stage sets a non-root USER');
-    const copied = new Set([...runtime.matchAll(/^COPY\s+(?!--from)(\S+)/gm)].map((m) => m[1]!.replace(/\/$/, '')));
-    const needed = foldersImportedBy(['api/main.ts', 'worker/main.ts']);
-    // The worker bundles workflows/index.ts at start (require.resolve), so workflows/ is needed too.
+    const copied = new Set(copySources(build));
+    const needed = foldersImportedBy(['api/main.ts', 'worker/main.ts', 'scripts/build.ts']);
+    // The build bundles workflows/index.ts (its compiled copy) and copies mail-templates beside the code.
     assert.ok(needed.has('workflows') && needed.has('logging'));
-    for (const folder of needed) assert.ok(copied.has(folder), `the Dockerfile does not copy ${folder}/, which the api or the worker imports`);
-    for (const [name, service] of services.filter(([, s]) => s.build)) {
-      assert.match(JSON.stringify(service.entrypoint ?? (service as { command?: unknown }).command), /(api|worker)\/main\.ts/, name);
+    for (const folder of [...needed, 'mail-templates', 'tsconfig.build.json']) assert.ok(copied.has(folder), `the build stage does not copy ${folder}, which the build needs`);
+    // The runtime stage: no sources, no tsx, production dependencies only.
+    assert.deepEqual(copySources(runtime), ['package.json']);
+    assert.match(runtime, /^COPY --from=\S+ \/app\/dist \.\/dist$/m);
+    const installs = [...dockerfile.matchAll(/npm ci[^\n]*/g)].map((m) => m[0]);
+    const runtimeModules = /^COPY --from=(\S+) \/app\/node_modules/m.exec(runtime)?.[1];
+    const modulesStage = stages.find((s) => new RegExp(`AS ${runtimeModules}\\s*$`, 'm').test(s));
+    assert.ok(modulesStage && /npm ci --omit=dev/.test(modulesStage), `the runtime's node_modules come from an npm ci --omit=dev stage (${installs.join('; ')})`);
+    assert.doesNotMatch(runtime, /tsx/);
+    assert.match(runtime, /^CMD \["node", "dist\/api\/main\.js"\]$/m);
+    for (const [name, service] of services.filter(([, s]) => s.build || s.image === 'keyship:local')) {
+      assert.deepEqual((service as { command?: unknown }).command, ['node', `dist/${name}/main.js`], name);
     }
+  });
+
+  test('the production shape: the plain Temporal server at the cluster test\'s version, its schema from a one-shot temporal-sql-tool service, no development image', () => {
+    const images = services.map(([, s]) => s.image ?? '');
+    assert.deepEqual(images.filter((i) => /auto-setup|temporalite|start-dev/.test(i)), [], 'no development image');
+    for (const [, s] of services) assert.doesNotMatch(JSON.stringify(s.command ?? s.entrypoint ?? []), /start-dev/);
+    assert.equal(compose.services.temporal?.image, `temporalio/server:${temporalServerVersion}`, 'the server test:cluster builds and runs');
+    const schema = compose.services['temporal-schema']!;
+    assert.ok(schema?.image?.startsWith(`temporalio/admin-tools:${temporalServerVersion}-`), 'admin tools of the same release');
+    assert.equal(schema.restart, 'no', 'the schema service is a one-shot');
+    const script = read('docker/temporal-schema.sh');
+    for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema -d']) assert.ok(script.includes(step), `docker/temporal-schema.sh runs temporal-sql-tool ${step}`);
+    assert.match(script, /postgresql\/v12/);
+    assert.match(script, /\$DBNAME:temporal" "\$VISIBILITY_DBNAME:visibility/, 'both databases: persistence and visibility');
+    const env = schema.environment as Record<string, string>;
+    assert.deepEqual([env.DB, env.DBNAME, env.VISIBILITY_DBNAME], ['postgres12', 'temporal', 'temporal_visibility']);
+    assert.deepEqual(compose.services.temporal?.environment, schema.environment, 'the server reads the databases the schema service set up');
+    assert.match(read('docker/search-attributes.sh'), /temporal operator namespace create/, 'the namespace is created (auto-setup did it before)');
+  });
+
+  test('start order is explicit: every dependency names its condition, waits on a health check or a finished one-shot, and the api and worker can be scaled', () => {
+    const condition = (from: string, to: string) => {
+      const deps = compose.services[from]?.depends_on;
+      return deps && !Array.isArray(deps) ? deps[to]?.condition : undefined;
+    };
+    for (const [name, service] of services) {
+      const deps = service.depends_on ?? {};
+      assert.ok(!Array.isArray(deps), `${name}: depends_on names conditions`);
+      for (const [target, { condition: c }] of Object.entries(deps)) {
+        assert.ok(c === 'service_healthy' || c === 'service_completed_successfully', `${name} waits for ${target} with ${c}`);
+        if (c === 'service_healthy') assert.ok(compose.services[target]?.healthcheck?.test, `${target} has a health check ${name} waits on`);
+        if (c === 'service_completed_successfully') assert.equal(compose.services[target]?.restart, 'no', `${target} is a one-shot`);
+      }
+    }
+    assert.equal(condition('temporal', 'temporal-schema'), 'service_completed_successfully');
+    assert.equal(condition('temporal-namespace', 'temporal'), 'service_healthy');
+    for (const name of ['api', 'worker']) {
+      assert.equal(condition(name, 'temporal-namespace'), 'service_completed_successfully', `${name} starts once the namespace exists`);
+      assert.equal(condition(name, 'postgres'), 'service_healthy');
+      const service = compose.services[name]!;
+      assert.equal(service.container_name, undefined, `${name}: a fixed container name stops --scale`);
+      assert.deepEqual(service.ports ?? [], [], `${name}: a published host port stops --scale`);
+    }
+    assert.equal(condition('proxy', 'api'), 'service_healthy');
+    assert.match(read('docker/nginx.conf'), /server api:3000 resolve;/, 'the proxy balances every api replica');
   });
 
   test('the search attributes created are exactly the ones the code defines', () => {

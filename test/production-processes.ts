@@ -24,9 +24,16 @@ export interface KeyshipProcess {
   saveLog(label: string): void;
 }
 
-/** Runs api/main.ts or worker/main.ts with exactly the given environment (plus PATH). */
-export function startKeyship(name: 'api' | 'worker', env: Record<string, string>): KeyshipProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, name, 'main.ts')], {
+/** The pinned Node.js 24 (devDependencies.node), which runs the compiled dist/ as production does. */
+export const pinnedNode = path.join(root, 'node_modules', '.bin', 'node');
+
+/**
+ * Runs api/main.ts or worker/main.ts with exactly the given environment (plus PATH); `compiled`
+ * runs dist/<name>/main.js (`npm run build`) on the pinned Node.js with no tsx, as production does.
+ */
+export function startKeyship(name: 'api' | 'worker', env: Record<string, string>, options: { compiled?: boolean } = {}): KeyshipProcess {
+  const args = options.compiled ? [path.join(root, 'dist', name, 'main.js')] : ['--import', 'tsx', path.join(root, name, 'main.ts')];
+  const child = spawn(options.compiled ? pinnedNode : process.execPath, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

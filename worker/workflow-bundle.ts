@@ -1,26 +1,30 @@
 // The worker runs a prebuilt workflow bundle. Bundling (webpack) inside the worker's own process
 // leaves its memory behind for the life of the process. So the bundle is built in a short-lived child process, once per
 // content of the workflows' folder and SDK version, and kept in node_modules/.cache/keyship; later
-// starts load the file. The Docker image builds it at image build time (`tsx worker/workflow-bundle.ts`).
+// starts load the file. Compiled (`npm run build`, dist/) the same code bundles dist/workflows/*.js
+// into dist/workflow-bundles/ at build time, so the production image ships the bundle ready.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+// Run from dist/ as plain JavaScript, or from the sources through tsx.
+const compiled = path.extname(__filename) === '.js';
+const sourceExt = compiled ? '.js' : '.ts';
 const root = path.resolve(__dirname, '..');
-const defaultWorkflowsPath = path.join(root, 'workflows', 'index.ts');
+const defaultWorkflowsPath = path.join(root, 'workflows', `index${sourceExt}`);
 // WORKFLOW_BUNDLE_CACHE moves the cache (a test that needs a first start's bundling uses an empty one).
-const cacheDir = path.resolve(process.env.WORKFLOW_BUNDLE_CACHE ?? path.join(root, 'node_modules', '.cache', 'keyship'));
+const cacheDir = path.resolve(process.env.WORKFLOW_BUNDLE_CACHE ?? (compiled ? path.join(root, 'workflow-bundles') : path.join(root, 'node_modules', '.cache', 'keyship')));
 
 /**
- * What the bundle is made of: every .ts file in the entry's folder, in workflows/ and in domain/
+ * What the bundle is made of: every .ts (compiled: .js) file in the entry's folder, in workflows/ and in domain/
  * (workflow code imports nothing else but them and the SDK; bench/floor-workflow.ts imports
  * workflows/messages.ts) and the versions of the SDK packages bundled with them.
  */
 function sourceHash(workflowsPath: string): string {
   const hash = createHash('sha256').update(path.relative(root, workflowsPath));
   for (const dir of new Set([path.dirname(workflowsPath), path.dirname(defaultWorkflowsPath), path.join(root, 'domain')])) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(sourceExt)).sort()) {
       hash.update(`\0${path.relative(root, dir)}/${name}\0`).update(readFileSync(path.join(dir, name)));
     }
   }
@@ -32,7 +36,7 @@ function sourceHash(workflowsPath: string): string {
 
 /** Bundles of one entry share this prefix; the source hash follows it. */
 function filePrefix(workflowsPath: string): string {
-  return `${path.basename(path.dirname(workflowsPath))}-${path.basename(workflowsPath, '.ts')}-`;
+  return `${path.basename(path.dirname(workflowsPath))}-${path.basename(workflowsPath, path.extname(workflowsPath))}-`;
 }
 
 export function workflowBundleFile(workflowsPath = defaultWorkflowsPath): string {
@@ -49,7 +53,7 @@ export async function prebuiltWorkflowBundle(workflowsPath = defaultWorkflowsPat
 function buildInChild(workflowsPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     // Its output is kept out of the worker's log (JSON lines) and told only if the build fails.
-    const child = spawn(process.execPath, ['--import', 'tsx', __filename, workflowsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), __filename, workflowsPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
     child.stdout.on('data', keep);
