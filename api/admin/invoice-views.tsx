@@ -404,6 +404,14 @@ export function RefundConfirmPage(props: { csrf: string; invoice: InvoiceHead; a
         <input type="hidden" name="confirm" value="yes" />
         <button type="submit" class="danger">Refund through PayPal</button> <a href={`/admin/invoices/${encodeURIComponent(i.number)}`}>Cancel</a>
       </form>
+      {!props.amount && (
+        <form method="post" action={action}>
+          <CsrfField token={props.csrf} />
+          {props.reason && <input type="hidden" name="reason" value={props.reason} />}
+          <input type="hidden" name="through" value="record" />
+          <button type="submit">Only record it: the money was already returned in PayPal</button>
+        </form>
+      )}
     </AdminLayout>
   );
 }

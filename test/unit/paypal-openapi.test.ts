@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { validateAgainst, type SpecFile } from '../../paypal/openapi/validate';
 import { startSimulator, type Simulator } from '../../paypal/simulator/server';
+import { orderRequest, refundRequest } from '../../paypal/rest/orders';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- PayPal's JSON, mutated field by field for the negative cases.
 type Json = any;
@@ -245,4 +246,23 @@ describe("the simulator's Orders v2 answers and webhooks agree with PayPal's Ope
     badEnvelope.eventType = badEnvelope.event_type;
     disagrees('notifications_webhooks_v1', 'event', badEnvelope, /unevaluated properties: eventType$/);
   });
+});
+
+test("Keyship's own requests (create order, refund) agree with PayPal's OpenAPI descriptions", () => {
+  const order = orderRequest({
+    lines: [
+      { itemNumber: 'GUIDE-1', name: 'Field Guide', quantity: 2, unitAmount: '19.95' },
+      { itemNumber: 'NOREMIND', name: 'Quiet Guide', quantity: 1, unitAmount: '5.00' },
+    ],
+    currency: 'USD',
+    total: '44.90',
+    customId: 'ks0123456789abcdef0123',
+    invoiceId: 'keyship-ks0123456789abcdef0123',
+    returnUrl: 'https://shop.example/thanks',
+    cancelUrl: 'https://shop.example/checkout/cancelled',
+    brandName: 'Keyship',
+  });
+  agrees('checkout_orders_v2', 'orders.create request', order, "Keyship's create-order body");
+  agrees('payments_payment_v2', 'captures.refund request', refundRequest({ value: '2.00', currency: 'USD' }), "Keyship's partial refund body");
+  assert.equal(refundRequest(), undefined, 'a full refund sends no body');
 });
