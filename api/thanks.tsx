@@ -1,8 +1,9 @@
-// GET /thanks and /thanks/:txn: PayPal's return URL (PayPal appends the transaction as `tx`, the
-// PDT convention; PayPal Checkout appends the order as `token`, see api/checkout.ts). The page reads the invoice from Postgres; before the invoice exists it asks the
-// invoice workflow's `state` query; before any workflow exists it confirms `tx` with PDT (the
-// PayPal intake's code, which stores the answer and starts the workflow) and shows a page that
-// refreshes itself until the workflow knows the payment.
+// GET /thanks and /thanks/:txn: PayPal's return URL. The classic buttons append the transaction as
+// `tx` (the PDT convention); PayPal Checkout appends the order as `token` (its capture, then this
+// page for the capture: api/checkout.ts). The page reads the invoice from Postgres; before the
+// invoice exists it asks the invoice workflow's `state` query; before any workflow exists it
+// confirms `tx` with PDT (the PayPal intake's code, which stores the answer and starts the
+// workflow) and shows a page that refreshes itself until the workflow knows the payment.
 import { Hono, type Context } from 'hono';
 import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
 import { createPdtClient } from '../paypal/pdt-client';
