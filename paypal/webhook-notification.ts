@@ -85,7 +85,7 @@ export function webhookToNotification(event: WebhookEvent, context: { messageId:
     reasonCode: refund ? resource.reason_code?.toLowerCase() : undefined,
     receiverEmail: resource.payee?.email_address,
     receiverId: resource.payee?.merchant_id,
-    // A capture event names neither the buyer nor the items; the IPN or PDT for the same payment does.
+    // A capture event names neither the buyer nor the items: the invoice asks PayPal (the REST API's capture and order, or PDT), or waits for the IPN.
     payer: { email: '' },
     items: [],
     gross: refund ? outgoingAmount(value) : value,
