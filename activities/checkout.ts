@@ -7,7 +7,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { insertCheckout, updateCheckout } from '../db/checkouts';
-import { insertRawMessage, recordOutcome } from '../db/paypal-messages';
+import { recordOutcome } from '../db/paypal-messages';
+import { insertRestAnswer, restAnswerJudged } from '../paypal/message-store';
 import { paypalInvoiceId, type CheckoutInput, type CheckoutLine, type CheckoutOutcome } from '../domain/checkout';
 import { signalInvoice } from '../domain/invoice-client';
 import { invoiceWorkflowId } from '../domain/invoice-ids';
@@ -65,13 +66,7 @@ export async function captureCheckoutOrder(deps: ActivityDeps, input: { ref: str
     refusal(error);
   }
   const capture = orderCapture(order);
-  const raw = Buffer.from(JSON.stringify(order));
-  const messageId = await insertRawMessage(deps.pool, {
-    channel: 'rest',
-    raw,
-    headers: {},
-    charset: 'utf-8',
-    fields: order,
+  const messageId = await insertRestAnswer(deps.pool, order, {
     txnId: capture?.id ?? input.orderId,
     eventId: input.orderId,
     paymentStatus: capture ? `CAPTURE.${capture.status}` : `ORDER.${order.status}`,
@@ -79,7 +74,7 @@ export async function captureCheckoutOrder(deps: ActivityDeps, input: { ref: str
   const items = input.lines.map((line) => ({ itemNumber: line.itemNumber, itemName: line.name, quantity: line.quantity }));
   const notification = orderToNotification(order, { source: 'rest', messageId, items });
   if (!notification) {
-    await recordOutcome(deps.pool, messageId, 'rejected', `order ${order.id} is ${order.status} with no capture`, { verification: 'verified', detail: 'PayPal REST answer' });
+    await recordOutcome(deps.pool, messageId, 'rejected', `order ${order.id} is ${order.status} with no capture`, restAnswerJudged);
     throw ApplicationFailure.nonRetryable(`PayPal answered the capture of order ${order.id} with no capture (order ${order.status})`, 'PayPalAnswer');
   }
   return { kind: 'captured', notification };
@@ -90,7 +85,7 @@ export async function handOverToInvoice(deps: ActivityDeps, input: { ref: string
   const { notification: n } = input;
   const context = Context.current();
   await signalInvoice(context.client, context.info.taskQueue, n);
-  await recordOutcome(deps.pool, n.messageId, 'routed', `capture answer of checkout ${input.ref}`, { verification: 'verified', detail: 'PayPal REST answer' }, { workflowId: invoiceWorkflowId(n.txnId), notification: n });
+  await recordOutcome(deps.pool, n.messageId, 'routed', `capture answer of checkout ${input.ref}`, restAnswerJudged, { workflowId: invoiceWorkflowId(n.txnId), notification: n });
 }
 
 export async function markCheckout(deps: ActivityDeps, input: { ref: string } & CheckoutOutcome & { payerEmail?: string }): Promise<void> {
@@ -113,19 +108,9 @@ export async function refundAtPayPal(deps: ActivityDeps, input: { txnId: string;
     if (error instanceof PayPalApiError) return { refused: error.message };
     throw error;
   }
-  const messageId = await insertRawMessage(deps.pool, {
-    channel: 'rest',
-    raw: Buffer.from(JSON.stringify(refund)),
-    headers: {},
-    charset: 'utf-8',
-    fields: refund,
-    txnId: refund.id,
-    parentTxnId: input.txnId,
-    paymentStatus: `REFUND.${refund.status}`,
-  });
-  const judged = { verification: 'verified', detail: 'PayPal REST answer' } as const;
+  const messageId = await insertRestAnswer(deps.pool, refund, { txnId: refund.id, parentTxnId: input.txnId, paymentStatus: `REFUND.${refund.status}` });
   if (refund.status !== 'COMPLETED') {
-    await recordOutcome(deps.pool, messageId, 'routed', `refund ${refund.id} is ${refund.status}; PayPal's webhook tells when it completes`, judged);
+    await recordOutcome(deps.pool, messageId, 'routed', `refund ${refund.id} is ${refund.status}; PayPal's webhook tells when it completes`, restAnswerJudged);
     return { pending: `PayPal's refund ${refund.id} is ${refund.status}; the invoice changes when PayPal completes it` };
   }
   const notification: PaymentNotification = {
@@ -140,6 +125,6 @@ export async function refundAtPayPal(deps: ActivityDeps, input: { txnId: string;
     gross: outgoingAmount(refund.amount?.value ?? input.amount ?? '0.00'),
     currency: refund.amount?.currency_code ?? input.currency ?? '',
   };
-  await recordOutcome(deps.pool, messageId, 'routed', `refund ${refund.id} of ${input.txnId}`, judged, { workflowId: invoiceWorkflowId(input.txnId), notification });
+  await recordOutcome(deps.pool, messageId, 'routed', `refund ${refund.id} of ${input.txnId}`, restAnswerJudged, { workflowId: invoiceWorkflowId(input.txnId), notification });
   return { notification };
 }

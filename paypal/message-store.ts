@@ -1,4 +1,4 @@
-// Keeping PayPal's messages: a PDT answer stored raw like any other message, and routing a
+// Keeping PayPal's messages: a PDT or REST answer stored raw like any other message, and routing a
 // verified message at most once per dedupe key (the SQL is in db/paypal-messages.ts).
 import type { Pool } from '../db/pool';
 import { insertRawMessage, lockDedupeKey, recordOutcome, routedCopy, type Judged } from '../db/paypal-messages';
@@ -19,6 +19,14 @@ export function insertPdtAnswer(pool: Pool, channel: 'pdt' | 'poll', asked: stri
     paymentStatus: fields?.payment_status || undefined,
     dedupeKey,
   });
+}
+
+/** How a REST answer is judged: PayPal's own answer over TLS to Keyship's authenticated call. */
+export const restAnswerJudged: Judged = { verification: 'verified', detail: 'PayPal REST answer' };
+
+/** An answer of PayPal's REST API (a capture, a refund, an order looked up), kept raw like any other message. */
+export function insertRestAnswer(pool: Pool, answer: unknown, ids: { txnId: string; parentTxnId?: string; eventId?: string; paymentStatus: string }): Promise<number> {
+  return insertRawMessage(pool, { channel: 'rest', raw: Buffer.from(JSON.stringify(answer)), headers: {}, charset: 'utf-8', fields: answer, ...ids });
 }
 
 /**

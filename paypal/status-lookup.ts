@@ -7,8 +7,7 @@ import type { Pool } from '../db/pool';
 import type { PaymentNotification } from '../workflows/notification';
 import { ipnToNotification } from './ipn-notification';
 import { recordOutcome } from '../db/paypal-messages';
-import { insertPdtAnswer } from './message-store';
-import { insertRawMessage } from '../db/paypal-messages';
+import { insertPdtAnswer, insertRestAnswer, restAnswerJudged } from './message-store';
 import { PayPalApiError, type PayPalRestClient } from './rest/client';
 import { captureOrderId, getCapture, getOrder } from './rest/orders';
 import { captureNotificationStatus, orderToNotification } from './rest/order-notification';
@@ -61,8 +60,8 @@ export function createRestStatusLookup(deps: { rest: PayPalRestClient; pool?: Po
       const answer = order ?? capture;
       let messageId = 0;
       if (deps.pool) {
-        messageId = await insertRawMessage(deps.pool, { channel: 'rest', raw: Buffer.from(JSON.stringify(answer)), headers: {}, charset: 'utf-8', fields: answer, txnId, eventId: orderId, paymentStatus: `CAPTURE.${capture.status}` });
-        await recordOutcome(deps.pool, messageId, 'routed', "answered the invoice workflow's status lookup", { verification: 'verified', detail: 'PayPal REST answer' });
+        messageId = await insertRestAnswer(deps.pool, answer, { txnId, eventId: orderId, paymentStatus: `CAPTURE.${capture.status}` });
+        await recordOutcome(deps.pool, messageId, 'routed', "answered the invoice workflow's status lookup", restAnswerJudged);
       }
       const dedupeKey = `poll:${txnId}:${capture.status}`;
       if (order) return orderToNotification(order, { source: 'poll', messageId, dedupeKey });

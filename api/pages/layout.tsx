@@ -54,3 +54,14 @@ export function Layout(props: { title: string; refreshSeconds?: number; refreshU
     </html>
   );
 }
+
+/** A page that says one thing: a title, its lead sentence and what to do next. */
+export function MessagePage(props: { title: string; lead: string; next: string }) {
+  return (
+    <Layout title={props.title}>
+      <h1>{props.title}</h1>
+      <p class="lead">{props.lead}</p>
+      <p>{props.next}</p>
+    </Layout>
+  );
+}

@@ -1,5 +1,5 @@
 // The answers to the two fresh-link forms.
-import { Layout } from './layout';
+import { Layout, MessagePage } from './layout';
 
 export function RequestReceivedPage(props: { email: string }) {
   return (
@@ -37,11 +37,5 @@ export function RenewalPage(props: { outcome: RenewalOutcome; maskedEmail?: stri
       next: 'Go back and use the request form; a person will help.',
     },
   }[props.outcome];
-  return (
-    <Layout title={body.title}>
-      <h1>{body.title}</h1>
-      <p class="lead">{body.lead}</p>
-      <p>{body.next}</p>
-    </Layout>
-  );
+  return <MessagePage {...body} />;
 }

@@ -1,6 +1,6 @@
 // The expiry reminder's "more time" link: the page it opens (one button: mail scanners open links,
 // so only the button acts), and what it says when the link is spent, expired or unknown.
-import { Layout } from './layout';
+import { Layout, MessagePage } from './layout';
 
 export type MoreTimeState = 'ready' | 'already_used' | 'expired' | 'unknown';
 
@@ -38,11 +38,5 @@ export function MoreTimePage(props: { state: MoreTimeState; token?: string; invo
       next: 'Open it again from the reminder e-mail, or use the request form on your download link’s page.',
     },
   }[props.state];
-  return (
-    <Layout title={body.title}>
-      <h1>{body.title}</h1>
-      <p class="lead">{body.lead}</p>
-      <p>{body.next}</p>
-    </Layout>
-  );
+  return <MessagePage {...body} />;
 }

@@ -3,17 +3,19 @@
 // with the routes behind its buttons.
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 import type { CheckoutFlow } from './checkout-flow';
 import type { SimItem, SimOrder } from './ledger';
 import { testBuyer } from './orders';
 import { RestError } from './rest-errors';
 
-export function checkoutPage(input: { sessionId: string; business: string; items: SimItem[]; currency: string; total: string; environment: string }) {
+/** Every simulator page: its title, the banner style, the body. */
+function simulatorPage(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>) {
   return html`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
-    <title>PayPal simulator: checkout</title>
+    <title>${title}</title>
     <style>
       body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; color: #1c1c1c; }
       .banner { background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem; }
@@ -24,7 +26,13 @@ export function checkoutPage(input: { sessionId: string; business: string; items
     </style>
   </head>
   <body>
-    <p class="banner">Local PayPal simulator (${input.environment}): no money moves.</p>
+    ${body}
+  </body>
+</html>`;
+}
+
+export function checkoutPage(input: { sessionId: string; business: string; items: SimItem[]; currency: string; total: string; environment: string }) {
+  return simulatorPage('PayPal simulator: checkout', html`<p class="banner">Local PayPal simulator (${input.environment}): no money moves.</p>
     <h1>Pay ${input.business}</h1>
     <table>
       <tr><th>Item</th><th>Number</th><th>Qty</th><th>Price</th></tr>
@@ -39,31 +47,14 @@ export function checkoutPage(input: { sessionId: string; business: string; items
       <button name="action" value="card" type="submit">Pay with card</button>
       <button name="action" value="echeck" type="submit">Pay with eCheck</button>
       <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return to the store</button>
-    </form>
-  </body>
-</html>`;
+    </form>`);
 }
 
 /** The Orders v2 approval page (`rel: approve`): a plain form, one button per outcome the buyer can choose. */
 export function approvalPage(input: { order: SimOrder; payer: { email: string; givenName: string; surname: string } }) {
   const { order } = input;
   const currency = order.unit.amount.currency_code;
-  return html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <title>PayPal simulator: approve your payment</title>
-    <style>
-      body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; color: #1c1c1c; }
-      .banner { background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem; }
-      table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
-      td, th { padding: .3rem; border-bottom: 1px solid #ddd; text-align: left; }
-      label { display: block; margin: .4rem 0; }
-      button { margin: .6rem .4rem 0 0; padding: .5rem 1rem; }
-    </style>
-  </head>
-  <body>
-    <p class="banner">Local PayPal simulator: no money moves. Order ${order.id}.</p>
+  return simulatorPage('PayPal simulator: approve your payment', html`<p class="banner">Local PayPal simulator: no money moves. Order ${order.id}.</p>
     <h1>Pay ${order.brandName ?? order.business}</h1>
     <table>
       <tr><th>Item</th><th>SKU</th><th>Qty</th><th>Price</th></tr>
@@ -81,25 +72,14 @@ export function approvalPage(input: { order: SimOrder; payer: { email: string; g
       <button name="action" value="cancel" type="submit" formnovalidate>Cancel and return</button>
     </form>
     <p><small>Pay: the capture completes. Pay by eCheck: it stays pending until cleared (npm run simulate -- clear CAPTURE).
-    Card declined: the capture is declined. Approve and close the tab: approved without returning to the store.</small></p>
-  </body>
-</html>`;
+    Card declined: the capture is declined. Approve and close the tab: approved without returning to the store.</small></p>`);
 }
 
 /** A short page for the buyer: the order approved in a tab meant to be closed, an expired order, ... */
 export function noticePage(title: string, text: string) {
-  return html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <title>${title}</title>
-  </head>
-  <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto">
-    <p style="background: #fff3cd; padding: .5rem 1rem; border-radius: .4rem">Local PayPal simulator: no money moves.</p>
+  return simulatorPage(title, html`<p class="banner">Local PayPal simulator: no money moves.</p>
     <h1>${title}</h1>
-    <p>${text}</p>
-  </body>
-</html>`;
+    <p>${text}</p>`);
 }
 
 /** GET shows an order's approval page; POST is its buttons: approve with an outcome, or cancel. */
