@@ -4,9 +4,7 @@
 // workflows and activities, as in paypal-checkout.test.ts; hours pass in milliseconds.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
@@ -21,6 +19,7 @@ import { createWorker } from '../worker/create-worker';
 import type { checkout } from '../workflows/checkout';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { freshDatabase, smtpCapture, timeSkipping, workflowBundle, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
 import { saveCheckoutHistory } from './fixtures/checkout-histories';
 
@@ -29,7 +28,7 @@ describe('PayPal Checkout over days (time-skipping)', () => {
   let db: TestDatabase;
   let smtp: SmtpCapture;
   let sim: Simulator;
-  let server: ServerType;
+  let server: LateServer;
   let worker: Worker;
   let running: Promise<void>;
   let apiUrl: string;
@@ -38,15 +37,12 @@ describe('PayPal Checkout over days (time-skipping)', () => {
     [env, db, smtp] = await Promise.all([timeSkipping(), freshDatabase(), smtpCapture()]);
     await seedPackages(db.pool);
     const taskQueue = `checkout-time-${randomUUID()}`;
-    const late: { app?: ReturnType<typeof createApp> } = {};
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await lateServer();
+    apiUrl = server.url;
     sim = await startSimulator({ port: 0, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
     // PayPal Checkout only, no PDT token: a REST app and webhooks are all this seller has.
     const config = loadConfig({ PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail, PAYPAL_CHECKOUT: 'orders' });
-    late.app = createApp({ config, pool: db.pool, temporal: env.client });
+    server.serveApp(createApp({ config, pool: db.pool, temporal: env.client }));
     const rest = restClientFromConfig(config.paypal, () => undefined);
     worker = await createWorker({
       connection: env.nativeConnection,
@@ -62,10 +58,7 @@ describe('PayPal Checkout over days (time-skipping)', () => {
     worker?.shutdown();
     await running;
     await sim?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await server.close();
     await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
   });
 
@@ -77,16 +70,7 @@ describe('PayPal Checkout over days (time-skipping)', () => {
     return orderId;
   }
 
-  async function until(txnId: string, ok: (v: InvoiceStateView) => boolean, what: string): Promise<InvoiceStateView> {
-    const deadline = Date.now() + 15_000;
-    let last: InvoiceStateView | undefined;
-    while (Date.now() < deadline) {
-      last = await queryInvoiceState(env.client, txnId).catch(() => undefined);
-      if (last && ok(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`invoice ${txnId} never reached ${what}; last state: ${JSON.stringify(last)}`);
-  }
+  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(env.client, txnId, ok, what, ms);
 
   test('an order never approved ends quietly after PayPal\'s approval window: no invoice, no e-mail', async () => {
     const orderId = await pressBuy();

@@ -5,14 +5,11 @@
 // and the SMTP capture. Every flow the simulator drives delivers (or refuses) as the IPN path does.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../config/env';
 import { checkoutByOrderId } from '../db/checkouts';
-import { queryInvoiceState } from '../domain/invoice-client';
 import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { restClientFromConfig, type PayPalRestClient } from '../paypal/rest/client';
 import { getCapture, getOrder } from '../paypal/rest/orders';
@@ -22,6 +19,7 @@ import { createWorker } from '../worker/create-worker';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { CustomerEmail, InvoiceStatus } from '../workflows/search-attributes';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, untilInvoice } from './fixtures/late-server';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
 import { chromium, launchChromium, screenshotPath } from './fixtures/browser';
 import { saveCheckoutHistory } from './fixtures/checkout-histories';
@@ -37,6 +35,8 @@ interface Stack {
   apiUrl: string;
   config: Config;
   rest: PayPalRestClient;
+  /** What the worker's REST client logged (retries, token renewals). */
+  restLog: string[];
   close(): Promise<void>;
 }
 
@@ -46,11 +46,8 @@ async function startStack(options: { ordersIpn?: boolean; env?: Record<string, s
   await seedPackages(db.pool);
   await db.pool.query(`INSERT INTO packages (item_number, name, currency, price) VALUES ('PRICED', 'Priced Guide', 'USD', 12.00) ON CONFLICT DO NOTHING`);
   const taskQueue = `paypal-checkout-${randomUUID()}`;
-  const late: { app?: ReturnType<typeof createApp> } = {};
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await lateServer();
+  const apiUrl = server.url;
   const sim = await startSimulator({
     port: 0,
     webhookUrl: `${apiUrl}/paypal/webhook`,
@@ -68,15 +65,15 @@ async function startStack(options: { ordersIpn?: boolean; env?: Record<string, s
     ADMIN_TOKEN: adminToken,
     ...options.env,
   });
-  late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
+  server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
   const rest = restClientFromConfig(config.paypal, () => undefined)!;
+  const restLog: string[] = [];
+  const workerRest = restClientFromConfig(config.paypal, (line) => restLog.push(line));
   const worker: Worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
-    activities: testActivities(db.pool, smtp.url, statusLookupFromConfig(config.paypal, db.pool, restClientFromConfig(config.paypal)), undefined, {
-      paypalRest: restClientFromConfig(config.paypal, () => undefined),
-    }),
+    activities: testActivities(db.pool, smtp.url, statusLookupFromConfig(config.paypal, db.pool, workerRest), undefined, { paypalRest: workerRest }),
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
@@ -88,14 +85,12 @@ async function startStack(options: { ordersIpn?: boolean; env?: Record<string, s
     apiUrl,
     config,
     rest,
+    restLog,
     async close() {
       worker.shutdown();
       await running;
       await sim.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await server.close();
       await Promise.all([temporal.close(), smtp.close()]);
       await db.close();
     },
@@ -126,16 +121,7 @@ function buyerOf(stack: () => Stack) {
     return { status: answer.status, location: answer.headers.get('location') ?? undefined, body: await answer.text() };
   }
 
-  async function until(txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms = 20_000): Promise<InvoiceStateView> {
-    const deadline = Date.now() + ms;
-    let last: InvoiceStateView | undefined;
-    while (Date.now() < deadline) {
-      last = await queryInvoiceState(s().temporal.client, txnId).catch(() => undefined);
-      if (last && ok(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`invoice ${txnId} never reached ${what}; last state: ${JSON.stringify(last)}`);
-  }
+  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(s().temporal.client, txnId, ok, what, ms);
 
   /** The checkout row once its capture is known (a webhook-driven capture, with no buyer to wait on). */
   async function capturedCheckout(orderId: string, ms = 20_000): Promise<string> {
@@ -362,6 +348,7 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     assert.equal(back.status, 303, back.body);
     const captureId = await b.capturedCheckout(orderId);
     await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+    assert.ok(stack.restLog.some((line) => line.includes(`/v2/checkout/orders/${orderId}/capture answered 401`)), `the capture met the expired token: ${stack.restLog.join(' | ')}`);
     await b.saveHistory(orderId, 'token-expired');
   });
 
@@ -373,6 +360,10 @@ describe('PayPal Checkout (Orders v2) with a REST app and webhooks only', () => 
     assert.equal(back.status, 303, back.body);
     const captureId = await b.capturedCheckout(orderId);
     await b.until(captureId, (v) => v.status === 'fulfilled', 'fulfilled');
+    assert.ok(
+      stack.restLog.some((line) => line.includes(`/v2/checkout/orders/${orderId}/capture`) && / 500 .*attempt 1 of 3/.test(line)),
+      `the first capture answer was PayPal's 500: ${stack.restLog.join(' | ')}`,
+    );
     await b.settle();
     assert.equal(await b.capturesAtPayPal(orderId), 1);
     assert.equal(b.deliveries(email).length, 1);

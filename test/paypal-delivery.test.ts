@@ -4,9 +4,7 @@
 // a forged one starts nothing.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
@@ -17,6 +15,7 @@ import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState } from '../domain/invoice-client';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
 
 describe('PayPal to keys, end to end', () => {
@@ -24,7 +23,7 @@ describe('PayPal to keys, end to end', () => {
   let temporal: DevTemporal;
   let smtp: SmtpCapture;
   let sim: Simulator;
-  let server: ServerType;
+  let server: LateServer;
   let worker: Worker;
   let running: Promise<void>;
   const taskQueue = `paypal-delivery-${randomUUID()}`;
@@ -32,14 +31,11 @@ describe('PayPal to keys, end to end', () => {
   before(async () => {
     [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
     await seedPackages(db.pool);
-    const late: { app?: ReturnType<typeof createApp> } = {};
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await lateServer();
+    const apiUrl = server.url;
     sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
     const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail });
-    late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
+    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
     // The worker asks PayPal (here: the simulator) through the PDT status lookup.
     const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
     worker = await createWorker({
@@ -56,24 +52,12 @@ describe('PayPal to keys, end to end', () => {
     worker?.shutdown();
     await running;
     await sim?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await server.close();
     await Promise.all([temporal?.close(), smtp?.close()]);
     await db?.close();
   });
 
-  async function until(txnId: string, ok: (s: InvoiceStateView) => boolean, what: string, ms = 20_000): Promise<InvoiceStateView> {
-    const deadline = Date.now() + ms;
-    let last: InvoiceStateView | undefined;
-    while (Date.now() < deadline) {
-      last = await queryInvoiceState(temporal.client, txnId).catch(() => undefined);
-      if (last && ok(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`invoice ${txnId} never reached ${what}; last state: ${JSON.stringify(last)}`);
-  }
+  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(temporal.client, txnId, ok, what, ms);
 
   async function keyFiles(txnId: string): Promise<string[]> {
     const { rows } = await db.pool.query<{ name: string }>(

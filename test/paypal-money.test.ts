@@ -4,9 +4,7 @@
 // message that was rejected while the configuration was wrong.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
@@ -17,6 +15,7 @@ import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState } from '../domain/invoice-client';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
 import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
 
 const adminToken = 'money-test-admin-token-0123456789';
@@ -26,11 +25,10 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
   let temporal: DevTemporal;
   let smtp: SmtpCapture;
   let sim: Simulator;
-  let server: ServerType;
+  let server: LateServer;
   let worker: Worker;
   let running: Promise<void>;
   let apiUrl: string;
-  const late: { app?: ReturnType<typeof createApp> } = {};
   const taskQueue = `paypal-money-${randomUUID()}`;
   const env = () => ({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail, ADMIN_TOKEN: adminToken });
   const appWith = (extra: Record<string, string> = {}) => createApp({ config: loadConfig({ ...env(), ...extra }), pool: db.pool, temporal: temporal.client });
@@ -38,12 +36,10 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
   before(async () => {
     [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
     await seedPackages(db.pool);
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await lateServer();
+    apiUrl = server.url;
     sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
-    late.app = appWith();
+    server.serveApp(appWith());
     const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: loadConfig(env()).paypal.pdtToken ?? '' }), pool: db.pool });
     worker = await createWorker({
       connection: temporal.nativeConnection,
@@ -59,24 +55,12 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
     worker?.shutdown();
     await running;
     await sim?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await server.close();
     await Promise.all([temporal?.close(), smtp?.close()]);
     await db?.close();
   });
 
-  async function until(txnId: string, ok: (s: InvoiceStateView) => boolean, what: string, ms = 20_000): Promise<InvoiceStateView> {
-    const deadline = Date.now() + ms;
-    let last: InvoiceStateView | undefined;
-    while (Date.now() < deadline) {
-      last = await queryInvoiceState(temporal.client, txnId).catch(() => undefined);
-      if (last && ok(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`invoice ${txnId} never reached ${what}; last state: ${JSON.stringify(last)}`);
-  }
+  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(temporal.client, txnId, ok, what, ms);
 
   const admin = async (method: 'GET' | 'POST', path: string) => {
     const response = await fetch(`${apiUrl}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
@@ -140,13 +124,13 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
 
   test('a message rejected while the verify URL was wrong is re-checked once the configuration is fixed: routed once, one delivery', async () => {
     // The live simulator's payment posted back to its sandbox endpoint: PayPal answers INVALID.
-    late.app = appWith({ PAYPAL_IPN_VERIFY_URL: `${sim.url}/sandbox/cgi-bin/webscr` });
+    server.serveApp(appWith({ PAYPAL_IPN_VERIFY_URL: `${sim.url}/sandbox/cgi-bin/webscr` }));
     const email = buyer('recheck');
     let sent;
     try {
       sent = await sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email }, webhooks: false });
     } finally {
-      late.app = appWith();
+      server.serveApp(appWith());
     }
     const [row] = (await db.pool.query<{ id: number; verification: string; outcome: string }>("SELECT id, verification, outcome FROM paypal_messages WHERE channel = 'ipn' AND txn_id = $1", [sent.txnId])).rows;
     assert.deepEqual([row?.verification, row?.outcome], ['invalid', 'rejected']);

@@ -4,10 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../config/env';
@@ -16,6 +14,7 @@ import { statusLookupFromConfig } from '../paypal/status-lookup';
 import { createWorker } from '../worker/create-worker';
 import { seedPackages, testActivities } from './invoice-fixtures';
 import { devTemporal, freePort, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, type LateServer } from './fixtures/late-server';
 
 const root = path.join(__dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -33,7 +32,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 describe('npm run simulate against the simulator process', () => {
   let db: TestDatabase;
   let temporal: DevTemporal;
-  let server: ServerType;
+  let server: LateServer;
   let simulator: ChildProcess;
   let env: NodeJS.ProcessEnv;
   let smtp: SmtpCapture;
@@ -44,14 +43,11 @@ describe('npm run simulate against the simulator process', () => {
     [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
     await seedPackages(db.pool);
     const simPort = await freePort();
-    const late: { app?: ReturnType<typeof createApp> } = {};
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await lateServer();
+    const apiUrl = server.url;
     env = { PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: `http://127.0.0.1:${simPort}`, PUBLIC_URL: apiUrl, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: `paypal-cli-${randomUUID()}` };
     const config = loadConfig(env);
-    late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
+    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
     // The checkout and invoice workflows behind Keyship's checkout pages, over the simulator's REST API.
     const rest = restClientFromConfig(config.paypal, () => undefined);
     worker = await createWorker({
@@ -82,10 +78,7 @@ describe('npm run simulate against the simulator process', () => {
       simulator.kill('SIGTERM');
       await exited;
     }
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await server.close();
     await temporal?.close();
     await db?.close();
   });

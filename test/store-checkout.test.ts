@@ -2,14 +2,13 @@
 // to the PayPal simulator's checkout, paying there sends the IPN back to Keyship and the buyer to
 // the return URL with PDT's `tx`; cancelling returns to the store.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
 import { startSimulator, type Simulator } from '../paypal/simulator/server';
 import { devTemporal, freshDatabase, type DevTemporal, type TestDatabase } from './harness';
+import { lateServer, type LateServer } from './fixtures/late-server';
 import { chromium, launchChromium, type TestBrowser } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
 
@@ -17,20 +16,17 @@ describe('demo store and simulator checkout', { skip: skipWithout(chromium) }, (
   let db: TestDatabase;
   let temporal: DevTemporal;
   let sim: Simulator;
-  let server: ServerType;
+  let server: LateServer;
   let browser: TestBrowser;
   let apiUrl: string;
 
   before(async () => {
     [db, temporal] = await Promise.all([freshDatabase(), devTemporal()]);
-    const late: { app?: ReturnType<typeof createApp> } = {};
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: (request) => (late.app ? late.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await lateServer();
+    apiUrl = server.url;
     sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn` });
     const config = loadConfig({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: `store-checkout-${randomUUID()}` });
-    late.app = createApp({ config, pool: db.pool, temporal: temporal.client });
+    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
     await db.pool.query("INSERT INTO packages (item_number, name, currency, price) VALUES ('KS-ZOE', 'Zoë’s Handbook', 'USD', 19.95)");
     browser = await launchChromium({ javaScriptEnabled: true });
   });
@@ -38,10 +34,7 @@ describe('demo store and simulator checkout', { skip: skipWithout(chromium) }, (
   after(async () => {
     await browser?.close();
     await sim?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await server.close();
     await temporal?.close();
     await db?.close();
   });

@@ -103,6 +103,7 @@ export class PayPalRestClient {
       if (response.ok) return body as T;
       if (response.status === 401 && !renewed) {
         // The token expired or was revoked early: renew once, and try again (not an attempt).
+        this.log(`PayPal REST: ${what} answered 401 (the token expired or was revoked); renewing the token once`);
         renewed = true;
         this.token = undefined;
         attempt--;
