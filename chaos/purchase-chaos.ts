@@ -3,7 +3,7 @@
 // (or a deadline passed), the verdict.
 import { makePurchase, runPurchase, type Purchase } from './purchases';
 import type { ChaosStack } from './stack';
-import { judge, settled, type Verdict } from './verdict';
+import { judge, reportProgress, untilSettled, type Verdict } from './verdict';
 
 export interface PurchaseChaosPlan {
   purchases: number;
@@ -107,21 +107,11 @@ export async function runPurchaseChaos(stack: ChaosStack, plan: PurchaseChaosPla
     }
   })();
 
-  const progress = setInterval(() => {
-    void stack.pool
-      .query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM invoices GROUP BY status')
-      .then(({ rows }) => log(`t=${Math.round((Date.now() - started) / 1000)}s ${purchases.length} purchases made; invoices ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}; ${stack.smtp.messages.length} e-mails`))
-      .catch(() => undefined);
-  }, 15_000);
+  const stopReporting = reportProgress(stack.pool, purchases, stack.smtp.messages, log, () => `t=${Math.round((Date.now() - started) / 1000)}s `);
   await Promise.all([buying, hurting]);
   await Promise.all(running);
-  let done = false;
-  while (Date.now() < deadline) {
-    done = await settled(stack.pool, purchases, stack.smtp.messages).catch(() => false);
-    if (done) break;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  clearInterval(progress);
+  const done = await untilSettled(stack.pool, purchases, stack.smtp.messages, deadline);
+  stopReporting();
   const seconds = (Date.now() - started) / 1000;
   // A late duplicate (a retry after a crash) would come within seconds of settling.
   await new Promise((resolve) => setTimeout(resolve, 3_000));

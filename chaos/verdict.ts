@@ -146,3 +146,23 @@ export function problemsIn(v: Verdict): string[] {
   if (v.ipnsUndelivered) problems.push(`${v.ipnsUndelivered} IPN(s) were never acknowledged nor stored (PayPal would still be resending)`);
   return problems;
 }
+
+/** Logs how the invoices stand every 15 s (prefixed with `when()`) until the returned stop is called. */
+export function reportProgress(pool: Pool, purchases: Purchase[], mails: CapturedMail[], log: (line: string) => void, when: () => string = () => ''): () => void {
+  const timer = setInterval(() => {
+    void pool
+      .query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM invoices GROUP BY status ORDER BY status')
+      .then(({ rows }) => log(`${when()}${purchases.length} purchases made; invoices ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}; ${mails.length} e-mails`))
+      .catch(() => undefined);
+  }, 15_000);
+  return () => clearInterval(timer);
+}
+
+/** Waits, checking every second, until every purchase has settled or `deadline` (ms) passes; true when settled. */
+export async function untilSettled(pool: Pool, purchases: Purchase[], mails: CapturedMail[], deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    if (await settled(pool, purchases, mails).catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return false;
+}

@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { invoiceStatus } from '../domain/invoice-status';
 import { invoiceWorkflowId } from '../domain/invoice-ids';
 import { makePurchase, runPurchase, type Purchase } from '../chaos/purchases';
-import { isDelivery, judge, problemsIn, settled } from '../chaos/verdict';
+import { isDelivery, judge, problemsIn, reportProgress, untilSettled } from '../chaos/verdict';
 import { buildRolledBundle, rollPatchId } from './rolled-workflows';
 import { startClusterStack, type ClusterStack, type Member } from './stack';
 
@@ -237,21 +237,11 @@ async function main(): Promise<number> {
         rolledPids.push((await stack.startWorker('worker-2-rolled', rolledBundle)).child.pid!);
       });
     })();
-    const progress = setInterval(() => {
-      void stack.pool
-        .query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM invoices GROUP BY status ORDER BY status')
-        .then(({ rows }) => log(`${purchases.length} purchases made; invoices ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}; ${stack.smtp.messages.length} e-mails`))
-        .catch(() => undefined);
-    }, 15_000);
+    const stopReporting = reportProgress(stack.pool, purchases, stack.smtp.messages, log);
     await Promise.all([buying, hurting]);
     await Promise.all(running);
-    let done = false;
-    while (Date.now() < deadline) {
-      done = await settled(stack.pool, purchases, stack.smtp.messages).catch(() => false);
-      if (done) break;
-      await sleep(1_000);
-    }
-    clearInterval(progress);
+    const done = await untilSettled(stack.pool, purchases, stack.smtp.messages, deadline);
+    stopReporting();
     const settledSeconds = Math.round((Date.now() - chaosStarted) / 1000);
     // A late duplicate (a retry after a crash) would come within seconds of settling.
     await sleep(5_000);
