@@ -18,6 +18,7 @@ COPY catalog ./catalog
 COPY config ./config
 COPY db ./db
 COPY domain ./domain
+COPY kinds ./kinds
 COPY logging ./logging
 COPY mail-templates ./mail-templates
 COPY paypal ./paypal

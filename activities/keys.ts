@@ -20,6 +20,7 @@ import type { Queryable } from '../db/pool';
 import { invoiceForMail as invoiceMailRow, type InvoiceMailRow } from '../db/invoices';
 import * as keyStore from '../db/keys';
 import { invoiceKeyFiles, type KeyFileRow } from '../db/packages';
+import { invoiceKindItems, issueKinds, kindParts, restoreKinds, revokeKinds, type DeliveryContext, type DeliveryPart } from '../kinds';
 
 export type KeyMailPurpose = 'delivery' | 'resend' | 'extend' | 'regenerate' | 'reinstated' | 'reminder';
 
@@ -109,9 +110,24 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
       expiresAt: input.expiresAt,
       keys: files.map((f, i) => ({ packageFileId: f.package_file_id, keyHash: keyHash(fileKeys[i]!), downloadLimit: f.download_limit })),
     });
+    // What the package kinds deliver besides files (kinds/): issued with the keys, shown in the same e-mail.
+    const kinds: DeliveryContext = {
+      db: client,
+      settings: deps.settings,
+      invoiceId: input.invoiceId,
+      invoiceNumber: invoice.number,
+      payerEmail: invoice.payer_email,
+      buyerName: [invoice.first_name, invoice.last_name].filter(Boolean).join(' '),
+      generation: input.generation,
+      salt,
+      expiresAt: input.expiresAt,
+      items: await invoiceKindItems(client, input.invoiceId),
+    };
+    await issueKinds(kinds);
+    const parts = await kindParts(kinds);
     const moreTime = input.purpose === 'reminder' && input.moreTimeUntil ? moreTimeToken(deps.settings.keySecret, input.dedupeKey) : undefined;
     if (moreTime) await insertReminderLink(client, { tokenHash: keyHash(moreTime), invoiceId: input.invoiceId, generation: input.generation, expiresAt: input.moreTimeUntil! });
-    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys, moreTime));
+    const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys, parts, moreTime));
     await client.query('COMMIT');
     return { claim, keyCount: files.length };
   } catch (error) {
@@ -123,7 +139,16 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
 }
 
 /** The keys' e-mail: the bodies sent, and the copy Postgres keeps with each key withheld. */
-function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer, invoice: MailInvoice, files: KeyFileRow[], keys: string[], moreTime?: string): OutgoingMail {
+function keyMail(
+  deps: ActivityDeps,
+  input: SendKeysInput,
+  render: MailRenderer,
+  invoice: MailInvoice,
+  files: KeyFileRow[],
+  keys: string[],
+  parts: DeliveryPart[],
+  moreTime?: string,
+): OutgoingMail {
   const fileContext = (withKeys: boolean): TemplateContext[] =>
     files.map((f, i) => {
       const key = keys[i]!;
@@ -145,6 +170,8 @@ function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer,
     supportText: invoice.supportText,
     expiresAt: formatTime(input.expiresAt),
     files: fileContext(withKeys),
+    hasFiles: files.length > 0,
+    parts: partContext(parts, withKeys),
     firstDelivery: input.purpose === 'delivery',
     resent: input.purpose === 'resend',
     extended: input.purpose === 'extend',
@@ -170,12 +197,28 @@ function keyMail(deps: ActivityDeps, input: SendKeysInput, render: MailRenderer,
   };
 }
 
-/** Revokes every live key of an invoice (refund, reversal). */
-export async function revokeKeys(deps: ActivityDeps, input: { invoiceId: number; reason: 'refunded' | 'reversed' }): Promise<{ revoked: number }> {
-  return { revoked: await keyStore.revokeKeys(deps.pool, input.invoiceId, input.reason) };
+/** The package kinds' parts as the templates read them; a secret value is withheld in the stored copy. */
+function partContext(parts: DeliveryPart[], withSecrets: boolean): TemplateContext[] {
+  return parts.map((part) => ({
+    title: part.title,
+    packageName: part.packageName,
+    note: part.note ?? '',
+    lines: part.lines.map((line) => ({
+      label: line.label,
+      value: line.secret && !withSecrets ? `[withheld; sha256 ${keyHash(line.value).toString('hex').slice(0, 12)}…]` : line.value,
+      url: line.url === true,
+    })),
+  }));
 }
 
-/** Gives back the keys a reversal took (a canceled reversal); regenerated keys stay revoked. */
+/** Revokes every live key of an invoice (refund, reversal), and what its package kinds gave. Each step is idempotent. */
+export async function revokeKeys(deps: ActivityDeps, input: { invoiceId: number; reason: 'refunded' | 'reversed' }): Promise<{ revoked: number }> {
+  const keys = await keyStore.revokeKeys(deps.pool, input.invoiceId, input.reason);
+  return { revoked: keys + (await revokeKinds(deps.pool, input.invoiceId, input.reason)) };
+}
+
+/** Gives back the keys a reversal took (a canceled reversal), and the kinds' rows; regenerated keys stay revoked. */
 export async function restoreKeys(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ restored: number }> {
-  return { restored: await keyStore.restoreKeys(deps.pool, input.invoiceId) };
+  const keys = await keyStore.restoreKeys(deps.pool, input.invoiceId);
+  return { restored: keys + (await restoreKinds(deps.pool, input.invoiceId)) };
 }

@@ -1,6 +1,7 @@
 // What was bought: checks a cleared payment against the packages in Postgres (receiver, items,
 // quantities, amount, currency) and reads an invoice's files and delivery terms.
 import type { ActivityDeps } from './deps';
+import { reserveKinds } from '../kinds';
 import { invoiceItems } from '../db/invoices';
 import { activeFiles, invoicePackageTerms, packagesByItemNumber, type PackageTermsRow } from '../db/packages';
 import { formatCents, toCents } from '../domain/money';
@@ -67,6 +68,9 @@ export async function checkPayment(deps: ActivityDeps, given: CheckPaymentInput)
   else if (matched.length === input.items.length && paidCents !== expectedCents) {
     problems.push(`the payment is ${input.gross} ${input.currency}, the packages cost ${formatCents(expectedCents)} ${input.currency}`);
   }
+  // What is scarce (a seat, a credential) is claimed only for a payment that is otherwise right; an
+  // invoice held for another reason gets it when an operator approves it (its delivery issues it).
+  if (problems.length === 0 && input.invoiceId !== undefined) problems.push(...(await reserveKinds(deps.pool, input.invoiceId)));
   return { problems, ...(await termsOf(deps, matched)) };
 }
 

@@ -5,6 +5,8 @@ import { deriveKey, keyHash } from '../domain/download-keys';
 import type { Pool } from '../db/pool';
 import { thanksInvoiceRow } from '../db/invoices';
 import { generationKeys } from '../db/keys';
+import type { InvoiceSettings } from '../domain/invoice-settings';
+import { invoiceKindItems, kindParts, type DeliveryPart } from '../kinds';
 
 export interface ThanksFile {
   name: string;
@@ -30,15 +32,35 @@ export interface ThanksInvoice {
   /** Paid less than the configured time ago (the window in which the page shows links). */
   recentlyPaid: boolean;
   files: ThanksFile[];
+  /** Keys were issued (a generation exists): the page shows the delivery, not "processing". */
+  delivered: boolean;
+  /** What the package kinds deliver (an access link, a ticket, a login, license keys); empty when links are not shown. */
+  parts: DeliveryPart[];
 }
 
-export async function thanksInvoice(pool: Pool, txnId: string, options: { keySecret?: Buffer; linksForSeconds: number }): Promise<ThanksInvoice | undefined> {
+export async function thanksInvoice(pool: Pool, txnId: string, options: { settings?: InvoiceSettings; linksForSeconds: number }): Promise<ThanksInvoice | undefined> {
+  const keySecret = options.settings?.keySecret;
   const invoice = await thanksInvoiceRow(pool, txnId, options.linksForSeconds);
   if (!invoice) return undefined;
   const files = invoice.generation ? await generationKeys(pool, invoice.id, invoice.generation) : [];
   const keysRevoked = files.some((f) => f.revoked);
   const keysExpired = files.length > 0 && files.every((f) => f.expired);
-  const showLinks = Boolean(options.keySecret && invoice.salt && invoice.recently_paid && !keysRevoked);
+  const showLinks = Boolean(keySecret && invoice.salt && invoice.recently_paid && !keysRevoked);
+  const parts =
+    showLinks && options.settings
+      ? await kindParts({
+          db: pool,
+          settings: options.settings,
+          invoiceId: invoice.id,
+          invoiceNumber: invoice.number,
+          payerEmail: invoice.payer_email,
+          buyerName: '',
+          generation: invoice.generation!,
+          salt: invoice.salt!,
+          expiresAt: invoice.keys_expire_at?.toISOString() ?? new Date(0).toISOString(),
+          items: await invoiceKindItems(pool, invoice.id),
+        })
+      : [];
   return {
     number: invoice.number,
     status: invoice.status,
@@ -50,11 +72,13 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { keySec
     keysExpireAt: invoice.keys_expire_at,
     keysRevoked,
     keysExpired,
+    delivered: invoice.generation !== null,
+    parts,
     recentlyPaid: invoice.recently_paid,
     files: files.map((f) => {
       let downloadPath: string | undefined;
       if (showLinks && !f.expired) {
-        const key = deriveKey(options.keySecret!, invoice.salt!, f.package_file_id, invoice.generation!);
+        const key = deriveKey(keySecret!, invoice.salt!, f.package_file_id, invoice.generation!);
         // A different KEY_SECRET here than in the worker would show links that do not work: show none.
         if (keyHash(key).equals(f.key_hash)) downloadPath = `/d/${key}`;
       }

@@ -5,7 +5,7 @@
 // confirms `tx` with PDT (the PayPal intake's code, which stores the answer and starts the
 // workflow) and shows a page that refreshes itself until the workflow knows the payment.
 import { Hono, type Context } from 'hono';
-import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
+import { invoiceSettingsFromConfig, type InvoiceSettings } from '../domain/invoice-settings';
 import { createPdtClient } from '../paypal/pdt-client';
 import { createPdtIntake } from '../paypal/pdt-intake';
 import { webscrUrl } from '../paypal/endpoints';
@@ -39,9 +39,9 @@ function defaultPdt({ config, pool, temporal }: Deps): PdtConfirmer | undefined 
   return createPdtIntake({ pool, pdt, signal: invoiceSignaller(temporal, config.temporal.taskQueue), receiverEmail: config.paypal.receiverEmail });
 }
 
-function keySecretOf(config: Deps['config']): Buffer | undefined {
+function settingsOf(config: Deps['config']): InvoiceSettings | undefined {
   try {
-    return invoiceSettingsFromConfig(config).keySecret;
+    return invoiceSettingsFromConfig(config);
   } catch {
     return undefined; // no KEY_SECRET outside simulator mode: the page points to the e-mail instead
   }
@@ -67,7 +67,7 @@ function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
   const maskedEmail = maskEmail(invoice.payerEmail);
   switch (isInvoiceStatus(invoice.status) ? pageFor[invoice.status] : 'processing') {
     case 'keys':
-      if (invoice.files.length === 0) return undefined; // paid, keys not issued yet: still processing
+      if (!invoice.delivered) return undefined; // paid, keys not issued yet: still processing
       return invoice.keysExpired ? { kind: 'expired', invoice } : { kind: 'paid', invoice, maskedEmail };
     case 'pending':
       return { kind: 'pending', invoiceNumber: invoice.number, pendingReason: invoice.pendingReason, maskedEmail };
@@ -105,7 +105,7 @@ function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
 
 export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } = {}) {
   const { config, pool, temporal } = deps;
-  const keySecret = keySecretOf(config);
+  const settings = settingsOf(config);
   const pdt = options.pdt === undefined ? defaultPdt(deps) : (options.pdt ?? undefined);
   const app = new Hono();
 
@@ -126,7 +126,7 @@ export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } 
     if (!tx || !txShape.test(tx)) return renderPage(c, <ThanksPage model={{ kind: 'no_payment' }} />, 400);
     const refreshes = Math.min(Math.max(Number.parseInt(c.req.query('n') ?? '0', 10) || 0, 0), maxRefreshes);
 
-    const invoice = await thanksInvoice(pool, tx, { keySecret, linksForSeconds: config.downloads.thanksLinksForSeconds });
+    const invoice = await thanksInvoice(pool, tx, { settings, linksForSeconds: config.downloads.thanksLinksForSeconds });
     let model = invoice && fromInvoice(invoice);
     let paypalSays: string | undefined;
     if (!invoice) {

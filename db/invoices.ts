@@ -185,6 +185,7 @@ export interface InvoiceMailRow {
   account_id: number | null;
   payer_email: string;
   first_name: string | null;
+  last_name: string | null;
   amount: string;
   currency: string;
   package_names: string[];
@@ -197,7 +198,7 @@ export interface InvoiceMailRow {
  */
 export async function invoiceForMail(db: Queryable, invoiceId: number, lock = false): Promise<InvoiceMailRow | undefined> {
   const { rows } = await db.query<InvoiceMailRow>(
-    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, i.amount::text AS amount, i.currency,
+    `SELECT i.id, i.number, i.txn_id, i.account_id, i.payer_email, a.first_name, a.last_name, i.amount::text AS amount, i.currency,
             ARRAY(SELECT p.name FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS package_names,
             ARRAY(SELECT p.support_text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS support_texts
        FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id WHERE i.id = $1${lock ? ' FOR UPDATE OF i' : ''}`,

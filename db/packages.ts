@@ -1,6 +1,7 @@
 // The SQL of packages, their files and their own notifications: what the store sells, what a
 // payment is checked against, which files an invoice's keys open, and the admin's catalogue.
 import type { Queryable } from './pool';
+import type { PackageKind } from '../kinds/kind';
 import { downloadableStatuses, sqlList } from '../domain/invoice-status';
 import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../domain/money-policy';
 
@@ -170,6 +171,12 @@ export interface PackageRow {
   disputePolicy: DisputePolicy;
   supportText: string;
   active: boolean;
+  /** What the package delivers besides files (kinds/), with the kind's settings. */
+  kind: PackageKind;
+  kindSettings: Record<string, unknown>;
+  /** License-key settings; null when the package issues none. */
+  license: Record<string, unknown> | null;
+  description: string;
   createdAt: Date;
   updatedAt: Date;
   fileCount: number;
@@ -192,6 +199,7 @@ export interface PackageFileRow {
 const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.currency) AS currency, p.price::text AS price, p.key_ttl_seconds AS "keyTtlSeconds",
   p.download_limit AS "downloadLimit", p.reminder_hours AS "reminderHours", p.self_service AS "selfService", p.support_text AS "supportText", p.active,
   p.refund_policy AS "refundPolicy", p.dispute_policy AS "disputePolicy",
+  p.kind, p.kind_settings AS "kindSettings", p.license_settings AS license, p.description,
   p.created_at AS "createdAt", p.updated_at AS "updatedAt",
   (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id AND f.active) AS "fileCount",
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
@@ -233,6 +241,11 @@ export interface PackageValues {
   /** Left as they are on an update when not given (a new package takes the defaults). */
   refundPolicy?: RefundPolicy;
   disputePolicy?: DisputePolicy;
+  kind?: PackageKind;
+  kindSettings?: Record<string, unknown>;
+  /** null: no license keys; undefined: unchanged. */
+  license?: Record<string, unknown> | null;
+  description?: string;
 }
 
 const columnValues = (v: PackageValues): unknown[] => [
@@ -248,13 +261,20 @@ const columnValues = (v: PackageValues): unknown[] => [
   v.active,
   v.refundPolicy ?? null,
   v.disputePolicy ?? null,
+  v.kind ?? null,
+  v.kindSettings === undefined ? null : JSON.stringify(v.kindSettings),
+  v.license === undefined ? null : v.license === null ? 'null' : JSON.stringify(v.license),
+  v.description ?? null,
 ];
 
 /** Creates a package; undefined when the item number is taken. */
 export async function createPackage(db: Queryable, values: PackageValues): Promise<number | undefined> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO packages (item_number, name, currency, price, key_ttl_seconds, download_limit, reminder_hours, self_service, support_text, active, refund_policy, dispute_policy)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, '${defaultRefundPolicy}'), COALESCE($12, '${defaultDisputePolicy}')) ON CONFLICT (item_number) DO NOTHING RETURNING id`,
+    `INSERT INTO packages (item_number, name, currency, price, key_ttl_seconds, download_limit, reminder_hours, self_service, support_text, active, refund_policy, dispute_policy,
+                           kind, kind_settings, license_settings, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, '${defaultRefundPolicy}'), COALESCE($12, '${defaultDisputePolicy}'),
+             COALESCE($13, 'files'), COALESCE($14::jsonb, '{}'), nullif($15::jsonb, 'null'::jsonb), COALESCE($16, ''))
+     ON CONFLICT (item_number) DO NOTHING RETURNING id`,
     columnValues(values),
   );
   return rows[0] ? Number(rows[0].id) : undefined;
@@ -265,7 +285,10 @@ export async function updatePackage(db: Queryable, itemNumber: string, values: P
   const { rowCount } = await db.query(
     `UPDATE packages SET name = $2, currency = $3, price = $4, key_ttl_seconds = $5, download_limit = $6, reminder_hours = $7,
             self_service = $8, support_text = $9, active = $10,
-            refund_policy = COALESCE($11, refund_policy), dispute_policy = COALESCE($12, dispute_policy), updated_at = now()
+            refund_policy = COALESCE($11, refund_policy), dispute_policy = COALESCE($12, dispute_policy),
+            kind = COALESCE($13, kind), kind_settings = COALESCE($14::jsonb, kind_settings),
+            license_settings = CASE WHEN $15::jsonb IS NULL THEN license_settings ELSE nullif($15::jsonb, 'null'::jsonb) END,
+            description = COALESCE($16, description), updated_at = now()
       WHERE item_number = $1`,
     [itemNumber, ...columnValues(values).slice(1)],
   );

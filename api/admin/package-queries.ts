@@ -15,6 +15,7 @@ import {
 } from '../../db/packages';
 import { priceShape } from '../../domain/money';
 import { disputePolicies, refundPolicies } from '../../domain/money-policy';
+import { kindDeliveries, packageKinds, type KindSettings, type PackageKind } from '../../kinds';
 
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 const optionalInt = (what: string) =>
@@ -43,6 +44,13 @@ export const packageInputSchema = z.object({
   disputePolicy: z.enum(disputePolicies).optional(),
   supportText: z.string().max(10_000).default(''),
   active: checkbox,
+  /** What the package delivers besides files; absent: unchanged, or files for a new package. */
+  kind: z.enum(packageKinds).optional(),
+  /** The kind's settings, checked by the kind's own schema (kinds/); absent: unchanged. */
+  kindSettings: z.record(z.string(), z.unknown()).optional(),
+  /** License-key settings; null turns them off; absent: unchanged. */
+  license: z.record(z.string(), z.unknown()).nullable().optional(),
+  description: z.string().max(20_000).optional(),
 });
 export type PackageInput = z.output<typeof packageInputSchema>;
 
@@ -54,16 +62,46 @@ export async function packageDetail(pool: Pool, itemNumber: string): Promise<{ p
   return { pkg, files, bulk };
 }
 
-function values(input: PackageInput): PackageValues {
-  return { ...input, keyTtlSeconds: input.keyTtl === null ? null : (parseDurationSeconds(input.keyTtl) ?? null) };
+/** Input that is well formed but cannot be saved (a kind's settings it refuses); the message says why. */
+export class PackageInputError extends Error {
+  override name = 'PackageInputError';
 }
 
-/** Creates a package; undefined when the item number is taken. */
-export function createPackage(pool: Pool, input: PackageInput): Promise<number | undefined> {
-  return insertPackage(pool, values(input));
+const kindSettingsFor = (kind: PackageKind): KindSettings | undefined => kindDeliveries.find((k) => k.kind === kind)?.settings;
+const licenseSettings = (): KindSettings | undefined => kindDeliveries.find((k) => k.settings?.column === 'license_settings')?.settings;
+
+async function checked(pool: Pool, packageId: number | undefined, what: string, settings: KindSettings | undefined, given: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (!settings) {
+    if (Object.keys(given).length > 0) throw new PackageInputError(`${what} takes no settings here`);
+    return {};
+  }
+  const parsed = settings.schema.safeParse(given);
+  if (!parsed.success) throw new PackageInputError(`${what}: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'settings'} ${i.message}`).join('; ')}`);
+  const problem = packageId === undefined ? undefined : await settings.problem?.(pool, packageId, parsed.data);
+  if (problem) throw new PackageInputError(`${what}: ${problem}`);
+  return parsed.data;
 }
 
-/** Updates everything but the item number (PayPal buttons and invoices name the package by it). */
-export function updatePackage(pool: Pool, itemNumber: string, input: PackageInput): Promise<boolean> {
-  return updatePackageRow(pool, itemNumber, values(input));
+/** The columns of a create or an update: the kind's and the license's settings checked by their modules. */
+async function values(pool: Pool, input: PackageInput, existing?: PackageRow): Promise<PackageValues> {
+  const kind = input.kind ?? existing?.kind ?? 'files';
+  // A new kind is checked with the settings given (or none); an unchanged one only when settings are given.
+  const kindSettings =
+    input.kindSettings !== undefined || kind !== (existing?.kind ?? 'files')
+      ? await checked(pool, existing?.id, `kind ${kind}`, kindSettingsFor(kind), input.kindSettings ?? {})
+      : undefined;
+  const license = input.license ? await checked(pool, existing?.id, 'license', licenseSettings(), input.license) : input.license;
+  return { ...input, kind, kindSettings, license, keyTtlSeconds: input.keyTtl === null ? null : (parseDurationSeconds(input.keyTtl) ?? null) };
+}
+
+/** Creates a package; undefined when the item number is taken. Throws PackageInputError for settings a kind refuses. */
+export async function createPackage(pool: Pool, input: PackageInput): Promise<number | undefined> {
+  return insertPackage(pool, await values(pool, input));
+}
+
+/** Updates everything but the item number (PayPal buttons and invoices name the package by it); false when there is none. */
+export async function updatePackage(pool: Pool, itemNumber: string, input: PackageInput): Promise<boolean> {
+  const existing = await findPackage(pool, itemNumber);
+  if (!existing) return false;
+  return updatePackageRow(pool, itemNumber, await values(pool, input, existing));
 }

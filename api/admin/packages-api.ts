@@ -12,7 +12,7 @@ import { validationError } from './json-errors';
 import { addFileFromStore, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
 import { listPackages } from '../../db/packages';
-import { createPackage, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 
 const notFound = (item: string) => ({ error: `There is no package ${item}; list them with GET /api/admin/packages.` });
 
@@ -24,7 +24,12 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
 
   app.post('/api/admin/packages', zValidator('json', packageInputSchema, validationError), async (c) => {
     const input = c.req.valid('json');
-    if ((await createPackage(pool, input)) === undefined) return c.json({ error: `Item number ${input.itemNumber} is taken; pick another.` }, 409);
+    try {
+      if ((await createPackage(pool, input)) === undefined) return c.json({ error: `Item number ${input.itemNumber} is taken; pick another.` }, 409);
+    } catch (error) {
+      if (error instanceof PackageInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
+      throw error;
+    }
     return c.json(await packageDetail(pool, input.itemNumber), 201);
   });
 
@@ -37,7 +42,12 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
 
   app.put('/api/admin/packages/:item', zValidator('json', packageInputSchema.omit({ itemNumber: true }), validationError), async (c) => {
     const item = c.req.param('item');
-    if (!(await updatePackage(pool, item, { ...c.req.valid('json'), itemNumber: item }))) return c.json(notFound(item), 404);
+    try {
+      if (!(await updatePackage(pool, item, { ...c.req.valid('json'), itemNumber: item }))) return c.json(notFound(item), 404);
+    } catch (error) {
+      if (error instanceof PackageInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
+      throw error;
+    }
     return c.json(await packageDetail(pool, item));
   });
 

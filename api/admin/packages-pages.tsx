@@ -11,7 +11,7 @@ import type { AdminEnv } from './guards';
 import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
 import { listPackages } from '../../db/packages';
-import { createPackage, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 import { PackageDetailPage, PackageFormPage, PackageListPage, formValues, type PackageFormValues } from './package-views';
 
 export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
@@ -41,8 +41,13 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const parsed = packageInputSchema.safeParse(body);
     const values = body as PackageFormValues & Record<string, unknown>;
     if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
-    if ((await createPackage(pool, parsed.data)) === undefined) {
-      return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: item number ${parsed.data.itemNumber} is taken; pick another.`} />, 409);
+    try {
+      if ((await createPackage(pool, parsed.data)) === undefined) {
+        return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: item number ${parsed.data.itemNumber} is taken; pick another.`} />, 409);
+      }
+    } catch (error) {
+      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${error.message}.`} />, 400);
+      throw error;
     }
     return c.redirect(`/admin/packages/${encodeURIComponent(parsed.data.itemNumber)}`, 303);
   });
@@ -60,7 +65,12 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const body = await c.req.parseBody();
     const parsed = packageInputSchema.safeParse({ ...body, itemNumber: item });
     if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={body as PackageFormValues} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
-    if (!(await updatePackage(pool, item, parsed.data))) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
+    try {
+      if (!(await updatePackage(pool, item, parsed.data))) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
+    } catch (error) {
+      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={body as PackageFormValues} error={`Not saved: ${error.message}.`} />, 400);
+      throw error;
+    }
     return showPackage(c, item, { flash: 'Saved.' });
   });
 

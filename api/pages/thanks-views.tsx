@@ -71,26 +71,60 @@ function FileTable(props: { invoice: ThanksInvoice }) {
   );
 }
 
+/** What the package kinds deliver (an access link, a ticket, a login, license keys), one box each. */
+function KindParts(props: { invoice: ThanksInvoice }) {
+  return (
+    <>
+      {props.invoice.parts.map((part) => (
+        <div class="box part" data-kind={part.kind}>
+          <h2>
+            {part.title}: {part.packageName}
+          </h2>
+          <table>
+            <tbody>
+              {part.lines.map((line) => (
+                <tr>
+                  <th>{line.label}</th>
+                  <td>{line.url ? <a href={line.value}>{line.value}</a> : <code>{line.value}</code>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {part.note && <p class="muted">{part.note}</p>}
+        </div>
+      ))}
+    </>
+  );
+}
+
 export function ThanksPage(props: { model: ThanksModel }) {
   const m = props.model;
   switch (m.kind) {
     case 'paid': {
-      const linked = m.invoice.files.some((f) => f.downloadPath);
+      const hasFiles = m.invoice.files.length > 0;
+      const linked = m.invoice.files.some((f) => f.downloadPath) || m.invoice.parts.length > 0;
       return (
         <Layout title={`Thank you: invoice ${m.invoice.number}`}>
           <h1>Thank you, your payment is complete</h1>
           <p class="lead">
             Invoice <strong>{m.invoice.number}</strong>, {m.invoice.amount} {m.invoice.currency}.{' '}
-            {linked ? 'Your downloads are ready:' : `Your download links are in the e-mail we sent to ${m.maskedEmail}.`}
+            {linked ? (hasFiles ? 'Your downloads are ready:' : 'Your purchase is ready:') : `Your links are in the e-mail we sent to ${m.maskedEmail}.`}
           </p>
-          <div class="box">
-            <FileTable invoice={m.invoice} />
-            {m.invoice.keysExpireAt && <p class="muted">The links work until {formatTime(m.invoice.keysExpireAt.toISOString())}.</p>}
-          </div>
-          <p>
-            We also e-mailed the links and checksums to {m.maskedEmail}. Compare a file's SHA-256 with the one above (for example{' '}
-            <code>sha256sum</code> or <code>certutil -hashfile FILE SHA256</code>) to be sure it arrived intact.
-          </p>
+          {hasFiles && (
+            <div class="box">
+              <FileTable invoice={m.invoice} />
+              {m.invoice.keysExpireAt && <p class="muted">The links work until {formatTime(m.invoice.keysExpireAt.toISOString())}.</p>}
+            </div>
+          )}
+          <KindParts invoice={m.invoice} />
+          {hasFiles ? (
+            <p>
+              We also e-mailed the links and checksums to {m.maskedEmail}. Compare a file's SHA-256 with the one above (for example{' '}
+              <code>sha256sum</code> or <code>certutil -hashfile FILE SHA256</code>) to be sure it arrived intact.
+            </p>
+          ) : (
+            <p>We also e-mailed all of this to {m.maskedEmail}.</p>
+          )}
         </Layout>
       );
     }

@@ -1,0 +1,44 @@
+// The package kinds the delivery calls, in the order their parts appear (kinds/kind.ts says when).
+import type { Queryable } from '../db/pool';
+import { invoiceKindItems } from '../db/package-kinds';
+import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
+
+export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
+export { packageKinds } from './kind';
+
+// Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
+export const kindDeliveries: KindDelivery[] = [];
+
+/** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
+export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {
+  const items = await invoiceKindItems(db, invoiceId);
+  const problems: string[] = [];
+  for (const k of kindDeliveries) if (k.reserve) problems.push(...(await k.reserve(db, invoiceId, items)));
+  return problems;
+}
+
+/** Issues every kind's rows for the context's generation (in the delivery's transaction). */
+export async function issueKinds(ctx: DeliveryContext): Promise<void> {
+  for (const k of kindDeliveries) await k.issue?.(ctx);
+}
+
+/** What the buyer is shown, every kind in order. */
+export async function kindParts(ctx: DeliveryContext): Promise<DeliveryPart[]> {
+  const parts: DeliveryPart[] = [];
+  for (const k of kindDeliveries) if (k.parts) parts.push(...(await k.parts(ctx)));
+  return parts;
+}
+
+export async function revokeKinds(db: Queryable, invoiceId: number, reason: RevokeReason): Promise<number> {
+  let revoked = 0;
+  for (const k of kindDeliveries) revoked += (await k.revoke?.(db, invoiceId, reason)) ?? 0;
+  return revoked;
+}
+
+export async function restoreKinds(db: Queryable, invoiceId: number): Promise<number> {
+  let restored = 0;
+  for (const k of kindDeliveries) restored += (await k.restore?.(db, invoiceId)) ?? 0;
+  return restored;
+}
+
+export { invoiceKindItems };
