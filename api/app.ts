@@ -6,6 +6,7 @@ import { adminRoutes } from './admin';
 import { checkoutRoutes } from './checkout';
 import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
+import { ticketRoutes } from './event-tickets';
 import { healthRoutes } from './health';
 import { libraryRoutes } from './library';
 import { metricsRoutes } from './metrics';
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', storeRoutes(deps));
   app.route('/', checkoutRoutes(deps));
   app.route('/', downloadRoutes(deps));
+  app.route('/', ticketRoutes(deps));
   app.route('/', thanksRoutes(deps));
   app.route('/', libraryRoutes(deps));
   app.route('/', adminRoutes(deps));

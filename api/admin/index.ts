@@ -9,6 +9,8 @@ import { accountPages } from './accounts-pages';
 import { attentionApi } from './attention-api';
 import { attentionPages } from './attention-pages';
 import { bulkPages } from './bulk-pages';
+import { eventApi } from './events-api';
+import { eventPages } from './events-pages';
 import { adminSigner, apiGuard, pageGuard, type AdminEnv } from './guards';
 import { invoiceApi } from './invoices-api';
 import { invoicePages } from './invoices-pages';
@@ -37,10 +39,12 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', packagePages(deps));
   app.route('/', bulkPages(deps));
   app.route('/', messagePages(deps));
+  app.route('/', eventPages(deps));
   app.route('/', attentionApi(deps));
   app.route('/', invoiceApi(deps));
   app.route('/', accountApi(deps));
   app.route('/', packageApi(deps));
   app.route('/', messageApi(deps));
+  app.route('/', eventApi(deps));
   return app;
 }
