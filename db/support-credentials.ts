@@ -143,6 +143,18 @@ export async function openWaits(db: Queryable, invoiceId: number): Promise<{ pac
   return rows;
 }
 
+/** The invoices of a package waiting for a refill, oldest first: held for review, or approved and retrying their delivery. */
+export async function waitingInvoices(db: Queryable, packageId: number): Promise<{ invoiceNumber: string; status: string; missing: number; noticedAt: Date }[]> {
+  const { rows } = await db.query<{ invoiceNumber: string; status: string; missing: number; noticedAt: Date }>(
+    `SELECT i.number AS "invoiceNumber", i.status, w.missing, w.noticed_at AS "noticedAt"
+       FROM support_credential_waits w JOIN invoices i ON i.id = w.invoice_id
+      WHERE w.package_id = $1 AND w.filled_at IS NULL
+      ORDER BY w.noticed_at, i.id`,
+    [packageId],
+  );
+  return rows;
+}
+
 // The admin's view of a pool.
 
 export interface PoolCounts {

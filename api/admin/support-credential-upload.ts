@@ -3,7 +3,7 @@
 // whole or not at all. Every refusal names its line numbers.
 import type { Pool } from '../../db/pool';
 import { findPackage, type PackageRow } from '../../db/packages';
-import { addToPool, givenCredentials, loginsInPool, poolCounts, type GivenCredentialRow, type PoolCounts } from '../../db/support-credentials';
+import { addToPool, givenCredentials, loginsInPool, poolCounts, waitingInvoices, type GivenCredentialRow, type PoolCounts } from '../../db/support-credentials';
 import { describeProblems, parseCredentialLines, type LineProblem } from '../../domain/support-credential-lines';
 
 export type UploadAnswer =
@@ -14,14 +14,15 @@ export interface PoolView {
   pkg: PackageRow;
   counts: PoolCounts;
   given: GivenCredentialRow[];
+  waiting: Awaited<ReturnType<typeof waitingInvoices>>;
 }
 
 /** The package with its pool's counts and what it gave (no passwords); undefined when there is no such package. */
 export async function poolView(pool: Pool, itemNumber: string): Promise<PoolView | undefined> {
   const pkg = await findPackage(pool, itemNumber);
   if (!pkg) return undefined;
-  const [counts, given] = await Promise.all([poolCounts(pool, pkg.id), givenCredentials(pool, pkg.id)]);
-  return { pkg, counts, given };
+  const [counts, given, waiting] = await Promise.all([poolCounts(pool, pkg.id), givenCredentials(pool, pkg.id), waitingInvoices(pool, pkg.id)]);
+  return { pkg, counts, given, waiting };
 }
 
 export async function uploadCredentials(pool: Pool, itemNumber: string, text: string): Promise<UploadAnswer> {

@@ -15,7 +15,7 @@ import type { InvoiceCredentialRow } from '../../db/support-credentials';
 const masked = (token: string) => `${token.slice(0, Math.min(4, Math.floor(token.length / 3)))}…`;
 
 function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?: string; lines?: string }) {
-  const { pkg, counts, given } = props.view;
+  const { pkg, counts, given, waiting } = props.view;
   const action = `/admin/packages/${encodeURIComponent(pkg.itemNumber)}/credentials`;
   return (
     <AdminLayout title={`Support logins: ${pkg.name}`} csrf={props.csrf}>
@@ -36,16 +36,41 @@ function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?:
         <dt>Revoked</dt>
         <dd id="pool-revoked">{counts.revoked}</dd>
         <dt>Invoices waiting</dt>
-        <dd id="pool-waiting">
-          {counts.waiting}
-          {counts.waiting > 0 && (
-            <>
-              {' '}
-              · held because the pool ran empty: after uploading, approve each under <a href="/admin">Needs attention</a>
-            </>
-          )}
-        </dd>
+        <dd id="pool-waiting">{counts.waiting}</dd>
       </dl>
+      {waiting.length > 0 && (
+        <>
+          <h2>Waiting for a refill ({waiting.length})</h2>
+          <p>
+            These buyers paid when the pool was empty and were told their login is on its way. Upload enough below, then approve each invoice in review; an
+            approved one (status paid) retries its delivery by itself, waiting longer each time up to 10 minutes, until the pool has enough.
+          </p>
+          <div class="scroll">
+            <table id="pool-waiting-list">
+              <thead>
+                <tr>
+                  <th>Invoice</th>
+                  <th>Status</th>
+                  <th>Needs</th>
+                  <th>Since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {waiting.map((w) => (
+                  <tr>
+                    <td>
+                      <a href={`/admin/invoices/${encodeURIComponent(w.invoiceNumber)}`}>{w.invoiceNumber}</a>
+                    </td>
+                    <td>{w.status === 'needs_review' ? 'needs review: approve after uploading' : w.status === 'paid' ? 'approved: delivery retrying' : w.status}</td>
+                    <td>{w.missing}</td>
+                    <td>{when(w.noticedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
 
       <h2>Add credentials</h2>
       <p>
@@ -70,7 +95,7 @@ function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?:
         it in your support system yourself, since Keyship cannot.
       </p>
 
-      <h2>Given ({given.length})</h2>
+      <h2>Handed out ({given.length}, newest first)</h2>
       <div class="scroll">
         <table id="pool-given-list">
           <thead>
@@ -176,7 +201,7 @@ export function supportCredentialRoutes({ pool }: AppDeps) {
   app.get('/api/admin/packages/:item/credentials', async (c) => {
     const view = await poolView(pool, c.req.param('item'));
     if (!view) return c.json({ error: `There is no package ${c.req.param('item')}; list them with GET /api/admin/packages.` }, 404);
-    return c.json({ itemNumber: view.pkg.itemNumber, kind: view.pkg.kind, counts: view.counts, given: view.given.map((g) => ({ ...g, login: g.token ? masked(g.login) : g.login })) });
+    return c.json({ itemNumber: view.pkg.itemNumber, kind: view.pkg.kind, counts: view.counts, waiting: view.waiting, given: view.given.map((g) => ({ ...g, login: g.token ? masked(g.login) : g.login })) });
   });
 
   // JSON `{ "lines": "alice:pw\nbob:pw" }`, or the lines themselves as text/plain.
