@@ -1,8 +1,11 @@
 // The invoice's e-mails other than keys: payment pending, payment failed, the operator's review
 // alert (and, when the hold is for something a package kind lacked, the buyer's "on its way"),
 // and the package's own notifications. Each is recorded and deduplicated by mail.ts.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ActivityDeps } from './deps';
 import { waitingKinds } from '../kinds';
+import { defaultTemplatesDir } from '../domain/invoice-settings';
 import { invoicePackageNotifications } from '../db/packages';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
@@ -82,7 +85,10 @@ export async function sendInvoiceNotice(deps: ActivityDeps, input: SendNoticeInp
 async function tellBuyerWhatIsComing(deps: ActivityDeps, context: TemplateContext, invoice: Awaited<ReturnType<typeof invoiceForMail>>): Promise<void> {
   const coming = await waitingKinds(deps.pool, invoice.id);
   if (coming.length === 0) return;
-  const mail = renderMailTemplate(deps.settings.templatesDir, 'delivery-waiting', { ...context, coming: coming.map((sentence) => ({ sentence })) });
+  // A MAIL_TEMPLATES_DIR copied before this template existed lacks it: the shipped one is used then,
+  // rather than retrying (and holding up the invoice's approval) until someone adds the file.
+  const dir = existsSync(path.join(deps.settings.templatesDir, 'delivery-waiting.txt')) ? deps.settings.templatesDir : defaultTemplatesDir;
+  const mail = renderMailTemplate(dir, 'delivery-waiting', { ...context, coming: coming.map((sentence) => ({ sentence })) });
   await sendRecordedMail(deps, {
     kind: 'delivery-waiting',
     dedupeKey: `delivery-waiting:${invoice.id}`,
