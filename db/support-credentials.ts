@@ -3,6 +3,11 @@
 // them with the money, the invoices waiting for a refill, and what the admin reads. Tables:
 // db/migrations/0930_support-credentials.sql.
 import type { Queryable } from './pool';
+import { invoiceStatus, sqlList } from '../domain/invoice-status';
+
+// A wait counts while its invoice can still be delivered: held for review, or approved and retrying.
+// One the operator rejected or refunded meanwhile waits for nothing.
+const stillWaiting = `i.status IN (${sqlList([invoiceStatus.needs_review, invoiceStatus.paid])})`;
 
 export type CredentialSource = 'pool' | 'generated';
 
@@ -148,7 +153,7 @@ export async function waitingInvoices(db: Queryable, packageId: number): Promise
   const { rows } = await db.query<{ invoiceNumber: string; status: string; missing: number; noticedAt: Date }>(
     `SELECT i.number AS "invoiceNumber", i.status, w.missing, w.noticed_at AS "noticedAt"
        FROM support_credential_waits w JOIN invoices i ON i.id = w.invoice_id
-      WHERE w.package_id = $1 AND w.filled_at IS NULL
+      WHERE w.package_id = $1 AND w.filled_at IS NULL AND ${stillWaiting}
       ORDER BY w.noticed_at, i.id`,
     [packageId],
   );
@@ -172,7 +177,8 @@ export async function poolCounts(db: Queryable, packageId: number): Promise<Pool
     `SELECT count(*) FILTER (WHERE invoice_id IS NULL)::int AS left,
             count(*) FILTER (WHERE invoice_id IS NOT NULL AND revoked_at IS NULL)::int AS given,
             count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked,
-            (SELECT count(*)::int FROM support_credential_waits w WHERE w.package_id = $1 AND w.filled_at IS NULL) AS waiting
+            (SELECT count(*)::int FROM support_credential_waits w JOIN invoices i ON i.id = w.invoice_id
+              WHERE w.package_id = $1 AND w.filled_at IS NULL AND ${stillWaiting}) AS waiting
        FROM support_credentials WHERE package_id = $1`,
     [packageId],
   );

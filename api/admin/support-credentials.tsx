@@ -173,7 +173,10 @@ export function InvoiceCredentials(props: { rows: InvoiceCredentialRow[] }) {
   );
 }
 
-const uploadBody = z.object({ lines: z.string().max(2_000_000) });
+/** Characters one upload may hold (10,000 lines of a long login and password fit well inside). */
+const maxUploadChars = 2_000_000;
+const uploadBody = z.object({ lines: z.string() });
+const tooLarge = `Nothing stored: the upload is over ${maxUploadChars.toLocaleString('en')} characters; split it into several.`;
 
 export function supportCredentialRoutes({ pool }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -192,6 +195,7 @@ export function supportCredentialRoutes({ pool }: AppDeps) {
     const upload = body.upload instanceof File && body.upload.size > 0 ? await body.upload.text() : '';
     const pasted = typeof body.lines === 'string' ? body.lines : '';
     if (upload && pasted.trim()) return show(c, item, { error: 'Nothing stored: paste lines or upload a file, not both at once.', lines: pasted }, 400);
+    if ((upload || pasted).length > maxUploadChars) return show(c, item, { error: tooLarge }, 400);
     const answer = await uploadCredentials(pool, item, upload || pasted);
     if (answer.ok) return show(c, item, { flash: `Added ${answer.added} credential${answer.added === 1 ? '' : 's'}; ${answer.counts.left} left to give.` });
     if (answer.status === 404) return c.text(answer.error, 404);
@@ -213,6 +217,7 @@ export function supportCredentialRoutes({ pool }: AppDeps) {
       if (!parsed.success) return c.json({ error: 'The request was not understood: send JSON {"lines": "login:password\\n..."} or the lines as text/plain.' }, 400);
       text = parsed.data.lines;
     }
+    if (text.length > maxUploadChars) return c.json({ error: tooLarge }, 413);
     const answer = await uploadCredentials(pool, c.req.param('item'), text);
     if (!answer.ok) return c.json({ error: answer.error, problems: answer.problems ?? [] }, answer.status);
     return c.json({ added: answer.added, counts: answer.counts }, 201);
