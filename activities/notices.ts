@@ -1,6 +1,11 @@
 // The invoice's e-mails other than keys: payment pending, payment failed, the operator's review
-// alert, and the package's own notifications. Each is recorded and deduplicated by mail.ts.
+// alert (and, when the hold is for something a package kind lacked, the buyer's "on its way"),
+// and the package's own notifications. Each is recorded and deduplicated by mail.ts.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ActivityDeps } from './deps';
+import { waitingKinds } from '../kinds';
+import { defaultTemplatesDir } from '../domain/invoice-settings';
 import { invoicePackageNotifications } from '../db/packages';
 import { formatTime } from '../domain/buyer-formats';
 import { invoiceForMail } from './keys';
@@ -68,7 +73,30 @@ export async function sendInvoiceNotice(deps: ActivityDeps, input: SendNoticeInp
     to: toOperator ? deps.settings.operatorEmail : invoice.payer_email,
     ...mail,
   });
+  if (toOperator) await tellBuyerWhatIsComing(deps, context, invoice);
   return { sent: result.sent };
+}
+
+/**
+ * An invoice held because a package kind ran short (a support-login pool ran empty) is waiting for
+ * the seller, not doubted: its buyer is told, once, that the rest is on its way. A hold for any
+ * other reason (an amount that does not match) tells the buyer nothing here.
+ */
+async function tellBuyerWhatIsComing(deps: ActivityDeps, context: TemplateContext, invoice: Awaited<ReturnType<typeof invoiceForMail>>): Promise<void> {
+  const coming = await waitingKinds(deps.pool, invoice.id);
+  if (coming.length === 0) return;
+  // A MAIL_TEMPLATES_DIR copied before this template existed lacks it: the shipped one is used then,
+  // rather than retrying (and holding up the invoice's approval) until someone adds the file.
+  const dir = existsSync(path.join(deps.settings.templatesDir, 'delivery-waiting.txt')) ? deps.settings.templatesDir : defaultTemplatesDir;
+  const mail = renderMailTemplate(dir, 'delivery-waiting', { ...context, coming: coming.map((sentence) => ({ sentence })) });
+  await sendRecordedMail(deps, {
+    kind: 'delivery-waiting',
+    dedupeKey: `delivery-waiting:${invoice.id}`,
+    invoiceId: invoice.id,
+    accountId: invoice.account_id ?? undefined,
+    to: invoice.payer_email,
+    ...mail,
+  });
 }
 
 /** Sends each active notification of the invoice's packages once (e.g. how to get support). */

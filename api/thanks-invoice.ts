@@ -6,7 +6,8 @@ import type { Pool } from '../db/pool';
 import { thanksInvoiceRow } from '../db/invoices';
 import { generationKeys } from '../db/keys';
 import type { InvoiceSettings } from '../domain/invoice-settings';
-import { invoiceKindItems, kindParts, type DeliveryPart } from '../kinds';
+import { invoiceStatus } from '../domain/invoice-status';
+import { invoiceKindItems, kindParts, waitingKinds, type DeliveryPart } from '../kinds';
 
 export interface ThanksFile {
   name: string;
@@ -36,6 +37,8 @@ export interface ThanksInvoice {
   delivered: boolean;
   /** What the package kinds deliver (an access link, a ticket, a login, license keys); empty when links are not shown. */
   parts: DeliveryPart[];
+  /** Held for review because a package ran short (a support-login pool is empty): what the buyer is told is on its way. */
+  coming: string[];
 }
 
 export async function thanksInvoice(pool: Pool, txnId: string, options: { settings?: InvoiceSettings; linksForSeconds: number }): Promise<ThanksInvoice | undefined> {
@@ -74,6 +77,7 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { settin
     keysExpired,
     delivered: invoice.generation !== null,
     parts,
+    coming: invoice.status === invoiceStatus.needs_review ? await waitingKinds(pool, invoice.id) : [],
     recentlyPaid: invoice.recently_paid,
     files: files.map((f) => {
       let downloadPath: string | undefined;

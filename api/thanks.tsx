@@ -72,7 +72,7 @@ function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
     case 'pending':
       return { kind: 'pending', invoiceNumber: invoice.number, pendingReason: invoice.pendingReason, maskedEmail };
     case 'review':
-      return { kind: 'review', invoiceNumber: invoice.number, maskedEmail };
+      return { kind: 'review', invoiceNumber: invoice.number, maskedEmail, coming: invoice.coming };
     case 'failed':
       return { kind: 'failed' };
     case 'refunded':

@@ -3,12 +3,13 @@ import type { Queryable } from '../db/pool';
 import { invoiceKindItems } from '../db/package-kinds';
 import { eventSeats } from './event-seats';
 import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
+import { supportCredentials } from './support-credentials';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
 export { packageKinds } from './kind';
 
 // Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
-export const kindDeliveries: KindDelivery[] = [eventSeats];
+export const kindDeliveries: KindDelivery[] = [eventSeats, supportCredentials];
 
 /** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
 export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {
@@ -40,6 +41,16 @@ export async function restoreKinds(db: Queryable, invoiceId: number): Promise<nu
   let restored = 0;
   for (const k of kindDeliveries) restored += (await k.restore?.(db, invoiceId)) ?? 0;
   return restored;
+}
+
+/** What the buyer of an invoice held for review is told is on its way (empty: nothing; the hold is for another reason). */
+export async function waitingKinds(db: Queryable, invoiceId: number): Promise<string[]> {
+  const waiting = kindDeliveries.filter((k) => k.waiting);
+  if (waiting.length === 0) return [];
+  const items = await invoiceKindItems(db, invoiceId);
+  const sentences: string[] = [];
+  for (const k of waiting) sentences.push(...(await k.waiting!(db, invoiceId, items)));
+  return sentences;
 }
 
 export { invoiceKindItems };

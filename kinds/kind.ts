@@ -8,7 +8,8 @@
 //   issue    in the delivery's transaction (activities/keys.ts), the invoice's row locked:
 //            creates the kind's rows for this generation, idempotently (a retry issues nothing new);
 //   parts    what the buyer is shown, in the e-mail and on the thank-you page (reads only);
-//   revoke   a refund or reversal; restore: a cancelled reversal gives back what it took.
+//   revoke   a refund or reversal; restore: a cancelled reversal gives back what it took;
+//   waiting  while the invoice is held for what reserve lacked: what the buyer is told is coming.
 //
 // Shared by the worker and the api; nothing here may import either.
 import type { z } from 'zod';
@@ -100,4 +101,10 @@ export interface KindDelivery {
   parts?(ctx: DeliveryContext): Promise<DeliveryPart[]>;
   revoke?(db: Queryable, invoiceId: number, reason: RevokeReason): Promise<number>;
   restore?(db: Queryable, invoiceId: number): Promise<number>;
+  /**
+   * While the invoice is held for review because reserve came up short: one sentence per thing the
+   * buyer is still owed and will get after the seller's refill ("Your support login ... is on its
+   * way"). The buyer is told once by e-mail (activities/notices.ts) and on the thank-you page.
+   */
+  waiting?(db: Queryable, invoiceId: number, items: KindItem[]): Promise<string[]>;
 }

@@ -19,6 +19,7 @@ import { messageApi } from './messages-api';
 import { messagePages } from './messages-pages';
 import { packageApi } from './packages-api';
 import { packagePages } from './packages-pages';
+import { supportCredentialRoutes } from './support-credentials';
 
 /** Uploads above this go through FILES_DIR and "add by path" instead. */
 export const maxUploadBytes = 200 * 1024 * 1024;
@@ -46,5 +47,6 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', packageApi(deps));
   app.route('/', messageApi(deps));
   app.route('/', eventApi(deps));
+  app.route('/', supportCredentialRoutes(deps));
   return app;
 }

@@ -10,6 +10,7 @@ import { invoiceDownloads, invoiceKeys, keyGenerations, type DownloadEventRow, t
 import { invoiceEmails, type InvoiceEmailRow } from '../../db/emails';
 import { invoiceLinkRequests, type InvoiceLinkRequest } from '../../db/link-requests';
 import { invoiceMessages, invoiceMoneyEvents, type MoneyEventRow, type StoredMessageRow } from '../../db/paypal-messages';
+import { invoiceCredentials, type InvoiceCredentialRow } from '../../db/support-credentials';
 
 const day = z
   .string()
@@ -45,6 +46,8 @@ export interface InvoiceDetail {
   linkRequests: InvoiceLinkRequest[];
   /** The routed PayPal messages that moved the money: paid, refunded, reversed, disputed. */
   moneyEvents: MoneyEventRow[];
+  /** The support logins the invoice got (package kind 'support'), revoked ones included. */
+  supportLogins: InvoiceCredentialRow[];
 }
 
 /** The invoice with everything about it (items, messages, keys, e-mails, downloads, requests). */
@@ -52,7 +55,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
   const invoice = await findInvoice(pool, ref);
   if (!invoice) return undefined;
   const id = Number(invoice.id);
-  const [items, messages, keys, generations, emails, downloads, linkRequests, moneyEvents] = await Promise.all([
+  const [items, messages, keys, generations, emails, downloads, linkRequests, moneyEvents, supportLogins] = await Promise.all([
     invoiceItemRows(pool, id),
     invoiceMessages(pool, id, invoice.txnId),
     invoiceKeys(pool, id),
@@ -61,6 +64,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     invoiceDownloads(pool, id),
     invoiceLinkRequests(pool, id),
     invoiceMoneyEvents(pool, id, invoice.txnId),
+    invoiceCredentials(pool, id),
   ]);
   return {
     invoice: { ...invoice, id },
@@ -72,6 +76,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     downloads,
     linkRequests,
     moneyEvents,
+    supportLogins,
   };
 }
 

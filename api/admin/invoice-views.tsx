@@ -7,6 +7,7 @@ import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
 import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+import { InvoiceCredentials } from './support-credentials';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {
   const params = new URLSearchParams();
@@ -314,6 +315,8 @@ export function InvoiceDetailPage(props: {
         </table>
         {keys.length === 0 && <p class="muted">No key issued.</p>}
       </div>
+
+      <InvoiceCredentials rows={props.detail.supportLogins} />
 
       <h2>E-mails sent ({emails.length})</h2>
       {emails.map((e) => (

@@ -202,6 +202,12 @@ export function PackageDetailPage(props: {
       </dl>
       <p>
         <a href={`${base}/edit`}>Edit package</a>
+        {p.kind === 'support' && (
+          <>
+            {' '}
+            · <a href={`${base}/credentials`}>Support logins (pool)</a>
+          </>
+        )}
       </p>
 
       <h2>Files</h2>

@@ -10,7 +10,7 @@ export type ThanksModel =
   | { kind: 'expired'; invoice: ThanksInvoice }
   | { kind: 'pending'; invoiceNumber?: string; pendingReason?: string | null; maskedEmail?: string }
   | { kind: 'processing'; checkUrl: string; refreshUrl?: string; refreshSeconds: number; paypalSays?: string }
-  | { kind: 'review'; invoiceNumber?: string; maskedEmail?: string }
+  | { kind: 'review'; invoiceNumber?: string; maskedEmail?: string; coming?: string[] }
   | { kind: 'failed'; reason?: string }
   | { kind: 'refunded'; reversed: boolean }
   | { kind: 'no_payment' };
@@ -182,8 +182,20 @@ export function ThanksPage(props: { model: ThanksModel }) {
       return (
         <Layout title="Payment received">
           <h1>Thank you, we have received your payment</h1>
-          <p class="lead">Before delivery, a person checks this order, usually within one business day.</p>
-          <p>We e-mail your download links{m.maskedEmail ? ` to ${m.maskedEmail}` : ''} as soon as that is done.</p>
+          {m.coming?.length ? (
+            // Held only because something is being prepared for this buyer (a support login): say what is coming.
+            <>
+              {m.coming.map((sentence) => (
+                <p class="lead coming">{sentence}</p>
+              ))}
+              <p>Nothing more is needed from you{m.maskedEmail ? `; the e-mail goes to ${m.maskedEmail}` : ''}.</p>
+            </>
+          ) : (
+            <>
+              <p class="lead">Before delivery, a person checks this order, usually within one business day.</p>
+              <p>We e-mail your download links{m.maskedEmail ? ` to ${m.maskedEmail}` : ''} as soon as that is done.</p>
+            </>
+          )}
           {m.invoiceNumber && <p class="muted">Invoice {m.invoiceNumber}</p>}
         </Layout>
       );

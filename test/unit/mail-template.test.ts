@@ -54,11 +54,24 @@ test('the shipped delivery template renders a list of files with no stray blank 
   const dir = path.resolve(__dirname, '..', '..', 'mail-templates');
   const files = [1, 2].map((i) => ({ name: `file${i}.zip`, size: '1 MB', sizeBytes: i, md5: `m${i}`, sha256: `s${i}`, url: `https://shop.test/d/k${i}?a=1&b=2`, downloadLimit: 3 }));
   const flags = { firstDelivery: true, resent: false, extended: false, regenerated: false, reinstated: false };
-  const values = { invoiceNumber: 'KS-000001', txnId: 'T1', firstName: '', packageName: 'Book', supportText: '', expiresAt: '2030-01-01', files, ...flags };
+  const values = { invoiceNumber: 'KS-000001', txnId: 'T1', firstName: '', packageName: 'Book', supportText: '', expiresAt: '2030-01-01', files, hasFiles: true, parts: [], ...flags };
   const mail = renderMailSource(readFileSync(path.join(dir, 'delivery.txt'), 'utf8'), readFileSync(path.join(dir, 'delivery.html'), 'utf8'), values, 'delivery.txt');
   assert.equal(mail.subject, 'Your download: Book (invoice KS-000001)');
   assert.match(mail.text, /^Hello,\n\nThank you for your purchase\./);
   assert.match(mail.text, /\nfile1\.zip \(1 MB\)\n {2}https:\/\/shop\.test\/d\/k1\?a=1&b=2\n {2}MD5: {5}m1\n {2}SHA-256: s1\n\nfile2\.zip/);
   assert.doesNotMatch(mail.text, /\n\n\n/);
   assert.match(mail.html!, /<a href="https:\/\/shop\.test\/d\/k2\?a=1&amp;b=2">file2\.zip<\/a>/);
+});
+
+test('the shipped delivery template carries what a package kind delivers, and speaks of downloads only when there are files', () => {
+  const dir = path.resolve(__dirname, '..', '..', 'mail-templates');
+  const flags = { firstDelivery: true, resent: false, extended: false, regenerated: false, reinstated: false };
+  const parts = [{ title: 'Your ticket', packageName: 'Launch night', note: 'Show the QR code at the door.', lines: [{ label: 'Seat 1', value: 'https://shop.test/t/abc', url: true }] }];
+  const values = { invoiceNumber: 'KS-000002', txnId: 'T2', firstName: '', packageName: 'Launch night', supportText: '', expiresAt: '2030-01-01', files: [], hasFiles: false, parts, ...flags };
+  const mail = renderMailSource(readFileSync(path.join(dir, 'delivery.txt'), 'utf8'), readFileSync(path.join(dir, 'delivery.html'), 'utf8'), values, 'delivery.txt');
+  assert.equal(mail.subject, 'Your purchase: Launch night (invoice KS-000002)');
+  assert.match(mail.text, /\nYour ticket: Launch night\n {2}Seat 1: https:\/\/shop\.test\/t\/abc\nShow the QR code at the door\.\n/);
+  assert.doesNotMatch(mail.text, /download|sha256sum|links work until/i);
+  assert.doesNotMatch(mail.text, /\n\n\n/);
+  assert.match(mail.html!, /<a href="https:\/\/shop\.test\/t\/abc">https:\/\/shop\.test\/t\/abc<\/a>/);
 });

@@ -1,0 +1,284 @@
+// Support logins (package kind 'support') end to end: the PayPal simulator pays, the real invoice
+// workflow runs on the Temporal dev server with the real activities (Postgres, SMTP read back),
+// the seller fills the pool through the admin JSON API, the buyer reads the thank-you page over
+// HTTP and Chromium shows the admin's pool page and the buyer's page. A pool of one bought twice:
+// the first buyer gets it, the second is held (operator alerted, buyer told it is coming) until
+// the seller uploads more and the operator approves; an approval while the pool is still empty
+// fails the delivery (retried) instead of delivering nothing; a refund revokes; generated logins
+// differ.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { loadConfig } from '../config/env';
+import { createPdtClient } from '../paypal/pdt-client';
+import { startSimulator, type Simulator } from '../paypal/simulator/server';
+import { createPdtStatusLookup } from '../paypal/status-lookup';
+import { createWorker } from '../worker/create-worker';
+import type { InvoiceStateView } from '../workflows/invoice-state';
+import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
+import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import { skipWithout } from './harness/programs';
+import { operatorEmail, receiverEmail, testActivities } from './invoice-fixtures';
+
+const adminToken = 'support-kind-admin-token-0123456789';
+const pool = 'SUPPORT-1';
+const generated = 'SUPPORT-GEN';
+
+describe('support logins: a pool given once, held when empty, revoked by a refund; generated logins', () => {
+  let db: TestDatabase;
+  let temporal: DevTemporal;
+  let smtp: SmtpCapture;
+  let sim: Simulator;
+  let server: LateServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: TestBrowser | undefined;
+  let apiUrl: string;
+  const taskQueue = `kind-support-${randomUUID()}`;
+  // Shared along the story: the first buyer (refunded at the end) and the second (served after the refill).
+  const first = { txnId: '', email: '', number: '' };
+  const second = { txnId: '', email: '', number: '' };
+
+  before(async () => {
+    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
+    if (!skipWithout(chromium)) browser = await launchChromium();
+    server = await lateServer();
+    apiUrl = server.url;
+    sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
+    const env = { DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail, ADMIN_TOKEN: adminToken };
+    const config = loadConfig(env);
+    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
+    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
+    worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, activities: testActivities(db.pool, smtp.url, lookup), workflowBundle: await workflowBundle() });
+    running = worker.run();
+  });
+
+  after(async () => {
+    await browser?.close();
+    worker?.shutdown();
+    await running;
+    await sim?.close();
+    await server?.close();
+    await Promise.all([temporal?.close(), smtp?.close()]);
+    await db?.close();
+  });
+
+  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(temporal.client, txnId, ok, what, ms);
+  const buyer = (label: string) => `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
+
+  async function admin(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  const upload = (item: string, lines: string) => admin('POST', `/api/admin/packages/${item}/credentials`, { lines });
+  const counts = async (item: string) => (await admin('GET', `/api/admin/packages/${item}/credentials`)).body.counts as { left: number; given: number; revoked: number; waiting: number };
+  const thanksPage = async (txnId: string) => (await fetch(`${apiUrl}/thanks?tx=${txnId}`, { signal: AbortSignal.timeout(10_000) })).text();
+  const mailTo = (email: string, subject: RegExp, ms = 15_000) =>
+    smtp.waitForMessages(1, ms, (m) => m.envelope.to.includes(email) && subject.test(m.parsed.subject ?? '')).then((found) => found[0]!);
+  const storedCopy = async (txnId: string, kind: string) =>
+    (await db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = $2`, [txnId, kind])).rows;
+  const loginIn = (mail: CapturedMail) => /Login: (\S+)/.exec(mail.parsed.text ?? '')?.[1];
+
+  async function buy(item: string, email: string, quantity = 1) {
+    const sent = await sim.pay({ items: [{ itemNumber: item, amount: item === pool ? '49.00' : '29.00', quantity }], payer: { email, firstName: 'Ada' } });
+    return sent.txnId;
+  }
+
+  test('the seller creates the package and fills a pool of one; a duplicate or a malformed line refuses the whole upload with its line number', async () => {
+    const created = await admin('POST', '/api/admin/packages', {
+      itemNumber: pool,
+      name: 'Priority Support',
+      currency: 'USD',
+      price: '49.00',
+      active: true,
+      kind: 'support',
+      kindSettings: { source: 'pool', supportUrl: 'https://help.example.test/login', instructions: 'Log in at the help desk and open a ticket; we answer within a day.' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const refusedSettings = await admin('POST', '/api/admin/packages', { itemNumber: 'SUPPORT-BAD', name: 'x', currency: 'USD', price: '1.00', active: true, kind: 'support', kindSettings: { source: 'generated', loginPattern: 'desk-{invoice}' } });
+    assert.equal(refusedSettings.status, 400);
+    assert.match(String(refusedSettings.body.error), /loginPattern needs \{random\}, or both \{invoice\} and \{unit\}/);
+
+    const added = await upload(pool, '# the first batch\nalice.support:Pw-One-111\n');
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual(added.body.counts, { left: 1, given: 0, revoked: 0, waiting: 0 });
+
+    const inUpload = await upload(pool, 'carol:Pw-c\ndave\tPw d\n\nCAROL Pw-other');
+    assert.equal(inUpload.status, 400);
+    assert.equal(inUpload.body.error, 'Nothing stored: line 4 repeats the login CAROL of line 1.');
+    const inPool = await upload(pool, 'erin:Pw-e\nAlice.Support:Pw-again');
+    assert.equal(inPool.status, 400);
+    assert.equal(inPool.body.error, 'Nothing stored: line 2 repeats the login Alice.Support, which the pool already holds.');
+    const malformed = await upload(pool, 'frank:Pw-f\ngina:');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error, 'Nothing stored: line 2 has a login (gina) but nothing after the separator.');
+    assert.deepEqual(await counts(pool), { left: 1, given: 0, revoked: 0, waiting: 0 }, 'nothing of a refused upload was stored');
+  });
+
+  test('a pool of one bought twice: the first buyer gets it (the stored e-mail withholds it); the second is held, the operator alerted and the buyer told it is coming', async () => {
+    first.email = buyer('first');
+    second.email = buyer('second');
+    first.txnId = await buy(pool, first.email);
+    first.number = (await until(first.txnId, (s) => s.status === 'fulfilled', 'fulfilled')).invoiceNumber!;
+    second.txnId = await buy(pool, second.email);
+    const held = await until(second.txnId, (s) => s.status === 'needs_review', 'needs_review');
+    second.number = held.invoiceNumber!;
+    assert.match(held.reviewProblems.join('; '), new RegExp(`the support-login pool of ${pool} \\(Priority Support\\) has fewer than the 1 credential this payment needs; upload more at /admin/packages/${pool}/credentials`));
+
+    const delivery = await mailTo(first.email, /^Your download:/);
+    assert.equal(loginIn(delivery), 'alice.support');
+    assert.match(delivery.parsed.text ?? '', /Password: Pw-One-111/);
+    assert.match(delivery.parsed.text ?? '', /Support: https:\/\/help\.example\.test\/login/);
+    assert.match(delivery.parsed.html || '', /<code>Pw-One-111<\/code>/);
+    const [kept] = await storedCopy(first.txnId, 'delivery');
+    assert.ok(kept, 'the delivery e-mail is recorded');
+    assert.doesNotMatch(kept.text_body, /alice\.support|Pw-One-111/, 'the stored copy withholds the login and the password');
+    assert.match(kept.text_body, /Login: \[withheld; sha256 [0-9a-f]{12}…\]/);
+
+    const thanks = await thanksPage(first.txnId);
+    assert.match(thanks, /Support login: Priority Support/);
+    assert.match(thanks, /<code>alice\.support<\/code>/);
+    assert.match(thanks, /<code>Pw-One-111<\/code>/);
+
+    const alert = await mailTo(operatorEmail, new RegExp(`^Needs review: invoice ${second.number}`));
+    assert.match(alert.parsed.text ?? '', /support-login pool of SUPPORT-1/);
+    const coming = await mailTo(second.email, /is on its way/);
+    assert.match(coming.parsed.text ?? '', /Your support login for Priority Support is on its way/);
+    assert.doesNotMatch(coming.parsed.text ?? '', /alice\.support|Pw-One-111/);
+    assert.match(await thanksPage(second.txnId), /Your support login for Priority Support is on its way/);
+    if (browser) {
+      const page = await browser.context.newPage();
+      await page.goto(`${apiUrl}/thanks?tx=${second.txnId}`);
+      assert.match((await page.locator('.coming').textContent()) ?? '', /is on its way/);
+      await page.screenshot({ path: screenshotPath('kind-support-thanks-coming'), fullPage: true });
+      await page.close();
+    }
+    assert.deepEqual(await counts(pool), { left: 0, given: 1, revoked: 0, waiting: 1 });
+  });
+
+  test('the seller uploads one more and the operator approves: the second buyer gets the new one, never the first\'s, and is told it was coming only once', async () => {
+    assert.equal((await upload(pool, 'bob.support\tPw Two 222')).status, 201);
+    const approved = await admin('POST', `/api/admin/invoices/${second.number}/actions/approve`, {});
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    await until(second.txnId, (s) => s.status === 'fulfilled', 'fulfilled after the refill');
+    const delivery = await mailTo(second.email, /^Your download:/);
+    assert.equal(loginIn(delivery), 'bob.support');
+    assert.match(delivery.parsed.text ?? '', /Password: Pw Two 222/);
+    assert.doesNotMatch(delivery.parsed.text ?? '', /alice\.support/);
+    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(second.email) && /is on its way/.test(m.parsed.subject ?? '')).length, 1);
+    assert.doesNotMatch(await thanksPage(second.txnId), /is on its way/);
+    assert.deepEqual(await counts(pool), { left: 0, given: 2, revoked: 0, waiting: 0 });
+  });
+
+  test('an approval while the pool is still empty delivers nothing: the delivery fails with a sentence and is retried until two more arrive (quantity 2)', async () => {
+    const email = buyer('pair');
+    const txnId = await buy(pool, email, 2);
+    const held = await until(txnId, (s) => s.status === 'needs_review', 'needs_review');
+    assert.match(held.reviewProblems.join('; '), /has fewer than the 2 credentials this payment needs/);
+    // The approval's answer waits for the delivery (up to 30 s), so it is read after the refill below.
+    const approval = admin('POST', `/api/admin/invoices/${held.invoiceNumber}/actions/approve`, {}, 40_000);
+    // What the operator sees in Temporal (and the worker's log): the delivery activity retrying with this sentence.
+    const handle = temporal.client.workflow.getHandle(`invoice-${txnId}`);
+    const deadline = Date.now() + 15_000;
+    let failure: string | undefined;
+    while (!failure && Date.now() < deadline) {
+      failure = (await handle.describe()).raw.pendingActivities?.find((a) => a.lastFailure?.message)?.lastFailure?.message ?? undefined;
+      if (!failure) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(
+      failure,
+      `Invoice ${held.invoiceNumber} needs 2 more support credentials for ${pool} (Priority Support), but its pool has too few left; upload more at /admin/packages/${pool}/credentials. The delivery tries again by itself until then.`,
+    );
+    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
+    assert.equal((await upload(pool, 'pair-one:Pw-p1\npair-two:Pw-p2')).status, 201);
+    await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
+    const answered = await approval;
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    const delivery = await mailTo(email, /^Your download:/);
+    assert.match(delivery.parsed.text ?? '', /Login 1: pair-one\n\s*Password 1: Pw-p1\n\s*Login 2: pair-two\n\s*Password 2: Pw-p2/);
+  });
+
+  test('the buyer\'s thank-you page shows the login (screenshot)', { skip: skipWithout(chromium) }, async () => {
+    const page = await browser!.context.newPage();
+    await page.goto(`${apiUrl}/thanks?tx=${second.txnId}`);
+    assert.equal(await page.locator('.part[data-kind=support] code').first().textContent(), 'bob.support');
+    await page.screenshot({ path: screenshotPath('kind-support-thanks'), fullPage: true });
+    await page.close();
+  });
+
+  test('a refund revokes the login: the admin shows it revoked, the thank-you page no longer shows it, and it is never given again', async () => {
+    await sim.refund(first.txnId);
+    await until(first.txnId, (s) => s.status === 'refunded', 'refunded');
+    const detail = await admin('GET', `/api/admin/invoices/${first.number}`);
+    const logins = detail.body.supportLogins as { login: string; revokedAt: string | null; revokedReason: string | null }[];
+    assert.deepEqual(logins.map((l) => [l.login, l.revokedReason, l.revokedAt !== null]), [['alice.support', 'refunded', true]]);
+    const thanks = await thanksPage(first.txnId);
+    assert.match(thanks, /This payment was refunded/);
+    assert.doesNotMatch(thanks, /alice\.support|Pw-One-111/);
+    assert.deepEqual(await counts(pool), { left: 0, given: 3, revoked: 1, waiting: 0 });
+    // A new buyer now waits: the revoked credential is not back in the pool.
+    const next = await buy(pool, buyer('after-refund'));
+    await until(next, (s) => s.status === 'needs_review', 'needs_review (the revoked one is not given again)');
+  });
+
+  test('the admin pool page shows left, given and revoked without passwords, and the invoice page shows the revoked login (screenshot)', { skip: skipWithout(chromium) }, async () => {
+    const page = await browser!.context.newPage();
+    await page.goto(`${apiUrl}/admin`);
+    await page.fill('#token', adminToken);
+    await Promise.all([page.waitForURL(`${apiUrl}/admin`), page.getByRole('button', { name: 'Log in' }).click()]);
+    await page.goto(`${apiUrl}/admin/invoices/${first.number}`);
+    assert.match((await page.locator('#support-logins').textContent()) ?? '', /alice\.support.*Pw-One-111.*revoked .* \(refunded\); disable it in your support system/s);
+
+    await page.goto(`${apiUrl}/admin/packages/${pool}/credentials`);
+    assert.deepEqual(await Promise.all(['#pool-left', '#pool-given', '#pool-revoked', '#pool-waiting'].map(async (id) => (await page.locator(id).textContent())?.trim().split(' ')[0])), ['0', '3', '1', '1']);
+    const list = (await page.locator('#pool-given-list').textContent()) ?? '';
+    assert.match(list, /alice\.support/);
+    assert.doesNotMatch(list, /Pw-One-111|Pw Two 222|Pw-p1/, 'no password in the list');
+    // The page's own form: a pasted duplicate is refused with its line number, a good line is added.
+    const submit = async () => {
+      await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/credentials')), page.getByRole('button', { name: 'Add to the pool' }).click()]);
+      await page.waitForLoadState();
+    };
+    await page.fill('#lines', 'new-one:Pw-n1\nbob.support:again');
+    await submit();
+    assert.match((await page.getByRole('status').first().textContent()) ?? '', /Nothing stored: line 2 repeats the login bob\.support, which the pool already holds\./);
+    await page.fill('#lines', 'new-one:Pw-n1');
+    await submit();
+    assert.match((await page.getByRole('status').first().textContent()) ?? '', /Added 1 credential; 1 left to give\./);
+    await page.screenshot({ path: screenshotPath('kind-support-pool'), fullPage: true });
+    await page.close();
+  });
+
+  test('generated logins: each unit and each buyer gets a distinct login from the pattern and a password of the set length', async () => {
+    const created = await admin('POST', '/api/admin/packages', {
+      itemNumber: generated,
+      name: 'Desk Access',
+      currency: 'USD',
+      price: '29.00',
+      active: true,
+      kind: 'support',
+      kindSettings: { source: 'generated', loginPattern: 'acme-{random}', passwordLength: '20', supportUrl: 'https://desk.example.test/' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const [a, b] = [buyer('gen-a'), buyer('gen-b')];
+    const [txA, txB] = [await buy(generated, a, 2), await buy(generated, b)];
+    await until(txA, (s) => s.status === 'fulfilled', 'fulfilled (generated, two units)');
+    await until(txB, (s) => s.status === 'fulfilled', 'fulfilled (generated)');
+    const texts = [(await mailTo(a, /^Your download:/)).parsed.text ?? '', (await mailTo(b, /^Your download:/)).parsed.text ?? ''];
+    const logins = texts.flatMap((t) => [...t.matchAll(/Login(?: \d)?: (\S+)/g)].map((m) => m[1]!));
+    const passwords = texts.flatMap((t) => [...t.matchAll(/Password(?: \d)?: (\S+)/g)].map((m) => m[1]!));
+    assert.equal(logins.length, 3);
+    assert.equal(new Set(logins).size, 3, `distinct logins: ${logins.join(', ')}`);
+    for (const login of logins) assert.match(login, /^acme-[a-z2-9]{8}$/);
+    for (const password of passwords) assert.match(password, /^[A-Za-z2-9]{20}$/);
+    assert.equal(new Set(passwords).size, 3);
+  });
+});
