@@ -8,6 +8,7 @@ import type { AppDeps } from './deps';
 import { downloadRoutes } from './downloads';
 import { healthRoutes } from './health';
 import { libraryRoutes } from './library';
+import { licenseRoutes } from './licenses';
 import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
 import { requestLog } from './request-log';
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', downloadRoutes(deps));
   app.route('/', thanksRoutes(deps));
   app.route('/', libraryRoutes(deps));
+  app.route('/', licenseRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {

@@ -12,6 +12,8 @@ import { bulkPages } from './bulk-pages';
 import { adminSigner, apiGuard, pageGuard, type AdminEnv } from './guards';
 import { invoiceApi } from './invoices-api';
 import { invoicePages } from './invoices-pages';
+import { licenseApi } from './licenses-api';
+import { licensePages } from './licenses-pages';
 import { loginRoutes } from './login';
 import { messageApi } from './messages-api';
 import { messagePages } from './messages-pages';
@@ -37,10 +39,12 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', packagePages(deps));
   app.route('/', bulkPages(deps));
   app.route('/', messagePages(deps));
+  app.route('/', licensePages(deps));
   app.route('/', attentionApi(deps));
   app.route('/', invoiceApi(deps));
   app.route('/', accountApi(deps));
   app.route('/', packageApi(deps));
   app.route('/', messageApi(deps));
+  app.route('/', licenseApi(deps));
   return app;
 }

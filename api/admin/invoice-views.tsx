@@ -7,6 +7,7 @@ import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
 import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {
   const params = new URLSearchParams();
@@ -207,6 +208,8 @@ export function InvoiceDetailPage(props: {
   timeline: TimelineEntry[];
   flash?: string;
   error?: string;
+  /** The invoice's license keys (kinds/license-keys.ts), when it has any. */
+  licenses?: LicenseSectionProps;
 }) {
   const { invoice: i, items, messages, keys, emails, downloads, linkRequests } = props.detail;
   const view = props.view;
@@ -314,6 +317,7 @@ export function InvoiceDetailPage(props: {
         </table>
         {keys.length === 0 && <p class="muted">No key issued.</p>}
       </div>
+      {props.licenses && <LicenseKeysSection {...props.licenses} />}
 
       <h2>E-mails sent ({emails.length})</h2>
       {emails.map((e) => (
