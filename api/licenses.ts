@@ -7,6 +7,7 @@
 //   answer   200 { status: 'valid' | 'expired' | 'revoked' | 'unknown', package, version, expiresAt }
 //            400 { error } for a malformed request or key; 429 { error } past the rate limit.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
@@ -23,7 +24,10 @@ export function licenseRoutes(deps: Pick<AppDeps, 'config' | 'pool'>, limiter: R
   const { config, pool } = deps;
   const app = new Hono();
 
-  app.post('/api/licenses/verify', async (c) => {
+  // A key is at most a couple of kilobytes; a larger body is refused before it is read.
+  const small = bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.json({ error: 'Too large: send only {"key": ..., "package": ...}, a few hundred bytes.' }, 413) });
+
+  app.post('/api/licenses/verify', small, async (c) => {
     c.header('Cache-Control', 'no-store');
     const address = clientAddress(c, config.downloads.trustedProxies);
     if (!limiter.take(address)) {

@@ -41,6 +41,8 @@ export interface LicenseKeyView {
   status: LicenseStatus;
   revokedAt: string | null;
   revokedReason: string | null;
+  /** Reissue may replace it: the unit's newest key, its payment not given back. */
+  replaceable: boolean;
 }
 
 export function licenseKeyView(row: LicenseKeyListRow): LicenseKeyView {
@@ -60,6 +62,7 @@ export function licenseKeyView(row: LicenseKeyListRow): LicenseKeyView {
     status: licenseStatus(row),
     revokedAt: row.revoked_at?.toISOString() ?? null,
     revokedReason: row.revoked_reason,
+    replaceable: !['reissued', 'refunded', 'reversed'].includes(row.revoked_reason ?? '') && licenseStatus({ ...row, revoked_at: null }) !== 'revoked',
   };
 }
 
@@ -175,7 +178,7 @@ export async function packageLicenseSection(pool: Pool, config: Config, csrf: st
   const settings = s
     ? `Issues one ${String(s.format)} key per unit sold, for version ${String(s.version)}, ${s.validity ? `valid ${String(s.validity).endsWith('d') ? `for ${String(s.validity)} from the purchase` : `through ${String(s.validity)}`}` : 'perpetual'}.`
     : 'Issues no license keys now; the keys sold before are listed.';
-  return { csrf, keys: found.keys, back: `/admin/packages/${encodeURIComponent(found.package)}`, on: 'package', publicKey: found.publicKey, settings, flash: query.licenseFlash, error: query.licenseError };
+  return { csrf, keys: found.keys, back: `/admin/packages/${encodeURIComponent(found.package)}`, on: 'package', publicKey: s?.format === 'signed' || found.keys.some((k) => k.format === 'signed') ? found.publicKey : null, signed: s?.format === 'signed', settings, flash: query.licenseFlash, error: query.licenseError };
 }
 
 /** What the invoice page's license section shows; undefined when the invoice has no keys. */

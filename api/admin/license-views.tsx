@@ -12,6 +12,8 @@ export interface LicenseSectionProps {
   on: 'package' | 'invoice';
   /** The package's public key (package page, when KEY_SECRET is set). */
   publicKey?: { pem: string; raw: string } | null;
+  /** The package issues signed keys: its public key is shown open. */
+  signed?: boolean;
   /** The package's license settings, in a sentence; absent on the invoice page. */
   settings?: string;
   flash?: string;
@@ -26,7 +28,7 @@ export function LicenseKeysSection(props: LicenseSectionProps) {
       <Flash message={props.flash} />
       <Flash message={props.error} error />
       {props.publicKey && (
-        <details>
+        <details open={props.signed}>
           <summary>Public key (checks this package's signed keys offline)</summary>
           <pre id="license-public-pem">{props.publicKey.pem}</pre>
           <p>
@@ -51,7 +53,7 @@ export function LicenseKeysSection(props: LicenseSectionProps) {
             {props.keys.map((k) => (
               <tr class="license-key">
                 <td>
-                  <code>{k.masked}</code>
+                  <code style="white-space:nowrap">{k.masked}</code>
                 </td>
                 <td>{props.on === 'package' ? <a href={`/admin/invoices/${encodeURIComponent(k.invoice)}`}>{k.invoice}</a> : k.package}</td>
                 <td>
@@ -74,7 +76,7 @@ export function LicenseKeysSection(props: LicenseSectionProps) {
                       </form>{' '}
                     </>
                   )}
-                  {k.revokedReason !== 'reissued' && k.revokedReason !== 'refunded' && k.revokedReason !== 'reversed' && (
+                  {k.replaceable && (
                     <form method="post" action={`/admin/licenses/${k.id}/reissue`} style="display:inline">
                       <CsrfField token={props.csrf} />
                       <input type="hidden" name="back" value={props.back} />
