@@ -9,6 +9,7 @@ import { downloadRoutes } from './downloads';
 import { ticketRoutes } from './event-tickets';
 import { healthRoutes } from './health';
 import { libraryRoutes } from './library';
+import { licenseRoutes } from './licenses';
 import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
 import { requestLog } from './request-log';
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', ticketRoutes(deps));
   app.route('/', thanksRoutes(deps));
   app.route('/', libraryRoutes(deps));
+  app.route('/', licenseRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.notFound((c) => c.text('Not found: there is nothing at this address.', 404));
   app.onError((error, c) => {

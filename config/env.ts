@@ -122,6 +122,9 @@ const variables = z.object({
     trustedProxies: variable('TRUSTED_PROXIES', text.transform((value) => value.split(',').map((a) => a.trim()).filter(Boolean)).prefault(''), 'comma-separated addresses whose `X-Forwarded-For` is believed (`127.0.0.1` behind a local nginx)'),
     thanksLinksForSeconds: variable('THANKS_LINKS_FOR', seconds('1h').prefault('1h'), 'how long after payment the thank-you page itself shows the download links (later it points to the e-mail)'),
   }),
+  licenses: z.object({
+    ratePerMinute: variable('LICENSE_RATE_LIMIT', wholeNumber('must be 0 (off) or a whole number of requests a minute', 0).prefault('30'), 'license-key checks a minute per client address (`POST /api/licenses/verify`); `0` turns the limit off'),
+  }),
   library: z.object({
     linkTtlSeconds: variable('LIBRARY_LINK_TTL', seconds('1h').prefault('1h'), "how long the single-use link in a library e-mail (a buyer's way back to every purchase of their address) stays valid"),
     sessionSeconds: variable('LIBRARY_SESSION', seconds('30m').prefault('30m'), 'how long a library opened from that link stays open in the browser (a signed cookie bound to the address)'),

@@ -4,12 +4,13 @@ import { invoiceKindItems } from '../db/package-kinds';
 import { eventSeats } from './event-seats';
 import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
 import { supportCredentials } from './support-credentials';
+import { licenseKeys } from './license-keys';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
 export { packageKinds } from './kind';
 
 // Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
-export const kindDeliveries: KindDelivery[] = [eventSeats, supportCredentials];
+export const kindDeliveries: KindDelivery[] = [eventSeats, supportCredentials, licenseKeys];
 
 /** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
 export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {

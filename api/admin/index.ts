@@ -14,6 +14,8 @@ import { eventPages } from './events-pages';
 import { adminSigner, apiGuard, pageGuard, type AdminEnv } from './guards';
 import { invoiceApi } from './invoices-api';
 import { invoicePages } from './invoices-pages';
+import { licenseApi } from './licenses-api';
+import { licensePages } from './licenses-pages';
 import { loginRoutes } from './login';
 import { messageApi } from './messages-api';
 import { messagePages } from './messages-pages';
@@ -41,6 +43,7 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', bulkPages(deps));
   app.route('/', messagePages(deps));
   app.route('/', eventPages(deps));
+  app.route('/', licensePages(deps));
   app.route('/', attentionApi(deps));
   app.route('/', invoiceApi(deps));
   app.route('/', accountApi(deps));
@@ -48,5 +51,6 @@ export function adminRoutes(deps: AppDeps) {
   app.route('/', messageApi(deps));
   app.route('/', eventApi(deps));
   app.route('/', supportCredentialRoutes(deps));
+  app.route('/', licenseApi(deps));
   return app;
 }

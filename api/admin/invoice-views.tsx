@@ -8,6 +8,7 @@ import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 import { InvoiceCredentials } from './support-credentials';
+import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 
 export function searchLink(search: Partial<InvoiceSearch>, page: number): string {
   const params = new URLSearchParams();
@@ -208,6 +209,8 @@ export function InvoiceDetailPage(props: {
   timeline: TimelineEntry[];
   flash?: string;
   error?: string;
+  /** The invoice's license keys (kinds/license-keys.ts), when it has any. */
+  licenses?: LicenseSectionProps;
 }) {
   const { invoice: i, items, messages, keys, emails, downloads, linkRequests } = props.detail;
   const view = props.view;
@@ -315,6 +318,7 @@ export function InvoiceDetailPage(props: {
         </table>
         {keys.length === 0 && <p class="muted">No key issued.</p>}
       </div>
+      {props.licenses && <LicenseKeysSection {...props.licenses} />}
 
       <InvoiceCredentials rows={props.detail.supportLogins} />
 

@@ -12,6 +12,7 @@ import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { InvoiceDetailPage, InvoiceListPage, PayPalFactsPage, RefundConfirmPage } from './invoice-views';
 import { askPayPalAbout } from '../../paypal/paypal-facts';
+import { invoiceLicenseSection } from './license-actions';
 
 export function invoicePages({ config, pool, temporal }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -36,7 +37,8 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
   app.get('/admin/invoices/:ref', async (c) => {
     const shown = await showInvoice(c.req.param('ref'));
     if (!shown) return c.text(`There is no invoice ${c.req.param('ref')}; search for it at /admin/invoices.`, 404);
-    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown} />);
+    const licenses = await invoiceLicenseSection(pool, c.var.csrf, shown.detail.invoice.number, c.req.query());
+    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown} licenses={licenses} />);
   });
 
   app.get('/admin/invoices/:ref/paypal', async (c) => {

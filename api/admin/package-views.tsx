@@ -5,6 +5,7 @@ import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type Ref
 import type { BulkActionRow } from '../../db/bulk-actions';
 import type { PackageFileRow, PackageRow } from '../../db/packages';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 
 export function PackageListPage(props: { csrf: string; packages: PackageRow[] }) {
   return (
@@ -165,6 +166,8 @@ export function PackageDetailPage(props: {
   defaultDays: number;
   flash?: string;
   error?: string;
+  /** The package's license keys (kinds/license-keys.ts), when it has or had any. */
+  licenses?: LicenseSectionProps;
 }) {
   const p = props.pkg;
   const base = `/admin/packages/${encodeURIComponent(p.itemNumber)}`;
@@ -308,6 +311,7 @@ export function PackageDetailPage(props: {
           ))}
         </ul>
       )}
+      {props.licenses && <LicenseKeysSection {...props.licenses} />}
     </AdminLayout>
   );
 }

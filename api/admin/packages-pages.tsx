@@ -12,6 +12,7 @@ import { addFileFromStore, addUploadedFile, FileInputError } from './package-fil
 import { packageBuyers } from '../../db/invoices';
 import { listPackages } from '../../db/packages';
 import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { packageLicenseSection } from './license-actions';
 import { PackageDetailPage, PackageFormPage, PackageListPage, formValues, type PackageFormValues } from './package-views';
 
 export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
@@ -29,7 +30,8 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const orders = checkoutButtonSettings(config);
     const checkoutHtml = orders ? await checkoutSnippet(found.pkg, orders) : undefined;
     const defaultDays = Math.max(1, Math.ceil((found.pkg.keyTtlSeconds ?? config.keyTtlSeconds) / 86400));
-    return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} checkoutHtml={checkoutHtml} defaultDays={defaultDays} {...extra} />, status);
+    const licenses = await packageLicenseSection(pool, config, c.var.csrf, found.pkg.itemNumber, c.req.query());
+    return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} checkoutHtml={checkoutHtml} defaultDays={defaultDays} licenses={licenses} {...extra} />, status);
   };
 
   app.get('/admin/packages', async (c) => renderPage(c, <PackageListPage csrf={c.var.csrf} packages={await listPackages(pool)} />));
