@@ -133,7 +133,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     second.number = held.invoiceNumber!;
     assert.match(held.reviewProblems.join('; '), new RegExp(`the support-login pool of ${pool} \\(Priority Support\\) has fewer than the 1 credential this payment needs; upload more at /admin/packages/${pool}/credentials`));
 
-    const delivery = await mailTo(first.email, /^Your download:/);
+    const delivery = await mailTo(first.email, /^Your purchase:/);
     assert.equal(loginIn(delivery), 'alice.support');
     assert.match(delivery.parsed.text ?? '', /Password: Pw-One-111/);
     assert.match(delivery.parsed.text ?? '', /Support: https:\/\/help\.example\.test\/login/);
@@ -169,7 +169,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     const approved = await admin('POST', `/api/admin/invoices/${second.number}/actions/approve`, {});
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     await until(second.txnId, (s) => s.status === 'fulfilled', 'fulfilled after the refill');
-    const delivery = await mailTo(second.email, /^Your download:/);
+    const delivery = await mailTo(second.email, /^Your purchase:/);
     assert.equal(loginIn(delivery), 'bob.support');
     assert.match(delivery.parsed.text ?? '', /Password: Pw Two 222/);
     assert.doesNotMatch(delivery.parsed.text ?? '', /alice\.support/);
@@ -197,12 +197,12 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
       failure,
       `Invoice ${held.invoiceNumber} needs 2 more support credentials for ${pool} (Priority Support), but its pool has too few left; upload more at /admin/packages/${pool}/credentials. The delivery tries again by itself until then.`,
     );
-    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
+    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your purchase:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
     assert.equal((await upload(pool, 'pair-one:Pw-p1\npair-two:Pw-p2')).status, 201);
     await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
     const answered = await approval;
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
-    const delivery = await mailTo(email, /^Your download:/);
+    const delivery = await mailTo(email, /^Your purchase:/);
     assert.match(delivery.parsed.text ?? '', /Login 1: pair-one\n\s*Password 1: Pw-p1\n\s*Login 2: pair-two\n\s*Password 2: Pw-p2/);
   });
 
@@ -272,7 +272,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     const [txA, txB] = [await buy(generated, a, 2), await buy(generated, b)];
     await until(txA, (s) => s.status === 'fulfilled', 'fulfilled (generated, two units)');
     await until(txB, (s) => s.status === 'fulfilled', 'fulfilled (generated)');
-    const texts = [(await mailTo(a, /^Your download:/)).parsed.text ?? '', (await mailTo(b, /^Your download:/)).parsed.text ?? ''];
+    const texts = [(await mailTo(a, /^Your purchase:/)).parsed.text ?? '', (await mailTo(b, /^Your purchase:/)).parsed.text ?? ''];
     const logins = texts.flatMap((t) => [...t.matchAll(/Login(?: \d)?: (\S+)/g)].map((m) => m[1]!));
     const passwords = texts.flatMap((t) => [...t.matchAll(/Password(?: \d)?: (\S+)/g)].map((m) => m[1]!));
     assert.equal(logins.length, 3);
