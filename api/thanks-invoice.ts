@@ -5,6 +5,7 @@ import { deriveKey, keyHash } from '../domain/download-keys';
 import type { Pool } from '../db/pool';
 import { thanksInvoiceRow } from '../db/invoices';
 import { generationKeys } from '../db/keys';
+import { invoiceSupportTexts } from '../db/packages';
 import type { InvoiceSettings } from '../domain/invoice-settings';
 import { invoiceKindItems, kindParts, type DeliveryPart } from '../kinds';
 
@@ -36,6 +37,8 @@ export interface ThanksInvoice {
   delivered: boolean;
   /** What the package kinds deliver (an access link, a ticket, a login, license keys); empty when links are not shown. */
   parts: DeliveryPart[];
+  /** The packages' support texts (as in the delivery e-mail); empty when there are none. */
+  supportText: string;
 }
 
 export async function thanksInvoice(pool: Pool, txnId: string, options: { settings?: InvoiceSettings; linksForSeconds: number }): Promise<ThanksInvoice | undefined> {
@@ -74,6 +77,7 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { settin
     keysExpired,
     delivered: invoice.generation !== null,
     parts,
+    supportText: (await invoiceSupportTexts(pool, invoice.id)).join('\n\n'),
     recentlyPaid: invoice.recently_paid,
     files: files.map((f) => {
       let downloadPath: string | undefined;

@@ -97,6 +97,17 @@ function KindParts(props: { invoice: ThanksInvoice }) {
   );
 }
 
+/** The packages' support texts, as the delivery e-mail ends with them. */
+function SupportText(props: { invoice: ThanksInvoice }) {
+  return props.invoice.supportText ? (
+    <p class="support" style="white-space: pre-line">
+      {props.invoice.supportText}
+    </p>
+  ) : (
+    <></>
+  );
+}
+
 export function ThanksPage(props: { model: ThanksModel }) {
   const m = props.model;
   switch (m.kind) {
@@ -125,6 +136,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           ) : (
             <p>We also e-mailed all of this to {m.maskedEmail}.</p>
           )}
+          <SupportText invoice={m.invoice} />
         </Layout>
       );
     }
@@ -139,6 +151,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           <div class="box">
             <FileTable invoice={m.invoice} />
           </div>
+          <SupportText invoice={m.invoice} />
           <LinkRequestForm problem="expired" values={{ invoice: m.invoice.number }} />
         </Layout>
       );
