@@ -42,6 +42,12 @@ export async function restoreAccessLinks(db: Queryable, invoiceId: number): Prom
   return rowCount ?? 0;
 }
 
+/** The SHA-256 of each package's link in one generation of an invoice. */
+export async function generationAccessHashes(db: Queryable, invoiceId: number, generation: number): Promise<Map<number, Buffer>> {
+  const { rows } = await db.query<{ package_id: string; key_hash: Buffer }>('SELECT package_id, key_hash FROM access_links WHERE invoice_id = $1 AND generation = $2', [invoiceId, generation]);
+  return new Map(rows.map((r) => [Number(r.package_id), r.key_hash]));
+}
+
 export interface AccessLinkRow {
   id: number;
   invoiceId: number;
@@ -96,13 +102,13 @@ export interface AccessEventRow {
   outcome: string;
 }
 
-/** An invoice's newest 200 access-link requests, for the admin's invoice page. */
+/** An invoice's newest 200 access-link requests (in the order they came), for the admin's invoice page. */
 export async function invoiceAccessEvents(db: Queryable, invoiceId: number): Promise<AccessEventRow[]> {
   const { rows } = await db.query<AccessEventRow>(
     `SELECT e.id::int, p.name AS "packageName", l.generation, e.at, e.remote_addr AS "remoteAddr", e.user_agent AS "userAgent",
             e.status_code AS "statusCode", e.outcome
        FROM access_events e JOIN access_links l ON l.id = e.access_link_id JOIN packages p ON p.id = l.package_id
-      WHERE e.invoice_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT 200`,
+      WHERE e.invoice_id = $1 ORDER BY e.id DESC LIMIT 200`,
     [invoiceId],
   );
   return rows;

@@ -8,7 +8,7 @@
 // and the generation) with a label of its own; Postgres keeps its SHA-256 (db/access-links.ts).
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { restoreAccessLinks, revokeAccessLinks, storeAccessLinks } from '../db/access-links';
+import { generationAccessHashes, restoreAccessLinks, revokeAccessLinks, storeAccessLinks } from '../db/access-links';
 import { keyHash } from '../domain/download-keys';
 import type { AccessWindow } from '../domain/access-window';
 import { formatTime } from '../domain/buyer-formats';
@@ -110,14 +110,24 @@ export const access: KindDelivery = {
   },
 
   async parts(ctx: DeliveryContext): Promise<DeliveryPart[]> {
-    return accessItems(ctx.items).map((i) => ({
-      kind: 'access',
-      packageName: i.packageName,
-      title: 'Your access link',
-      // The keyed link is the buyer's alone: the copy of the e-mail Postgres keeps withholds it.
-      lines: [{ label: 'Access link', value: ctx.settings.publicUrl + accessPath(deriveAccessKey(ctx.settings.keySecret, ctx.salt, i.packageId, ctx.generation)), url: true, secret: true }],
-      note: windowNote(accessSettings(i.settings)?.window, ctx.expiresAt),
-    }));
+    const items = accessItems(ctx.items);
+    if (items.length === 0) return [];
+    const stored = await generationAccessHashes(ctx.db, ctx.invoiceId, ctx.generation);
+    return items.flatMap((i) => {
+      const key = deriveAccessKey(ctx.settings.keySecret, ctx.salt, i.packageId, ctx.generation);
+      // A link that is not the one stored (another KEY_SECRET than the worker's) would not work: show none.
+      if (!stored.get(i.packageId)?.equals(keyHash(key))) return [];
+      return [
+        {
+          kind: 'access',
+          packageName: i.packageName,
+          title: 'Your access link',
+          // The keyed link is the buyer's alone: the copy of the e-mail Postgres keeps withholds it.
+          lines: [{ label: 'Access link', value: ctx.settings.publicUrl + accessPath(key), url: true, secret: true }],
+          note: windowNote(accessSettings(i.settings)?.window, ctx.expiresAt),
+        },
+      ];
+    });
   },
 
   revoke: (db, invoiceId, reason) => revokeAccessLinks(db, invoiceId, reason),

@@ -1,7 +1,7 @@
 // The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
 // actions), and the create/edit form.
 import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
-import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../../domain/money-policy';
+import { defaultDisputePolicy, defaultRefundPolicy } from '../../domain/money-policy';
 import type { BulkActionRow } from '../../db/bulk-actions';
 import type { NotificationRow, PackageFileRow, PackageRow } from '../../db/packages';
 import type { EditorField } from '../../kinds';
