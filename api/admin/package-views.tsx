@@ -179,7 +179,7 @@ export function PackageFormPage(props: { csrf: string; editing?: string; values:
         {kindEditors().map((e) => (
           <fieldset id={`kind-${e.kind}`} style="grid-column: 1 / -1" class="edit">
             <legend>
-              {e.label} settings <small>(read only when the kind above is “{e.label}”)</small>
+              {e.label.charAt(0).toUpperCase() + e.label.slice(1)} settings <small>(read only when the kind above is “{e.label}”)</small>
             </legend>
             {e.settings.fields.map((f) => (
               <SettingField prefix={`kindSettings.${e.kind}`} field={f} value={v.kindSettings?.[e.kind]?.[f.name] ?? ''} />

@@ -85,7 +85,7 @@ function KindParts(props: { invoice: ThanksInvoice }) {
               {part.lines.map((line) => (
                 <tr>
                   <th>{line.label}</th>
-                  <td>{line.url ? <a href={line.value}>{line.value}</a> : <code>{line.value}</code>}</td>
+                  <td>{line.url ? <a href={line.value} style="word-break: break-all">{line.value}</a> : <code>{line.value}</code>}</td>
                 </tr>
               ))}
             </tbody>
