@@ -269,6 +269,19 @@ describe('access links, end to end', () => {
     assert.equal((await open(key)).status, 303, 'a cancelled reversal restores the link');
   });
 
+  test('a chargeback opens a dispute: the link is paused at once, and works again when the reversal is cancelled', async () => {
+    const { txnId, key } = await buy('CAST-REC', 'disputed');
+    assert.equal((await open(key)).status, 303);
+    await sim.reverse(txnId);
+    await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    const paused = await open(key);
+    assert.equal(paused.status, 403);
+    assert.match(await paused.text(), /Access is paused/);
+    await sim.cancelReversal(txnId);
+    await until(txnId, (s) => s.status !== 'disputed', 'the dispute closed');
+    assert.equal((await open(key)).status, 303);
+  });
+
   test('an unknown or malformed link is a 404 page, and nothing is logged for it', async () => {
     const before = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_events')).rows[0]!.n;
     assert.equal((await open('A'.repeat(43))).status, 404);
