@@ -2,6 +2,7 @@
 // only wires real ones. One small app per resource, mounted here.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { accessRoutes } from './access';
 import { adminRoutes } from './admin';
 import { checkoutRoutes } from './checkout';
 import type { AppDeps } from './deps';
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', checkoutRoutes(deps));
   app.route('/', downloadRoutes(deps));
   app.route('/', ticketRoutes(deps));
+  app.route('/', accessRoutes(deps));
   app.route('/', thanksRoutes(deps));
   app.route('/', libraryRoutes(deps));
   app.route('/', licenseRoutes(deps));

@@ -15,4 +15,6 @@ export interface AppDeps {
    * connection. Routes add what must be written before the pool closes (queued download settles).
    */
   shutdown?: { draining: boolean; beforeClose?: (() => Promise<void>)[] };
+  /** The clock the access links' windows are judged by (api/access.ts); tests hand in their own. Default: the system clock. */
+  now?: () => Date;
 }

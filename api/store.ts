@@ -47,6 +47,7 @@ export function storeRoutes(deps: AppDeps) {
     ${buttons.map(
       (b) => html`<section>
         <h2>${b.pkg.name}</h2>
+        ${b.pkg.description ? html`<p class="description" style="white-space: pre-line">${b.pkg.description}</p>` : ''}
         <p>${b.pkg.price} ${b.pkg.currency} (item ${b.pkg.itemNumber})</p>
         ${b.checkoutForm ? html`<div class="checkout">${b.checkoutForm}</div>` : ''}
         ${b.classicForm ? html`<div class="classic">${b.classicForm}</div>` : ''}

@@ -5,6 +5,7 @@ import { deriveKey, keyHash } from '../domain/download-keys';
 import type { Pool } from '../db/pool';
 import { thanksInvoiceRow } from '../db/invoices';
 import { generationKeys } from '../db/keys';
+import { invoiceSupportTexts } from '../db/packages';
 import type { InvoiceSettings } from '../domain/invoice-settings';
 import { invoiceStatus } from '../domain/invoice-status';
 import { invoiceKindItems, kindParts, waitingKinds, type DeliveryPart } from '../kinds';
@@ -39,6 +40,8 @@ export interface ThanksInvoice {
   parts: DeliveryPart[];
   /** Held for review because a package ran short (a support-login pool is empty): what the buyer is told is on its way. */
   coming: string[];
+  /** The packages' support texts (as in the delivery e-mail); empty when there are none. */
+  supportText: string;
 }
 
 export async function thanksInvoice(pool: Pool, txnId: string, options: { settings?: InvoiceSettings; linksForSeconds: number }): Promise<ThanksInvoice | undefined> {
@@ -78,6 +81,7 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { settin
     delivered: invoice.generation !== null,
     parts,
     coming: invoice.status === invoiceStatus.needs_review ? await waitingKinds(pool, invoice.id) : [],
+    supportText: (await invoiceSupportTexts(pool, invoice.id)).join('\n\n'),
     recentlyPaid: invoice.recently_paid,
     files: files.map((f) => {
       let downloadPath: string | undefined;

@@ -64,14 +64,20 @@ export interface KeyFileRow {
   download_limit: number | null;
 }
 
-/** The files an invoice's keys open: every active file of its packages, with the package's download limit. */
+/**
+ * The files an invoice's keys open, with the package's download limit: every file it was keyed for
+ * in any generation (a retired file stays with the invoices that had it: resend, extend, reminder
+ * and regenerate still carry it) and every active file of its packages (the first delivery's
+ * files, and a new version's, which an extend brings to earlier buyers).
+ */
 export async function invoiceKeyFiles(db: Queryable, invoiceId: number): Promise<KeyFileRow[]> {
   const { rows } = await db.query<KeyFileRow>(
     `SELECT pf.id AS package_file_id, pf.name, pf.size_bytes, pf.md5, pf.sha256, p.download_limit
        FROM invoice_items ii
        JOIN packages p ON p.id = ii.package_id
-       JOIN package_files pf ON pf.package_id = p.id AND pf.active
+       JOIN package_files pf ON pf.package_id = p.id
       WHERE ii.invoice_id = $1
+        AND (pf.active OR EXISTS (SELECT 1 FROM download_keys k WHERE k.invoice_id = $1 AND k.package_file_id = pf.id))
       ORDER BY p.id, pf.position, pf.id`,
     [invoiceId],
   );
@@ -107,12 +113,23 @@ export interface StorePackage {
   name: string;
   price: string;
   currency: string;
+  description: string;
 }
 
 /** What the store sells: the active packages by name. */
 export async function packagesForSale(db: Queryable): Promise<StorePackage[]> {
-  const { rows } = await db.query<StorePackage>('SELECT item_number AS "itemNumber", name, price::text AS price, currency FROM packages WHERE active ORDER BY name');
+  const { rows } = await db.query<StorePackage>('SELECT item_number AS "itemNumber", name, price::text AS price, currency, description FROM packages WHERE active ORDER BY name');
   return rows;
+}
+
+/** The support texts of an invoice's packages, as the delivery e-mail joins them (the thank-you page shows the same). */
+export async function invoiceSupportTexts(db: Queryable, invoiceId: number): Promise<string[]> {
+  const { rows } = await db.query<{ text: string }>(
+    `SELECT btrim(p.support_text) AS text FROM invoice_items ii JOIN packages p ON p.id = ii.package_id
+      WHERE ii.invoice_id = $1 AND btrim(p.support_text) <> '' ORDER BY p.id`,
+    [invoiceId],
+  );
+  return rows.map((r) => r.text);
 }
 
 /** Adds a package unless its item number is taken; its id, or undefined when taken. */
@@ -292,5 +309,78 @@ export async function updatePackage(db: Queryable, itemNumber: string, values: P
       WHERE item_number = $1`,
     [itemNumber, ...columnValues(values).slice(1)],
   );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Retires a package's file (new buyers no longer get it; invoices keyed for it keep it) or brings it back; false when the package has no such file. */
+export async function setFileActive(db: Queryable, packageId: number, fileId: number, active: boolean): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE package_files SET active = $3 WHERE package_id = $1 AND id = $2', [packageId, fileId, active]);
+  return (rowCount ?? 0) > 0;
+}
+
+// A package's own notifications, as the admin edits them.
+
+export interface NotificationRow {
+  id: number;
+  name: string;
+  subject: string;
+  textBody: string;
+  htmlBody: string | null;
+  active: boolean;
+  createdAt: Date;
+}
+
+export interface NotificationValues {
+  name: string;
+  subject: string;
+  textBody: string;
+  htmlBody: string | null;
+  active: boolean;
+}
+
+const notificationColumns = `id::int, name, subject, text_body AS "textBody", html_body AS "htmlBody", active, created_at AS "createdAt"`;
+
+/** Every notification of a package, the active ones first. */
+export async function packageNotifications(db: Queryable, packageId: number): Promise<NotificationRow[]> {
+  const { rows } = await db.query<NotificationRow>(
+    `SELECT ${notificationColumns} FROM package_notifications WHERE package_id = $1 ORDER BY active DESC, position, id`,
+    [packageId],
+  );
+  return rows;
+}
+
+export async function findNotification(db: Queryable, packageId: number, id: number): Promise<NotificationRow | undefined> {
+  const { rows } = await db.query<NotificationRow>(`SELECT ${notificationColumns} FROM package_notifications WHERE package_id = $1 AND id = $2`, [packageId, id]);
+  return rows[0];
+}
+
+/** Adds a notification; undefined when the package already has one of that name. */
+export async function insertNotification(db: Queryable, packageId: number, v: NotificationValues): Promise<NotificationRow | undefined> {
+  const { rows } = await db.query<NotificationRow>(
+    `INSERT INTO package_notifications (package_id, name, subject, text_body, html_body, active, position)
+     VALUES ($1, $2, $3, $4, $5, $6, (SELECT coalesce(max(position), 0) + 1 FROM package_notifications WHERE package_id = $1))
+     ON CONFLICT (package_id, name) DO NOTHING RETURNING ${notificationColumns}`,
+    [packageId, v.name, v.subject, v.textBody, v.htmlBody, v.active],
+  );
+  return rows[0];
+}
+
+/** Replaces a notification; 'missing' when there is none, 'taken' when another has the new name. */
+export async function updateNotification(db: Queryable, packageId: number, id: number, v: NotificationValues): Promise<NotificationRow | 'missing' | 'taken'> {
+  try {
+    const { rows } = await db.query<NotificationRow>(
+      `UPDATE package_notifications SET name = $3, subject = $4, text_body = $5, html_body = $6, active = $7
+        WHERE package_id = $1 AND id = $2 RETURNING ${notificationColumns}`,
+      [packageId, id, v.name, v.subject, v.textBody, v.htmlBody, v.active],
+    );
+    return rows[0] ?? 'missing';
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return 'taken';
+    throw error;
+  }
+}
+
+export async function setNotificationActive(db: Queryable, packageId: number, id: number, active: boolean): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE package_notifications SET active = $3 WHERE package_id = $1 AND id = $2', [packageId, id, active]);
   return (rowCount ?? 0) > 0;
 }

@@ -5,12 +5,13 @@ import { eventSeats } from './event-seats';
 import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
 import { supportCredentials } from './support-credentials';
 import { licenseKeys } from './license-keys';
+import { access } from './access';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
 export { packageKinds } from './kind';
 
 // Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
-export const kindDeliveries: KindDelivery[] = [eventSeats, supportCredentials, licenseKeys];
+export const kindDeliveries: KindDelivery[] = [access, eventSeats, supportCredentials, licenseKeys];
 
 /** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
 export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { invoiceStatuses } from '../../domain/invoice-status';
 import { findInvoice, invoiceItemRows, type InvoiceHead, type InvoiceItemRow } from '../../db/invoices';
+import { invoiceAccessEvents, type AccessEventRow } from '../../db/access-links';
 import { invoiceDownloads, invoiceKeys, keyGenerations, type DownloadEventRow, type InvoiceKeyRow, type KeyGenerationRow } from '../../db/keys';
 import { invoiceEmails, type InvoiceEmailRow } from '../../db/emails';
 import { invoiceLinkRequests, type InvoiceLinkRequest } from '../../db/link-requests';
@@ -43,6 +44,8 @@ export interface InvoiceDetail {
   generations: KeyGenerationRow[];
   emails: InvoiceEmailRow[];
   downloads: DownloadEventRow[];
+  /** Requests for the invoice's access links (kinds/access.ts). */
+  accessUses: AccessEventRow[];
   linkRequests: InvoiceLinkRequest[];
   /** The routed PayPal messages that moved the money: paid, refunded, reversed, disputed. */
   moneyEvents: MoneyEventRow[];
@@ -55,7 +58,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
   const invoice = await findInvoice(pool, ref);
   if (!invoice) return undefined;
   const id = Number(invoice.id);
-  const [items, messages, keys, generations, emails, downloads, linkRequests, moneyEvents, supportLogins] = await Promise.all([
+  const [items, messages, keys, generations, emails, downloads, linkRequests, moneyEvents, supportLogins, accessUses] = await Promise.all([
     invoiceItemRows(pool, id),
     invoiceMessages(pool, id, invoice.txnId),
     invoiceKeys(pool, id),
@@ -65,6 +68,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     invoiceLinkRequests(pool, id),
     invoiceMoneyEvents(pool, id, invoice.txnId),
     invoiceCredentials(pool, id),
+    invoiceAccessEvents(pool, id),
   ]);
   return {
     invoice: { ...invoice, id },
@@ -74,6 +78,7 @@ export async function invoiceDetail(pool: Pool, ref: string): Promise<InvoiceDet
     generations,
     emails,
     downloads,
+    accessUses,
     linkRequests,
     moneyEvents,
     supportLogins,

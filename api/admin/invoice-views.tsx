@@ -375,6 +375,33 @@ export function InvoiceDetailPage(props: {
         </table>
       </div>
 
+      {props.detail.accessUses.length > 0 && (
+        <>
+          <h2 id="access-uses">Access link uses ({props.detail.accessUses.length})</h2>
+          <div class="scroll">
+            <table>
+              <tbody>
+                {props.detail.accessUses.map((u) => (
+                  <tr>
+                    <td>{when(u.at)}</td>
+                    <td>
+                      {u.packageName} (generation {u.generation})
+                    </td>
+                    <td>{u.statusCode}</td>
+                    <td>{u.outcome}</td>
+                    <td>
+                      <small>
+                        {u.remoteAddr} {u.userAgent ?? ''}
+                      </small>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+
       {linkRequests.length > 0 && (
         <>
           <h2>Fresh-link requests</h2>

@@ -8,7 +8,9 @@ import {
   createPackage as insertPackage,
   findPackage,
   packageFiles,
+  packageNotifications,
   updatePackage as updatePackageRow,
+  type NotificationRow,
   type PackageFileRow,
   type PackageRow,
   type PackageValues,
@@ -54,12 +56,19 @@ export const packageInputSchema = z.object({
 });
 export type PackageInput = z.output<typeof packageInputSchema>;
 
-/** A package with its files and its newest bulk actions; undefined when no package has the item number. */
-export async function packageDetail(pool: Pool, itemNumber: string): Promise<{ pkg: PackageRow; files: PackageFileRow[]; bulk: BulkActionRow[] } | undefined> {
+export interface PackageDetail {
+  pkg: PackageRow;
+  files: PackageFileRow[];
+  bulk: BulkActionRow[];
+  notifications: NotificationRow[];
+}
+
+/** A package with its files, its own notifications and its newest bulk actions; undefined when no package has the item number. */
+export async function packageDetail(pool: Pool, itemNumber: string): Promise<PackageDetail | undefined> {
   const pkg = await findPackage(pool, itemNumber);
   if (!pkg) return undefined;
-  const [files, bulk] = await Promise.all([packageFiles(pool, pkg.id), packageBulkActions(pool, pkg.id)]);
-  return { pkg, files, bulk };
+  const [files, bulk, notifications] = await Promise.all([packageFiles(pool, pkg.id), packageBulkActions(pool, pkg.id), packageNotifications(pool, pkg.id)]);
+  return { pkg, files, bulk, notifications };
 }
 
 /** Input that is well formed but cannot be saved (a kind's settings it refuses); the message says why. */

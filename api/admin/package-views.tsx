@@ -1,11 +1,58 @@
 // The package pages' markup: list, detail (files with checksums, the Buy Now button's HTML, bulk
 // actions), and the create/edit form.
 import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
-import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../../domain/money-policy';
+import { defaultDisputePolicy, defaultRefundPolicy } from '../../domain/money-policy';
 import type { BulkActionRow } from '../../db/bulk-actions';
-import type { PackageFileRow, PackageRow } from '../../db/packages';
+import type { NotificationRow, PackageFileRow, PackageRow } from '../../db/packages';
+import type { EditorField } from '../../kinds';
+import { packageKinds } from '../../kinds';
 import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
 import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
+import { kindEditors, kindLabels, licenseEditor, type PackageFormValues } from './package-form';
+import type { NotificationInput } from './notification-queries';
+
+export type { PackageFormValues };
+
+/** One setting of a kind (or of license keys), rendered from its module's EditorField. */
+function SettingField(props: { prefix: string; field: EditorField; value: string }) {
+  const { field, value } = props;
+  const name = `${props.prefix}.${field.name}`;
+  const id = name.replace(/\./g, '-');
+  const help = field.help ? <small>{field.help}</small> : undefined;
+  if (field.type === 'checkbox') {
+    return (
+      <div>
+        <label>
+          <input type="checkbox" id={id} name={name} checked={value === 'on'} /> {field.label}
+        </label>
+        {help}
+      </div>
+    );
+  }
+  const control =
+    field.type === 'textarea' ? (
+      <textarea id={id} name={name}>
+        {value}
+      </textarea>
+    ) : field.type === 'select' ? (
+      <select id={id} name={name}>
+        {(field.options ?? []).map((o) => (
+          <option value={o.value} selected={value === o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    ) : (
+      <input id={id} name={name} value={value} type={field.type === 'datetime' ? 'datetime-local' : field.type === 'number' ? 'number' : field.type === 'url' ? 'url' : 'text'} />
+    );
+  return (
+    <div style={field.type === 'textarea' ? 'grid-column: 1 / -1' : undefined}>
+      <label for={id}>{field.label}</label>
+      {control}
+      {help}
+    </div>
+  );
+}
 
 export function PackageListPage(props: { csrf: string; packages: PackageRow[] }) {
   return (
@@ -48,41 +95,9 @@ export function PackageListPage(props: { csrf: string; packages: PackageRow[] })
   );
 }
 
-export interface PackageFormValues {
-  itemNumber?: string;
-  name?: string;
-  currency?: string;
-  price?: string;
-  keyTtl?: string;
-  downloadLimit?: string;
-  reminderHours?: string;
-  selfService?: boolean;
-  refundPolicy?: RefundPolicy;
-  disputePolicy?: DisputePolicy;
-  supportText?: string;
-  active?: boolean;
-}
-
-export function formValues(p: PackageRow): PackageFormValues {
-  const ttl = p.keyTtlSeconds;
-  return {
-    itemNumber: p.itemNumber,
-    name: p.name,
-    currency: p.currency,
-    price: p.price,
-    keyTtl: ttl === null ? '' : ttl % 86400 === 0 ? `${ttl / 86400}d` : ttl % 3600 === 0 ? `${ttl / 3600}h` : `${ttl}s`,
-    downloadLimit: p.downloadLimit?.toString() ?? '',
-    reminderHours: p.reminderHours?.toString() ?? '',
-    selfService: p.selfService,
-    refundPolicy: p.refundPolicy,
-    disputePolicy: p.disputePolicy,
-    supportText: p.supportText,
-    active: p.active,
-  };
-}
-
 export function PackageFormPage(props: { csrf: string; editing?: string; values: PackageFormValues; error?: string }) {
   const v = props.values;
+  const license = licenseEditor();
   const action = props.editing ? `/admin/packages/${encodeURIComponent(props.editing)}` : '/admin/packages';
   return (
     <AdminLayout title={props.editing ? `Edit ${props.editing}` : 'New package'} csrf={props.csrf}>
@@ -105,6 +120,16 @@ export function PackageFormPage(props: { csrf: string; editing?: string; values:
         <div>
           <label for="currency">Currency</label>
           <input id="currency" name="currency" value={v.currency ?? 'USD'} required maxlength={3} />
+        </div>
+        <div>
+          <label for="kind">Kind (what it delivers besides files)</label>
+          <select id="kind" name="kind">
+            {packageKinds.map((k) => (
+              <option value={k} selected={(v.kind ?? 'files') === k}>
+                {kindLabels[k]}
+              </option>
+            ))}
+          </select>
         </div>
         <div>
           <label for="keyTtl">Key lifetime (e.g. 3d; empty: KEY_TTL)</label>
@@ -141,11 +166,43 @@ export function PackageFormPage(props: { csrf: string; editing?: string; values:
           </label>
         </div>
         <div style="grid-column: 1 / -1">
-          <label for="supportText">Support text (in every delivery e-mail)</label>
+          <label for="supportText">Support text (in every delivery e-mail and on the thank-you page)</label>
           <textarea id="supportText" name="supportText">
             {v.supportText ?? ''}
           </textarea>
         </div>
+        <div style="grid-column: 1 / -1">
+          <label for="description">Description (shown on the store page)</label>
+          <textarea id="description" name="description">
+            {v.description ?? ''}
+          </textarea>
+        </div>
+        {kindEditors().map((e) => (
+          <fieldset id={`kind-${e.kind}`} style="grid-column: 1 / -1" class="edit">
+            <legend>
+              {e.label.charAt(0).toUpperCase() + e.label.slice(1)} settings <small>(read only when the kind above is “{e.label}”)</small>
+            </legend>
+            {e.settings.fields.map((f) => (
+              <SettingField prefix={`kindSettings.${e.kind}`} field={f} value={v.kindSettings?.[e.kind]?.[f.name] ?? ''} />
+            ))}
+          </fieldset>
+        ))}
+        {license && (
+          <fieldset id="license-keys" style="grid-column: 1 / -1" class="edit">
+            <legend>License keys</legend>
+            <div>
+              <label>
+                <input type="radio" name="licenseKeys" value="off" checked={v.licenseKeys !== 'on'} /> none
+              </label>
+              <label>
+                <input type="radio" name="licenseKeys" value="on" checked={v.licenseKeys === 'on'} /> issue license keys
+              </label>
+            </div>
+            {license.fields.map((f) => (
+              <SettingField prefix="license" field={f} value={v.license?.[f.name] ?? ''} />
+            ))}
+          </fieldset>
+        )}
         <div>
           <button type="submit">{props.editing ? 'Save' : 'Create package'}</button>
         </div>
@@ -159,6 +216,7 @@ export function PackageDetailPage(props: {
   pkg: PackageRow;
   files: PackageFileRow[];
   bulk: BulkActionRow[];
+  notifications: NotificationRow[];
   /** The classic Buy Now button (unset with PAYPAL_CHECKOUT=orders). */
   buttonHtml?: string;
   /** The PayPal Checkout button (unset with PAYPAL_CHECKOUT=classic). */
@@ -183,6 +241,14 @@ export function PackageDetailPage(props: {
         <dd>
           {p.price} {p.currency}
         </dd>
+        <dt>Kind</dt>
+        <dd id="package-kind">{kindLabels[p.kind]}</dd>
+        {p.description && (
+          <>
+            <dt>Description</dt>
+            <dd style="white-space: pre-line">{p.description}</dd>
+          </>
+        )}
         <dt>Key lifetime</dt>
         <dd>{p.keyTtlSeconds ? `${Math.round((p.keyTtlSeconds / 3600) * 10) / 10} h` : 'KEY_TTL'}</dd>
         <dt>Downloads per key</dt>
@@ -222,6 +288,7 @@ export function PackageDetailPage(props: {
               <th>Size</th>
               <th>Checksums</th>
               <th>Stored at</th>
+              <th>Offered</th>
             </tr>
           </thead>
           <tbody>
@@ -229,7 +296,7 @@ export function PackageDetailPage(props: {
               <tr>
                 <td>
                   {f.name}
-                  {f.active ? '' : ' (inactive)'}
+                  {f.active ? '' : ' (retired)'}
                 </td>
                 <td>{bytes(f.sizeBytes)}</td>
                 <td>
@@ -239,6 +306,14 @@ export function PackageDetailPage(props: {
                 </td>
                 <td>
                   <code>{f.storagePath}</code>
+                </td>
+                <td>
+                  <form method="post" action={`${base}/files/${f.id}/${f.active ? 'retire' : 'restore'}`} class="inline">
+                    <CsrfField token={props.csrf} />
+                    <button type="submit" class={f.active ? 'danger' : undefined} aria-label={`${f.active ? 'Retire' : 'Bring back'} ${f.name}`}>
+                      {f.active ? 'Retire' : 'Bring back'}
+                    </button>
+                  </form>
                 </td>
               </tr>
             ))}
@@ -264,7 +339,42 @@ export function PackageDetailPage(props: {
           <button type="submit">Add file</button>
         </div>
       </form>
-      <p class="muted">A file with the same name replaces the old one (existing keys then serve the new version).</p>
+      <p class="muted">
+        A file with the same name replaces the old one (existing keys then serve the new version). A retired file is no longer given to new buyers; invoices
+        that had it keep it (resend, extend, regenerate).
+      </p>
+
+      <h2 id="notifications">Other notifications</h2>
+      <p class="muted">E-mails sent once per invoice after delivery (e.g. how to get support). Templates may use {'{{firstName}}'}, {'{{packageName}}'}, {'{{invoiceNumber}}'} and {'{{supportText}}'}.</p>
+      {props.notifications.length > 0 && (
+        <div class="scroll">
+          <table>
+            <tbody>
+              {props.notifications.map((n) => (
+                <tr>
+                  <td>
+                    <a href={`${base}/notifications/${n.id}`}>{n.name}</a>
+                    {n.active ? '' : ' (inactive)'}
+                  </td>
+                  <td>{n.subject}</td>
+                  <td>{n.htmlBody ? 'text and HTML' : 'text'}</td>
+                  <td>
+                    <form method="post" action={`${base}/notifications/${n.id}/${n.active ? 'deactivate' : 'activate'}`} class="inline">
+                      <CsrfField token={props.csrf} />
+                      <button type="submit" aria-label={`${n.active ? 'Deactivate' : 'Activate'} ${n.name}`}>
+                        {n.active ? 'Deactivate' : 'Activate'}
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p>
+        <a href={`${base}/notifications/new`}>Add a notification</a>
+      </p>
 
       {props.checkoutHtml && (
         <>
@@ -312,6 +422,56 @@ export function PackageDetailPage(props: {
         </ul>
       )}
       {props.licenses && <LicenseKeysSection {...props.licenses} />}
+    </AdminLayout>
+  );
+}
+
+export type NotificationFormValues = Partial<Record<keyof NotificationInput, string | boolean | null>>;
+
+/** Add or edit one of a package's other notifications. */
+export function NotificationFormPage(props: { csrf: string; itemNumber: string; id?: number; values: NotificationFormValues; error?: string }) {
+  const v = props.values;
+  const base = `/admin/packages/${encodeURIComponent(props.itemNumber)}`;
+  const title = props.id ? `Notification ${String(v.name ?? '')} of ${props.itemNumber}` : `New notification for ${props.itemNumber}`;
+  const str = (x: unknown) => (typeof x === 'string' ? x : '');
+  return (
+    <AdminLayout title={title} csrf={props.csrf}>
+      <h1>{title}</h1>
+      <Flash message={props.error} error />
+      <form method="post" action={props.id ? `${base}/notifications/${props.id}` : `${base}/notifications`} class="edit">
+        <CsrfField token={props.csrf} />
+        <div>
+          <label for="n-name">Name (letters, digits, dot, dash)</label>
+          <input id="n-name" name="name" value={str(v.name)} required />
+        </div>
+        <div style="grid-column: span 2">
+          <label for="n-subject">Subject</label>
+          <input id="n-subject" name="subject" value={str(v.subject)} required />
+        </div>
+        <div>
+          <label>
+            <input type="checkbox" name="active" checked={v.active !== false && v.active !== ''} /> Active (sent to new buyers)
+          </label>
+        </div>
+        <div style="grid-column: 1 / -1">
+          <label for="n-text">Text body</label>
+          <textarea id="n-text" name="textBody" required>
+            {str(v.textBody)}
+          </textarea>
+        </div>
+        <div style="grid-column: 1 / -1">
+          <label for="n-html">HTML body (optional)</label>
+          <textarea id="n-html" name="htmlBody">
+            {str(v.htmlBody)}
+          </textarea>
+        </div>
+        <div>
+          <button type="submit">{props.id ? 'Save notification' : 'Add notification'}</button>
+        </div>
+      </form>
+      <p>
+        <a href={base}>Back to the package</a>
+      </p>
     </AdminLayout>
   );
 }

@@ -11,8 +11,13 @@ import { bulkInputSchema, bulkStatus, startBulk } from './bulk-start';
 import { validationError } from './json-errors';
 import { addFileFromStore, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
-import { listPackages } from '../../db/packages';
+import { listPackages, packageNotifications, setFileActive, setNotificationActive } from '../../db/packages';
+import { addNotification, editNotification, NotificationInputError, notificationInputSchema } from './notification-queries';
 import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+
+const noNotification = (item: string, id: number) => ({ error: `Package ${item} has no notification ${id}; list them with GET /api/admin/packages/${item}/notifications.` });
+/** A row id in a path: a positive whole number. */
+export const rowId = (what: string) => z.coerce.number({ error: `must be the ${what}'s number` }).int(`must be the ${what}'s number`).positive(`must be the ${what}'s number`);
 
 const notFound = (item: string) => ({ error: `There is no package ${item}; list them with GET /api/admin/packages.` });
 
@@ -62,6 +67,68 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
       throw error;
     }
   });
+
+  // Retiring a file: new buyers no longer get it; invoices keyed for it keep it (db/packages.ts invoiceKeyFiles).
+  app.put(
+    '/api/admin/packages/:item/files/:id',
+    zValidator('param', z.object({ item: z.string(), id: rowId('file') }), validationError),
+    zValidator('json', z.object({ active: z.boolean({ error: 'must be true (on offer) or false (retired)' }) }), validationError),
+    async (c) => {
+      const { item, id } = c.req.valid('param');
+      const found = await packageDetail(pool, item);
+      if (!found) return c.json(notFound(item), 404);
+      if (!(await setFileActive(pool, found.pkg.id, id, c.req.valid('json').active))) return c.json({ error: `Package ${item} has no file ${id}; see GET /api/admin/packages/${item}.` }, 404);
+      return c.json(await packageDetail(pool, item));
+    },
+  );
+
+  app.get('/api/admin/packages/:item/notifications', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    return c.json({ notifications: await packageNotifications(pool, found.pkg.id) });
+  });
+
+  app.post('/api/admin/packages/:item/notifications', zValidator('json', notificationInputSchema, validationError), async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    try {
+      return c.json({ notification: await addNotification(pool, found.pkg.id, c.req.valid('json')) }, 201);
+    } catch (error) {
+      if (error instanceof NotificationInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
+      throw error;
+    }
+  });
+
+  app.put(
+    '/api/admin/packages/:item/notifications/:id',
+    zValidator('param', z.object({ item: z.string(), id: rowId('notification') }), validationError),
+    zValidator('json', notificationInputSchema, validationError),
+    async (c) => {
+      const { item, id } = c.req.valid('param');
+      const found = await packageDetail(pool, item);
+      if (!found) return c.json(notFound(item), 404);
+      try {
+        const row = await editNotification(pool, found.pkg.id, id, c.req.valid('json'));
+        return row ? c.json({ notification: row }) : c.json(noNotification(item, id), 404);
+      } catch (error) {
+        if (error instanceof NotificationInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
+        throw error;
+      }
+    },
+  );
+
+  for (const [path, active] of [
+    ['deactivate', false],
+    ['activate', true],
+  ] as const) {
+    app.post(`/api/admin/packages/:item/notifications/:id/${path}`, zValidator('param', z.object({ item: z.string(), id: rowId('notification') }), validationError), async (c) => {
+      const { item, id } = c.req.valid('param');
+      const found = await packageDetail(pool, item);
+      if (!found) return c.json(notFound(item), 404);
+      if (!(await setNotificationActive(pool, found.pkg.id, id, active))) return c.json(noNotification(item, id), 404);
+      return c.json({ notifications: await packageNotifications(pool, found.pkg.id) });
+    });
+  }
 
   app.get('/api/admin/packages/:item/buyers', async (c) => {
     const item = c.req.param('item');

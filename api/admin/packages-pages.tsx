@@ -10,10 +10,12 @@ import { bulkInputSchema, startBulk } from './bulk-start';
 import type { AdminEnv } from './guards';
 import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
-import { listPackages } from '../../db/packages';
+import { findNotification, listPackages, setFileActive, setNotificationActive } from '../../db/packages';
 import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 import { packageLicenseSection } from './license-actions';
-import { PackageDetailPage, PackageFormPage, PackageListPage, formValues, type PackageFormValues } from './package-views';
+import { formInput, formValues, postedValues } from './package-form';
+import { addNotification, editNotification, NotificationInputError, notificationInputSchema } from './notification-queries';
+import { NotificationFormPage, PackageDetailPage, PackageFormPage, PackageListPage, type NotificationFormValues } from './package-views';
 
 export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || 'input'} ${i.message}`).join('; ');
@@ -40,8 +42,8 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
 
   app.post('/admin/packages', async (c) => {
     const body = await c.req.parseBody();
-    const parsed = packageInputSchema.safeParse(body);
-    const values = body as PackageFormValues & Record<string, unknown>;
+    const parsed = packageInputSchema.safeParse(formInput(body));
+    const values = postedValues(body);
     if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
     try {
       if ((await createPackage(pool, parsed.data)) === undefined) {
@@ -65,16 +67,105 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
   app.post('/admin/packages/:item', async (c) => {
     const item = c.req.param('item');
     const body = await c.req.parseBody();
-    const parsed = packageInputSchema.safeParse({ ...body, itemNumber: item });
-    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={body as PackageFormValues} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
+    const parsed = packageInputSchema.safeParse({ ...formInput(body), itemNumber: item });
+    const values = { ...postedValues(body), itemNumber: item };
+    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
     try {
       if (!(await updatePackage(pool, item, parsed.data))) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
     } catch (error) {
-      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={body as PackageFormValues} error={`Not saved: ${error.message}.`} />, 400);
+      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${error.message}.`} />, 400);
       throw error;
     }
     return showPackage(c, item, { flash: 'Saved.' });
   });
+
+  // Retire a file (new buyers no longer get it; invoices keyed for it keep it) or bring it back.
+  for (const [path, active] of [
+    ['retire', false],
+    ['restore', true],
+  ] as const) {
+    app.post(`/admin/packages/:item/files/:id/${path}`, async (c) => {
+      const found = await packageDetail(pool, c.req.param('item'));
+      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+      const file = found.files.find((f) => String(f.id) === c.req.param('id'));
+      if (!file || !(await setFileActive(pool, found.pkg.id, file.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That file is not part of this package; nothing changed.' }, 404);
+      const flash = active ? `${file.name} is offered again: new buyers get it.` : `${file.name} is retired: new buyers no longer get it; invoices that had it keep it.`;
+      return showPackage(c, found.pkg.itemNumber, { flash });
+    });
+  }
+
+  // The package's other notifications: add, edit, deactivate and activate.
+  const notificationPage = async (c: Context<AdminEnv>, item: string, id: number | undefined, values: NotificationFormValues, error?: string, status: 200 | 400 | 404 = 200) =>
+    renderPage(c, <NotificationFormPage csrf={c.var.csrf} itemNumber={item} id={id} values={values} error={error} />, status);
+  const postedNotification = (body: Record<string, unknown>): NotificationFormValues => ({
+    name: typeof body.name === 'string' ? body.name : '',
+    subject: typeof body.subject === 'string' ? body.subject : '',
+    textBody: typeof body.textBody === 'string' ? body.textBody : '',
+    htmlBody: typeof body.htmlBody === 'string' ? body.htmlBody : '',
+    active: body.active === 'on',
+  });
+  // A form's unticked box is absent: inactive (JSON's absent `active` means active).
+  const notificationForm = (body: Record<string, unknown>) => notificationInputSchema.safeParse({ ...body, active: body.active === 'on' });
+
+  app.get('/admin/packages/:item/notifications/new', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    return notificationPage(c, found.pkg.itemNumber, undefined, { active: true });
+  });
+
+  app.post('/admin/packages/:item/notifications', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    const body = await c.req.parseBody();
+    const parsed = notificationForm(body);
+    if (!parsed.success) return notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${issues(parsed.error)}.`, 400);
+    try {
+      const row = await addNotification(pool, found.pkg.id, parsed.data);
+      return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} added.` });
+    } catch (error) {
+      if (error instanceof NotificationInputError) return notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${error.message}.`, 400);
+      throw error;
+    }
+  });
+
+  app.get('/admin/packages/:item/notifications/:id', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    const id = Number(c.req.param('id'));
+    const row = Number.isSafeInteger(id) ? await findNotification(pool, found.pkg.id, id) : undefined;
+    if (!row) return c.text(`Package ${found.pkg.itemNumber} has no notification ${c.req.param('id')}; see /admin/packages/${found.pkg.itemNumber}.`, 404);
+    return notificationPage(c, found.pkg.itemNumber, row.id, { ...row, htmlBody: row.htmlBody ?? '' });
+  });
+
+  app.post('/admin/packages/:item/notifications/:id', async (c) => {
+    const found = await packageDetail(pool, c.req.param('item'));
+    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    const id = Number(c.req.param('id'));
+    const body = await c.req.parseBody();
+    const parsed = notificationForm(body);
+    if (!parsed.success) return notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${issues(parsed.error)}.`, 400);
+    try {
+      const row = Number.isSafeInteger(id) ? await editNotification(pool, found.pkg.id, id, parsed.data) : undefined;
+      if (!row) return c.text(`Package ${found.pkg.itemNumber} has no notification ${c.req.param('id')}; see /admin/packages/${found.pkg.itemNumber}.`, 404);
+      return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} saved.` });
+    } catch (error) {
+      if (error instanceof NotificationInputError) return notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${error.message}.`, 400);
+      throw error;
+    }
+  });
+
+  for (const [path, active] of [
+    ['deactivate', false],
+    ['activate', true],
+  ] as const) {
+    app.post(`/admin/packages/:item/notifications/:id/${path}`, async (c) => {
+      const found = await packageDetail(pool, c.req.param('item'));
+      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+      const row = found.notifications.find((n) => String(n.id) === c.req.param('id'));
+      if (!row || !(await setNotificationActive(pool, found.pkg.id, row.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That notification is not part of this package; nothing changed.' }, 404);
+      return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} ${active ? 'is active again' : 'is deactivated: new buyers no longer get it'}.` });
+    });
+  }
 
   app.post('/admin/packages/:item/files', async (c) => {
     const found = await packageDetail(pool, c.req.param('item'));

@@ -85,7 +85,7 @@ function KindParts(props: { invoice: ThanksInvoice }) {
               {part.lines.map((line) => (
                 <tr>
                   <th>{line.label}</th>
-                  <td>{line.url ? <a href={line.value}>{line.value}</a> : <code>{line.value}</code>}</td>
+                  <td>{line.url ? <a href={line.value} style="word-break: break-all">{line.value}</a> : <code>{line.value}</code>}</td>
                 </tr>
               ))}
             </tbody>
@@ -94,6 +94,17 @@ function KindParts(props: { invoice: ThanksInvoice }) {
         </div>
       ))}
     </>
+  );
+}
+
+/** The packages' support texts, as the delivery e-mail ends with them. */
+function SupportText(props: { invoice: ThanksInvoice }) {
+  return props.invoice.supportText ? (
+    <p class="support" style="white-space: pre-line">
+      {props.invoice.supportText}
+    </p>
+  ) : (
+    <></>
   );
 }
 
@@ -125,6 +136,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           ) : (
             <p>We also e-mailed all of this to {m.maskedEmail}.</p>
           )}
+          <SupportText invoice={m.invoice} />
         </Layout>
       );
     }
@@ -139,6 +151,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
           <div class="box">
             <FileTable invoice={m.invoice} />
           </div>
+          <SupportText invoice={m.invoice} />
           <LinkRequestForm problem="expired" values={{ invoice: m.invoice.number }} />
         </Layout>
       );
