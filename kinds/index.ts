@@ -2,12 +2,13 @@
 import type { Queryable } from '../db/pool';
 import { invoiceKindItems } from '../db/package-kinds';
 import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
+import { signedChecksums } from './signed-checksums';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
 export { packageKinds } from './kind';
 
 // Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
-export const kindDeliveries: KindDelivery[] = [];
+export const kindDeliveries: KindDelivery[] = [signedChecksums];
 
 /** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
 export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {
