@@ -31,8 +31,9 @@ export function checksumPath(key: string, file: typeof sumsFileName | typeof sig
 /** One command per system that checks the signature, then every file against SHA256SUMS, in the folder holding all of them. */
 export function verifyCommands(signing: MinisignKey): DeliveryLine[] {
   const check = `minisign -Vm ${sumsFileName} -P ${signing.publicKey}`;
-  // PowerShell has no `-c`: each line's hash is compared with Get-FileHash (case-insensitively, as -ne compares strings).
-  const windowsCheck = `Get-Content ${sumsFileName} | ForEach-Object { $h, $f = $_ -split '  ', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h) { "OK: $f" } else { "FAILED: $f" } }`;
+  // PowerShell has no `-c`: each line's hash is compared with Get-FileHash (-eq compares strings case-insensitively).
+  // Split on one or more spaces: a web page shows sha256sum's two spaces as one, and a copy from it keeps one.
+  const windowsCheck = `Get-Content ${sumsFileName} | ForEach-Object { $h, $f = $_ -split ' +', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h) { "OK: $f" } else { "FAILED: $f" } }`;
   return [
     { label: 'Check on Linux', value: `${check} && sha256sum -c ${sumsFileName}` },
     { label: 'Check on macOS', value: `${check} && shasum -a 256 -c ${sumsFileName}` },
