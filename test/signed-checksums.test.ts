@@ -2,8 +2,9 @@
 // PayPal simulator, the real invoice workflow and activities on the Temporal dev server, the
 // delivery e-mail read back from a real SMTP server, and everything fetched over real HTTP. The
 // buyer's SHA256SUMS matches the files they download (sha256sum -c), minisign accepts its
-// signature with the public key /store shows and refuses a tampered copy; a revoked delivery's
-// link stops at once; a shop without SIGNING_KEY_FILE shows nothing about signatures.
+// signature with the public key /store shows and refuses a tampered copy; the link stops at once
+// with a refund, with new links and with the keys' expiry, pauses in a dispute and follows an
+// extension; a shop without SIGNING_KEY_FILE shows nothing about signatures.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -238,6 +239,35 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     assert.match(await refused.text(), /refunded, so its links no longer work/);
     assert.equal((await fetch(`${sumsUrl}.minisig`)).status, 403);
     assert.equal((await fetch(`${signed.url}/d/sums/${'A'.repeat(43)}/SHA256SUMS`)).status, 404);
+  });
+
+  test('new links stop the old checksum links; a dispute pauses them; they expire with the download keys', async () => {
+    const { txnId, text } = await buy(signed, 'regenerated');
+    const linkIn = (mailText: string) => new RegExp(`${signed.url}/d/sums/[A-Za-z0-9_-]{43}/SHA256SUMS`).exec(mailText)![0];
+    const oldLink = linkIn(text);
+    const { rows } = await db.pool.query<{ id: string; payer_email: string }>('SELECT id, payer_email FROM invoices WHERE txn_id = $1', [txnId]);
+    const invoiceId = Number(rows[0]!.id);
+    // What an operator's "new links" runs: the delivery activity for generation 2.
+    const expiresAt = new Date(Date.now() + 86400_000).toISOString();
+    await signed.activities.sendKeys({ invoiceId, generation: 2, expiresAt, purpose: 'regenerate', dedupeKey: `regenerate-${txnId}` });
+    const [again] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(rows[0]!.payer_email) && /^New download links/.test(m.parsed.subject ?? ''));
+    const newLink = linkIn(again!.parsed.text ?? '');
+    assert.notEqual(newLink, oldLink);
+    assert.equal((await fetch(oldLink)).status, 403, "the first generation's link is withdrawn");
+    assert.equal((await fetch(newLink)).status, 200);
+
+    await db.pool.query(`UPDATE invoices SET status = 'disputed' WHERE id = $1`, [invoiceId]);
+    const paused = await fetch(newLink);
+    assert.equal(paused.status, 403);
+    assert.match(await paused.text(), /dispute/);
+    await db.pool.query(`UPDATE invoices SET status = 'fulfilled' WHERE id = $1`, [invoiceId]);
+    assert.equal((await fetch(newLink)).status, 200, 'the dispute resolved, the link works again');
+
+    await db.pool.query(`UPDATE download_keys SET expires_at = now() - interval '1 minute' WHERE invoice_id = $1 AND generation = 2`, [invoiceId]);
+    assert.equal((await fetch(newLink)).status, 410, 'expired with the download keys');
+    // An extension (the same generation, a later expiry) brings it back.
+    await signed.activities.sendKeys({ invoiceId, generation: 2, expiresAt, purpose: 'extend', dedupeKey: `extend-${txnId}` });
+    assert.equal((await fetch(newLink)).status, 200, 'extended with the download keys');
   });
 
   test('without SIGNING_KEY_FILE nothing about signatures appears', async () => {
