@@ -32,8 +32,9 @@ export function checksumPath(key: string, file: typeof sumsFileName | typeof sig
 export function verifyCommands(signing: MinisignKey): DeliveryLine[] {
   const check = `minisign -Vm ${sumsFileName} -P ${signing.publicKey}`;
   // PowerShell has no `-c`: each line's hash is compared with Get-FileHash (-eq compares strings case-insensitively).
+  // -Encoding UTF8: Windows PowerShell 5.1 would read the file as the ANSI code page and garble non-ASCII names.
   // Split on one or more spaces: a web page shows sha256sum's two spaces as one, and a copy from it keeps one.
-  const windowsCheck = `Get-Content ${sumsFileName} | ForEach-Object { $h, $f = $_ -split ' +', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h) { "OK: $f" } else { "FAILED: $f" } }`;
+  const windowsCheck = `Get-Content -Encoding UTF8 ${sumsFileName} | ForEach-Object { $h, $f = $_ -split ' +', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h) { "OK: $f" } else { "FAILED: $f" } }`;
   return [
     { label: 'Check on Linux', value: `${check} && sha256sum -c ${sumsFileName}` },
     { label: 'Check on macOS', value: `${check} && shasum -a 256 -c ${sumsFileName}` },

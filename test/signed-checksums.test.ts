@@ -24,7 +24,7 @@ import { createPdtStatusLookup } from '../paypal/status-lookup';
 import { createWorker } from '../worker/create-worker';
 import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
 import { findMinisign, requireProgram, skipWithout } from './harness/programs';
-import { chromium, launchChromium, screenshotPath } from './fixtures/browser';
+import { artifactsDir, chromium, launchChromium, screenshotPath } from './fixtures/browser';
 import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
 import { activityDeps, receiverEmail } from './invoice-fixtures';
 
@@ -172,6 +172,9 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     assert.ok(text.includes(`minisign.exe -Vm SHA256SUMS -P ${publicKey()}; if ($?) {`) && text.includes('Get-FileHash -Algorithm SHA256'), 'Windows command');
     const html = typeof mail.parsed.html === 'string' ? mail.parsed.html : '';
     assert.ok(html.includes(`href="${sigUrl}"`), 'the HTML e-mail links the signature');
+    // The e-mail as the buyer reads it, for a person to look at after the run.
+    await mkdir(artifactsDir, { recursive: true });
+    await writeFile(path.join(artifactsDir, 'kind-checksums-delivery.txt'), text);
 
     // What the buyer does: download everything into one folder, then run the e-mail's Linux line.
     const folder = await mkdtemp(path.join(dir, 'buyer-'));
