@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 /** domain/ modules that use Node or the Temporal client: not for workflow code. */
-const impureDomain = ['invoice-client', 'checkout-client', 'download-keys', 'invoice-settings', 'mail-template', 'license-keys'];
+const impureDomain = ['invoice-client', 'checkout-client', 'download-keys', 'invoice-settings', 'mail-template', 'license-keys', 'minisign', 'signing-key'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', '.tools/', '.test-artifacts/', 'dist/', 'eslint.config.mjs'] },

@@ -8,12 +8,18 @@ import { create as createContentDisposition } from 'content-disposition';
  * which nothing could end the header or be read as a path or a percent-escape.
  */
 export function contentDisposition(fileName: string): string {
-  const clean =
+  const clean = savedFileName(fileName);
+  return createContentDisposition(clean, { fallback: clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_') });
+}
+
+/** The name a download is saved under: no control characters, no path separators (SHA256SUMS lists files by it). */
+export function savedFileName(fileName: string): string {
+  return (
     [...fileName]
       .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
       .join('')
-      .replace(/[/\\]/g, '_') || 'download';
-  return createContentDisposition(clean, { fallback: clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_') });
+      .replace(/[/\\]/g, '_') || 'download'
+  );
 }
 
 /** nginx's strong ETag: "<mtime seconds, hex>-<size, hex>". */

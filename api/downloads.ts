@@ -3,6 +3,7 @@
 // resuming, either streamed by the api (DOWNLOAD_OFFLOAD=stream) or handed to nginx with
 // X-Accel-Redirect (x-accel). Every other case gets a page that says what happened and how to get
 // a fresh link. How downloads are counted: see download-usage.ts (THE COUNTING RULE).
+// An invoice's signed SHA256SUMS (/d/sums/, signed-checksums.ts) shares the /d/ rate limit.
 import { Hono, type Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -20,6 +21,7 @@ import { openStoredFile, statStoredFile, StoreError, type StoredFile } from './f
 import { linkRequestRoutes, selfServiceDays } from './link-requests';
 import { keyPageStatus, renderKeyPage, type KeyPageProblem } from './pages/key-pages';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
+import { signedChecksumRoutes } from './signed-checksums';
 
 /** A guessed key costs this many requests of the address's allowance. */
 export const unknownKeyCost = 10;
@@ -66,6 +68,7 @@ export function downloadRoutes(
   });
 
   app.route('/', linkRequestRoutes(deps));
+  app.route('/', signedChecksumRoutes(deps, limiter, unknownKeyCost));
 
   app.on(['GET', 'HEAD'], '/d/:key', async (c) => {
     const downloadKey = c.req.param('key');

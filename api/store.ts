@@ -1,12 +1,15 @@
 // GET /store: a small demo shop. Per active package, what PAYPAL_CHECKOUT offers: the PayPal
 // Checkout (Orders v2) button and the classic Buy Now button, each exactly as a seller would paste
-// it into their own site.
+// it into their own site. With SIGNING_KEY_FILE set, the seller's minisign public key and its key
+// id, which every delivery's signed SHA256SUMS is checked with.
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { packagesForSale } from '../db/packages';
 import { buyNowButton } from '../paypal/button-form';
 import { checkoutButtonSettings, checkoutButtonsScript, checkoutForm, checkoutSnippet } from '../paypal/checkout-button';
 import type { AppDeps } from './deps';
+import { signingKeyFromConfig } from '../domain/signing-key';
+import { minisignHome } from '../kinds/signed-checksums';
 
 export function storeRoutes(deps: AppDeps) {
   const { config } = deps;
@@ -14,6 +17,7 @@ export function storeRoutes(deps: AppDeps) {
   const { checkout } = config.paypal;
   const orders = checkoutButtonSettings(config);
   const classic = checkout !== 'orders';
+  const signing = signingKeyFromConfig(config);
   const app = new Hono();
 
   app.get('/store', async (c) => {
@@ -55,6 +59,17 @@ export function storeRoutes(deps: AppDeps) {
         ${b.classicForm ? html`<details><summary>Classic Buy Now button for your site</summary><pre>${b.classicForm.toString()}</pre></details>` : ''}
       </section>`,
     )}
+    ${signing
+      ? html`<section id="signing-key">
+          <h2>Signed checksums</h2>
+          <p>
+            Every delivery comes with <code>SHA256SUMS</code> and its <a href="${minisignHome}">minisign</a> signature. Our public key (key ID
+            <code>${signing.keyIdText}</code>):
+          </p>
+          <pre>${signing.publicKey}</pre>
+          <p>Also at <a href="/minisign.pub">/minisign.pub</a>.</p>
+        </section>`
+      : ''}
     ${orders && rows[0] ? await checkoutButtonsScript(orders, rows[0].currency) : ''}
   </body>
 </html>`);

@@ -109,6 +109,7 @@ const variables = z.object({
   keyTtlSeconds: variable('KEY_TTL', seconds('3d').prefault('3d'), 'lifetime of download keys (`s`, `m`, `h`, `d`); a package may set its own'),
   invoice: z.object({
     keySecret: secret('KEY_SECRET', text.min(32, 'must be at least 32 characters (generate one with: openssl rand -hex 32)').optional(), 'download keys are derived from it, so changing it breaks every key sent; 32+ characters, the worker requires it in live and sandbox mode (`npm start` keeps one in `.data/key-secret`)'),
+    signingKeyFile: variable('SIGNING_KEY_FILE', text.optional(), "a minisign secret key file without a password (`minisign -G -W -s FILE`): every delivery then links `SHA256SUMS` of the invoice's files and its minisign signature, and `/store`, the thank-you page and `/minisign.pub` show the public key; the worker and the api refuse to start when it cannot be read; unset: no signed checksums (`npm start` keeps one in `.data/minisign.key`)"),
     pendingLimitSeconds: variable('PENDING_LIMIT', seconds('30d').prefault('30d'), 'how long a pending payment (eCheck) is waited for before the invoice fails and the buyer is told'),
     pendingPollSeconds: variable('PENDING_POLL_AFTER', seconds('1d').prefault('1d'), 'a pending payment silent this long is looked up at PayPal, and again after as long'),
     retentionSeconds: variable('INVOICE_RETENTION', seconds('180d').prefault('180d'), "how long a paid invoice's workflow stays open to meet refunds and chargebacks (PayPal's dispute window)"),

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ConfigError, type Config } from '../config/env';
 import type { InvoiceTimings } from '../workflows/invoice-state';
+import { signingKeyFromConfig, type MinisignKey } from './signing-key';
 
 export interface InvoiceSettings {
   mailFrom: string;
@@ -14,6 +15,8 @@ export interface InvoiceSettings {
   receiverEmail: string;
   /** HMAC secret the download keys are derived from (at least 32 bytes). */
   keySecret: Buffer;
+  /** The seller's minisign key (SIGNING_KEY_FILE): deliveries link a signed SHA256SUMS; absent, nothing is signed. */
+  signing?: MinisignKey;
   /** Folder of the seller-editable e-mail templates. */
   templatesDir: string;
   timings: InvoiceTimings;
@@ -24,7 +27,7 @@ export const defaultTemplatesDir = path.resolve(__dirname, '..', 'mail-templates
 /** Simulator mode takes no real money, so its keys may rest on a secret everyone knows. */
 const simulatorKeySecret = 'keyship-simulator-mode-only-not-a-secret-for-real-sales';
 
-/** The invoice settings a configuration names; throws a sentence when KEY_SECRET is needed and missing. */
+/** The invoice settings a configuration names; throws a sentence when KEY_SECRET is needed and missing, or SIGNING_KEY_FILE is unusable. */
 export function invoiceSettingsFromConfig(config: Config): InvoiceSettings {
   const keySecret = config.invoice.keySecret ?? (config.paypal.mode === 'simulator' ? simulatorKeySecret : undefined);
   if (keySecret === undefined) {
@@ -38,6 +41,7 @@ export function invoiceSettingsFromConfig(config: Config): InvoiceSettings {
     publicUrl: config.publicUrl,
     receiverEmail: config.paypal.receiverEmail,
     keySecret: Buffer.from(keySecret, 'utf8'),
+    signing: signingKeyFromConfig(config),
     templatesDir: config.invoice.mailTemplatesDir ?? defaultTemplatesDir,
     timings: {
       pendingLimitSeconds: config.invoice.pendingLimitSeconds,

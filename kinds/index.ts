@@ -6,12 +6,14 @@ import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from '
 import { supportCredentials } from './support-credentials';
 import { licenseKeys } from './license-keys';
 import { access } from './access';
+import { signedChecksums } from './signed-checksums';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
 export { packageKinds } from './kind';
 
 // Each kind's module adds itself here (files need none: activities/keys.ts delivers them).
-export const kindDeliveries: KindDelivery[] = [access, eventSeats, supportCredentials, licenseKeys];
+// Signed checksums come last: their section follows what the files and the kinds delivered.
+export const kindDeliveries: KindDelivery[] = [access, eventSeats, supportCredentials, licenseKeys, signedChecksums];
 
 /** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
 export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadConfigOrExit } from '../config/env';
+import { ConfigError, loadConfigOrExit } from '../config/env';
 import { clusterDataDir, startCluster, ensureDatabase, type Cluster } from '../db/cluster';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -17,6 +17,8 @@ import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
 import { startChild, startTsChild } from './children';
 import { Supervisor } from './supervisor';
 import { workerNodeOptions } from '../worker/memory';
+import { generateSecretKeyFile } from '../domain/minisign';
+import { signingKeyFromConfig } from '../domain/signing-key';
 
 const root = path.resolve(__dirname, '..');
 // KEYSHIP_DATA_DIR moves the whole data folder (the launcher's own test uses a temporary one).
@@ -51,6 +53,19 @@ function persistedSecret(variable: string, fileName: string, bytes: number): str
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * Simulator mode signs each delivery's SHA256SUMS (docs/package-kinds.md) with a minisign key made
+ * once and kept in .data, as a seller keeps theirs; SIGNING_KEY_FILE wins, and the other modes
+ * sign only when it is set (a real shop's buyers must be able to trust the key for years).
+ */
+function persistedSigningKey(mode: string): string | undefined {
+  if (process.env.SIGNING_KEY_FILE) return process.env.SIGNING_KEY_FILE;
+  if (mode !== 'simulator') return undefined;
+  const file = path.join(dataDir, 'minisign.key');
+  if (!existsSync(file)) writeFileSync(file, generateSecretKeyFile(), { mode: 0o600 });
+  return file;
+}
+
 async function main() {
   if (!ports.success) {
     for (const issue of ports.error.issues) console.error(`Keyship cannot start: ${String(issue.path[0])} must be a port number from 1 to 65535.`);
@@ -63,6 +78,8 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.ADMIN_TOKEN = persistedSecret('ADMIN_TOKEN', 'admin-token', 24);
   env.KEY_SECRET = persistedSecret('KEY_SECRET', 'key-secret', 32);
+  const signingKeyFile = persistedSigningKey(process.env.PAYPAL_MODE || 'simulator');
+  if (signingKeyFile) env.SIGNING_KEY_FILE = signingKeyFile;
   env.TEMPORAL_ADDRESS ||= `127.0.0.1:${p.TEMPORAL_PORT}`;
   env.SMTP_URL ||= `smtp://127.0.0.1:${p.MAIL_SMTP_PORT}`;
   env.PAYPAL_SIMULATOR_URL ||= `http://127.0.0.1:${p.PAYPAL_SIMULATOR_PORT}`;
@@ -72,6 +89,13 @@ async function main() {
   // Validate with the environment the children will get, before starting anything.
   Object.assign(process.env, env);
   const checked = loadConfigOrExit({ require: ['ADMIN_TOKEN'] });
+  try {
+    signingKeyFromConfig(checked); // the worker and the api would refuse it after everything started
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Keyship cannot start: ${error.message}`);
+    process.exit(2);
+  }
 
   let postgresData: { dir: string; moved: boolean } | undefined;
   let stopping = false;
@@ -188,6 +212,7 @@ async function main() {
       `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
       `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
       `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,
+      ...(checked.invoice.signingKeyFile ? [`  signing key       ${checked.publicUrl}/minisign.pub   (secret key in ${checked.invoice.signingKeyFile})`] : []),
       `  Temporal          ${checked.temporal.address}, namespace ${checked.temporal.namespace}`,
       supervisor.has('temporal') ? `  Temporal Web UI   http://127.0.0.1:${p.TEMPORAL_UI_PORT}` : '',
       supervisor.has('mail') ? `  mail catcher UI   http://127.0.0.1:${p.MAIL_UI_PORT}   (SMTP ${checked.smtpUrl})` : `  SMTP              ${checked.smtpUrl}`,

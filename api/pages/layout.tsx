@@ -15,6 +15,7 @@ p.lead { font-size: 1.1rem; }
 table { border-collapse: collapse; width: 100%; }
 td, th { text-align: left; padding: .5rem .5rem .5rem 0; border-bottom: 1px solid var(--line); vertical-align: top; }
 code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; word-break: break-all; }
+.part td a { word-break: break-all; }
 a.download { display: inline-block; font-weight: 600; font-size: 1.05rem; }
 label { display: block; margin: .8rem 0 .2rem; font-weight: 600; }
 input, textarea { width: 100%; padding: .5rem; font: inherit; border: 1px solid var(--line); border-radius: 6px; }

@@ -1,4 +1,4 @@
-// The programs some tests and benchmarks drive that npm does not bring (Chromium, nginx, wrk):
+// The programs some tests and benchmarks drive that npm does not bring (Chromium, nginx, wrk, minisign):
 // where each is found, and what to install when it is not. A test that needs a missing one skips
 // with one loud line; under CI=true it runs and fails instead, so CI never passes by skipping.
 import { accessSync, constants, statSync } from 'node:fs';
@@ -83,6 +83,17 @@ export function findWrk(): ExternalProgram {
     ['wrk'],
     ['/usr/bin/wrk', '/opt/homebrew/bin/wrk', '/usr/local/bin/wrk'],
     'install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) or set WRK_PATH to its executable.',
+  );
+}
+
+/** The signed-checksums test verifies Keyship's signatures with the real minisign. */
+export function findMinisign(): ExternalProgram {
+  return find(
+    'minisign',
+    'MINISIGN_PATH',
+    ['minisign'],
+    ['/usr/bin/minisign', '/opt/homebrew/bin/minisign', '/usr/local/bin/minisign'],
+    'install it (Debian/Ubuntu: apt-get install minisign; macOS: brew install minisign) or set MINISIGN_PATH to its executable.',
   );
 }
 

@@ -21,6 +21,7 @@ const tables = [
   'notifications',
   'link_requests',
   'bulk_actions',
+  'checksum_links',
 ];
 const statement = new RegExp(`\\b(?:FROM|JOIN|UPDATE|INTO)\\s+(${tables.join('|')})\\b`);
 
