@@ -71,7 +71,7 @@ export async function sendKeys(deps: ActivityDeps, input: SendKeysInput, andThen
   const beat = setInterval(() => heartbeatSafely(), 2000);
   try {
     const { claim, keyCount } = await issueKeys(deps, input);
-    const result = await sendClaimedMail(deps, claim);
+    const result = claim ? await sendClaimedMail(deps, claim) : { sent: false };
     // What follows the keys' e-mail (the packages' notifications) runs under the same heartbeat; a
     // failure there retries the activity, whose keys' e-mail, recorded as sent, is not sent again.
     await andThen?.();
@@ -90,7 +90,7 @@ type MailRenderer = ReturnType<typeof readMailTemplate>;
  * generations revoked, the invoice's expiry) and the e-mail recorded and claimed: five statements
  * and one commit; sendClaimedMail then sends it and marks it sent.
  */
-async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ claim: ClaimedMail; keyCount: number }> {
+async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ claim?: ClaimedMail; keyCount: number }> {
   // The template is read before the transaction: no file I/O while the invoice's row is locked,
   // and a template the seller broke fails before anything is written.
   const render = readMailTemplate(deps.settings.templatesDir, input.purpose === 'reminder' ? 'reminder' : 'delivery');
@@ -124,7 +124,13 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
       items: await invoiceKindItems(client, input.invoiceId),
     };
     await issueKinds(kinds);
-    const parts = await kindParts(kinds);
+    // A reminder speaks only of what stops with the keys; with nothing that does (a ticket, a login,
+    // license keys, a live event's fixed dates) it is not sent.
+    const parts = (await kindParts(kinds)).filter((part) => input.purpose !== 'reminder' || part.expiresWithKeys);
+    if (input.purpose === 'reminder' && files.length === 0 && parts.length === 0) {
+      await client.query('COMMIT');
+      return { keyCount: 0 };
+    }
     const moreTime = input.purpose === 'reminder' && input.moreTimeUntil ? moreTimeToken(deps.settings.keySecret, input.dedupeKey) : undefined;
     if (moreTime) await insertReminderLink(client, { tokenHash: keyHash(moreTime), invoiceId: input.invoiceId, generation: input.generation, expiresAt: input.moreTimeUntil! });
     const claim = await claimMail(client, deps.settings.mailFrom, keyMail(deps, input, render, invoice, files, fileKeys, parts, moreTime));

@@ -7,8 +7,18 @@
 import { createHash, createHmac } from 'node:crypto';
 import { downloadableStatuses, returnedStatuses, type InvoiceStatus } from './invoice-status';
 
+/**
+ * Every keyed link of an invoice's generation (a download, an access link, a ticket, the signed
+ * checksums) is derived here, each under a label of its own, so a key of one kind never opens another.
+ */
+export type LinkLabel = 'download key' | 'access link' | 'event ticket' | 'checksums link';
+
+export function deriveLinkKey(label: LinkLabel, secret: Buffer, salt: Buffer, id: number, generation: number): string {
+  return createHmac('sha256', secret).update(`keyship ${label} v1\0${salt.toString('hex')}\0${id}\0${generation}`).digest('base64url');
+}
+
 export function deriveKey(secret: Buffer, salt: Buffer, packageFileId: number, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship download key v1\0${salt.toString('hex')}\0${packageFileId}\0${generation}`).digest('base64url');
+  return deriveLinkKey('download key', secret, salt, packageFileId, generation);
 }
 
 /** The expiry reminder's single-use "more time" link, derived from the reminder's own e-mail key (a retry derives the same link). */

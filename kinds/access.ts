@@ -6,16 +6,15 @@
 //
 // A link is derived like a download key (HMAC over KEY_SECRET, the generation's salt, the package
 // and the generation) with a label of its own; Postgres keeps its SHA-256 (db/access-links.ts).
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { generationAccessHashes, restoreAccessLinks, revokeAccessLinks, storeAccessLinks } from '../db/access-links';
-import { keyHash } from '../domain/download-keys';
+import { deriveLinkKey, keyHash } from '../domain/download-keys';
 import type { AccessWindow } from '../domain/access-window';
 import { formatTime } from '../domain/buyer-formats';
 import type { DeliveryContext, DeliveryPart, KindDelivery, KindItem } from './kind';
 
 export function deriveAccessKey(secret: Buffer, salt: Buffer, packageId: number, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship access link v1\0${salt.toString('hex')}\0${packageId}\0${generation}`).digest('base64url');
+  return deriveLinkKey('access link', secret, salt, packageId, generation);
 }
 
 export const accessPath = (key: string) => `/a/${key}`;
@@ -125,6 +124,7 @@ export const access: KindDelivery = {
           // The keyed link is the buyer's alone: the copy of the e-mail Postgres keeps withholds it.
           lines: [{ label: 'Access link', value: ctx.settings.publicUrl + accessPath(key), url: true, secret: true }],
           note: windowNote(accessSettings(i.settings)?.window, ctx.expiresAt),
+          expiresWithKeys: accessSettings(i.settings)?.window.kind !== 'fixed',
         },
       ];
     });

@@ -5,12 +5,11 @@
 // A ticket key is HMAC-SHA256(KEY_SECRET, the generation's salt, the seat, the generation), like a
 // download key (domain/download-keys.ts) under a label of its own, so a ticket key can never be a
 // download key. Postgres keeps only its SHA-256.
-import { createHmac } from 'node:crypto';
-import { keyShape } from '../domain/download-keys';
+import { deriveLinkKey, keyShape } from '../domain/download-keys';
 import { downloadableStatuses, returnedStatuses } from '../domain/invoice-status';
 
 export function deriveTicketKey(secret: Buffer, salt: Buffer, seatId: number, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship event ticket v1\0${salt.toString('hex')}\0${seatId}\0${generation}`).digest('base64url');
+  return deriveLinkKey('event ticket', secret, salt, seatId, generation);
 }
 
 /** The ticket page's path. */

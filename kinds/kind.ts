@@ -49,6 +49,8 @@ export interface DeliveryPart {
   lines: DeliveryLine[];
   /** A sentence under the lines (how to use them, when access opens). */
   note?: string;
+  /** It stops working when the invoice's keys expire (an access link for the key's lifetime): the expiry reminder shows it. */
+  expiresWithKeys?: boolean;
 }
 
 export type RevokeReason = 'refunded' | 'reversed';

@@ -8,8 +8,7 @@
 // the invoice's status and its generation's download keys on every request
 // (api/signed-checksums.ts), so a regeneration, refund, reversal or dispute stops it with the
 // downloads, and extending the keys extends it.
-import { createHmac } from 'node:crypto';
-import { keyHash } from '../domain/download-keys';
+import { deriveLinkKey, keyHash } from '../domain/download-keys';
 import type { MinisignKey } from '../domain/minisign';
 import { checksumLinkExists, insertChecksumLink } from '../db/signed-checksums';
 import type { DeliveryContext, DeliveryLine, KindDelivery } from './kind';
@@ -19,8 +18,9 @@ export const signatureFileName = 'SHA256SUMS.minisig';
 /** Where minisign is explained and downloaded, for the buyer who has not got it. */
 export const minisignHome = 'https://jedisct1.github.io/minisign/';
 
+/** One link per invoice generation: the invoice's files are all in one SHA256SUMS (so its id is 0). */
 export function checksumLinkKey(secret: Buffer, salt: Buffer, generation: number): string {
-  return createHmac('sha256', secret).update(`keyship checksums link v1\0${salt.toString('hex')}\0${generation}`).digest('base64url');
+  return deriveLinkKey('checksums link', secret, salt, 0, generation);
 }
 
 /** The link's path for one of the two files (the api serves /d/sums/<key>/<file>). */

@@ -13,7 +13,7 @@ import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { startDevServer, type DevServer } from '../temporal-server/dev-server';
 import { installTemporalExecutables } from '../temporal-server/install';
-import { seedDemoPackage, demoPackage } from '../catalog/demo-seed';
+import { demoPackage, seedDemoPackages } from '../catalog/demo-seed';
 import { startChild, startTsChild } from './children';
 import { Supervisor } from './supervisor';
 import { workerNodeOptions } from '../worker/memory';
@@ -150,9 +150,9 @@ async function main() {
     const migrated = await migrate(checked.databaseUrl);
     if (migrated.length) log(`migrations applied: ${migrated.join(', ')}`);
     const pool = createPool(checked.databaseUrl, { max: 2 });
-    const seeded = await seedDemoPackage(pool, checked.filesDir);
+    const seeded = await seedDemoPackages(pool, checked.filesDir);
     await pool.end();
-    if (seeded.created) log(`seeded the demo package ${demoPackage.itemNumber}`);
+    if (seeded.length) log(`seeded the demo packages ${seeded.join(', ')}`);
 
     if (embedded.temporal) {
       installTemporalExecutables();
@@ -210,7 +210,7 @@ async function main() {
       `Keyship is running. Ctrl-C stops everything; data stays in ${postgresData?.moved ? `${dataDir} and ${postgresData.dir}` : '.data/'} for the next npm start.`,
       `  Node.js           ${process.version}`,
       `  api / store       ${checked.publicUrl}   (health: ${checked.publicUrl}/healthz)`,
-      `  demo store        ${checked.publicUrl}/store   (package ${demoPackage.itemNumber}, ${demoPackage.price} ${demoPackage.currency})`,
+      `  demo store        ${checked.publicUrl}/store   (the book ${demoPackage.itemNumber}, and a web-cast, an event seat, support and software)`,
       `  admin             ${checked.publicUrl}/admin   (token in .data/admin-token or ADMIN_TOKEN)`,
       ...(checked.invoice.signingKeyFile ? [`  signing key       ${checked.publicUrl}/minisign.pub   (secret key in ${checked.invoice.signingKeyFile})`] : []),
       `  Temporal          ${checked.temporal.address}, namespace ${checked.temporal.namespace}`,

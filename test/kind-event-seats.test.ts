@@ -111,7 +111,7 @@ describe('event seats: capacity, tickets, check-in, attendees', { skip: skipWith
 
   /** The delivery e-mail of `purpose` to `email` (waits for it). */
   const mailTo = async (email: string, kind = 'delivery') =>
-    (await smtp.waitForMessages(1, 15_000, (m) => m.envelope.to.includes(email) && ticketUrls(m).length > 0 && (kind === 'delivery' ? !/New download links/.test(m.parsed.subject ?? '') : /New download links/.test(m.parsed.subject ?? ''))))[0]!;
+    (await smtp.waitForMessages(1, 15_000, (m) => m.envelope.to.includes(email) && ticketUrls(m).length > 0 && (kind === 'delivery' ? !/^New (download )?links/.test(m.parsed.subject ?? '') : /^New (download )?links/.test(m.parsed.subject ?? ''))))[0]!;
 
   async function loggedInPage(path: string) {
     const page = await browser.context.newPage();

@@ -72,29 +72,52 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
       const db = new pg.Client({ connectionString: `postgres://keyship@127.0.0.1:${ports.POSTGRES_PORT}/keyship` });
       await db.connect();
       const { rows } = await db.query(`SELECT p.item_number, f.name, f.size_bytes > 0 AS has_bytes, length(f.sha256) AS sha_len
-                                         FROM packages p JOIN package_files f ON f.package_id = p.id`);
+                                         FROM packages p JOIN package_files f ON f.package_id = p.id ORDER BY p.item_number`);
+      const kinds = await db.query(`SELECT item_number, kind, license_settings IS NOT NULL AS licensed FROM packages ORDER BY item_number`);
       await db.end();
-      assert.deepEqual(rows, [{ item_number: 'KS-DEMO-1', name: 'keyship-field-guide.md', has_bytes: true, sha_len: 64 }]);
+      assert.deepEqual(rows, [
+        { item_number: 'KS-DEMO-1', name: 'keyship-field-guide.md', has_bytes: true, sha_len: 64 },
+        { item_number: 'KS-DEMO-APP', name: 'keyship-demo-app.txt', has_bytes: true, sha_len: 64 },
+      ]);
+      assert.deepEqual(kinds.rows, [
+        { item_number: 'KS-DEMO-1', kind: 'files', licensed: false },
+        { item_number: 'KS-DEMO-APP', kind: 'files', licensed: true },
+        { item_number: 'KS-DEMO-EVENT', kind: 'event', licensed: false },
+        { item_number: 'KS-DEMO-SUPPORT', kind: 'support', licensed: false },
+        { item_number: 'KS-DEMO-WEBCAST', kind: 'access', licensed: false },
+      ]);
 
-      // The README's PayPal Checkout line, against this stack: the simulator plays the REST app.
-      const bought = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['paypal/simulate.ts', 'checkout', 'KS-DEMO-1', '--outcome', 'card'], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, PUBLIC_URL: `http://127.0.0.1:${ports.API_PORT}`, PAYPAL_SIMULATOR_URL: `http://127.0.0.1:${ports.PAYPAL_SIMULATOR_PORT}` },
-      });
-      assert.equal(bought.status, 0, `${bought.stdout}${bought.stderr}`);
-      const captureId = /capture (\w+) COMPLETED/.exec(bought.stdout)?.[1];
-      assert.ok(captureId, bought.stdout);
-      let status = '';
-      for (let waited = 0; status !== 'fulfilled' && waited < 30_000; waited += 250) {
-        const shop = new pg.Client({ connectionString: `postgres://keyship@127.0.0.1:${ports.POSTGRES_PORT}/keyship` });
-        await shop.connect();
-        status = (await shop.query<{ status: string }>('SELECT status FROM invoices WHERE txn_id = $1', [captureId])).rows[0]?.status ?? '';
-        await shop.end();
-        if (status !== 'fulfilled') await new Promise((r) => setTimeout(r, 250));
+      // The README's PayPal Checkout line, against this stack (the simulator plays the REST app); then
+      // the demo software, whose e-mail also carries a license key and the signed checksums npm start sets up.
+      for (const [item, part] of [
+        ['KS-DEMO-1', /KS-DEMO-1|Field Guide/],
+        ['KS-DEMO-APP', /license key[\s\S]*Signed checksums/i],
+      ] as const) {
+        const bought = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['paypal/simulate.ts', 'checkout', item, '--outcome', 'card'], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, PUBLIC_URL: `http://127.0.0.1:${ports.API_PORT}`, PAYPAL_SIMULATOR_URL: `http://127.0.0.1:${ports.PAYPAL_SIMULATOR_PORT}` },
+        });
+        assert.equal(bought.status, 0, `${bought.stdout}${bought.stderr}`);
+        const captureId = /capture (\w+) COMPLETED/.exec(bought.stdout)?.[1];
+        assert.ok(captureId, bought.stdout);
+        let delivered: { status: string; text_body: string | null } | undefined;
+        for (let waited = 0; delivered?.status !== 'fulfilled' && waited < 30_000; waited += 250) {
+          const shop = new pg.Client({ connectionString: `postgres://keyship@127.0.0.1:${ports.POSTGRES_PORT}/keyship` });
+          await shop.connect();
+          delivered = (
+            await shop.query<{ status: string; text_body: string | null }>(
+              `SELECT i.status, n.text_body FROM invoices i LEFT JOIN notifications n ON n.invoice_id = i.id AND n.kind = 'delivery' AND n.status = 'sent' WHERE i.txn_id = $1`,
+              [captureId],
+            )
+          ).rows[0];
+          await shop.end();
+          if (delivered?.status !== 'fulfilled') await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.equal(delivered?.status, 'fulfilled', `the PayPal Checkout purchase of ${item} (${captureId}) was delivered`);
+        assert.match(delivered?.text_body ?? '', part, `the delivery e-mail of ${item}`);
       }
-      assert.equal(status, 'fulfilled', `the PayPal Checkout purchase ${captureId} was delivered`);
       postgresData = postgresDataIn(output());
       if (asRoot) {
         assert.ok(!postgresData.startsWith(dataDir), `as root the cluster must live where the postgres user can reach it, not in ${postgresData}`);
@@ -108,7 +131,7 @@ test('npm start brings up api, Temporal UI, mail UI and stops everything on Ctrl
     // A second start finds the same data: the demo package is not seeded twice.
     await runStack(dataDir, ports, async (output) => {
       await waitFor(`http://127.0.0.1:${ports.API_PORT}/healthz`, 120_000);
-      assert.doesNotMatch(output(), /seeded the demo package/);
+      assert.doesNotMatch(output(), /seeded the demo packages?/);
       assert.doesNotMatch(output(), /initialising a PostgreSQL cluster/);
       assert.equal(postgresDataIn(output()), postgresData, 'the second start chose another Postgres data folder');
     });

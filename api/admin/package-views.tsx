@@ -277,6 +277,13 @@ export function PackageDetailPage(props: {
             · <a href={`${base}/credentials`}>Support logins (pool)</a>
           </>
         )}
+        {p.kind === 'event' && (
+          <>
+            {' '}
+            · <a href={`/admin/events/${encodeURIComponent(p.itemNumber)}/check-in`}>Check-in</a> · <a href={`${base}/attendees`}>Attendees</a> (
+            <a href={`${base}/attendees.csv`}>CSV</a>)
+          </>
+        )}
       </p>
 
       <h2>Files</h2>
