@@ -107,6 +107,34 @@ describe('invoice activities', () => {
     assert.deepEqual(live.rows.map((r) => [r.generation, r.revoked_reason]), [[1, 'regenerated'], [1, 'regenerated'], [2, null], [2, null]]);
   });
 
+  test('a package without files: the e-mail carries its kind\'s part; the expiry reminder goes only where something stops with the keys', async () => {
+    const fixed = { targetUrl: 'https://stream.example/live', window: 'fixed', opensAt: '2030-01-01T18:00:00.000Z', closesAt: '2030-01-01T20:00:00.000Z' };
+    await db.pool.query(
+      `INSERT INTO packages (item_number, name, currency, price, kind, kind_settings) VALUES ('TALK-1', 'Live talk', 'USD', '5.00', 'access', $1)`,
+      [JSON.stringify(fixed)],
+    );
+    const email = buyerEmail('talk');
+    const txnId = newTxnId();
+    const { accountId } = await acts.ensureAccount({ email });
+    const items = [{ itemNumber: 'TALK-1', quantity: 1 }];
+    const inv = await acts.recordInvoice({ txnId, workflowId: `invoice-${txnId}`, accountId, status: 'paid', paymentStatus: 'Completed', payerEmail: email, gross: '5.00', currency: 'USD', items, messageId: 0 });
+    const keys = { invoiceId: inv.invoiceId, generation: 1, expiresAt: '2030-02-01T00:00:00.000Z' };
+    assert.deepEqual(await acts.sendKeys({ ...keys, purpose: 'delivery', dedupeKey: `delivery:${inv.invoiceId}:g1` }), { keyCount: 0, sent: true });
+    const [delivery] = await smtp.waitForMessages(1, 5000, (m) => m.envelope.to.includes(email));
+    assert.equal(delivery!.parsed.subject, `Your purchase: Live talk (invoice ${inv.number})`);
+    assert.match(delivery!.parsed.text ?? '', /Your access link: Live talk\n {2}Access link: http:\/\/\S+\/a\/[A-Za-z0-9_-]{43}\nAccess opens 2030-01-01 18:00 UTC/);
+    assert.doesNotMatch(delivery!.parsed.text ?? '', /download|sha256sum/i);
+
+    // A live event's link does not stop with the keys: no reminder. A recording's does: reminded, with its link.
+    assert.deepEqual(await acts.sendKeys({ ...keys, purpose: 'reminder', dedupeKey: `reminder:${inv.invoiceId}:fixed` }), { keyCount: 0, sent: false });
+    await db.pool.query(`UPDATE packages SET kind_settings = '{"targetUrl": "https://stream.example/recording", "window": "key"}' WHERE item_number = 'TALK-1'`);
+    assert.deepEqual(await acts.sendKeys({ ...keys, purpose: 'reminder', dedupeKey: `reminder:${inv.invoiceId}:key` }), { keyCount: 0, sent: true });
+    const mails = await smtp.waitForMessages(2, 5000, (m) => m.envelope.to.includes(email));
+    assert.equal(mails.length, 2, 'one delivery and one reminder');
+    assert.match(mails[1]!.parsed.subject ?? '', /^Your links for Live talk expire/);
+    assert.match(mails[1]!.parsed.text ?? '', /Access link: http:\/\/\S+\/a\/[A-Za-z0-9_-]{43}/);
+  });
+
   test('an SMTP outage leaves the e-mail failed and retried, then sent once', async () => {
     const email = buyerEmail('outage');
     const inv = await paidInvoice(email);
