@@ -3,8 +3,12 @@
 // (domain/download-keys.ts): live keys give their links (derived again from the key secret, and
 // shown only when they match the stored hash), expired ones the self-service renewal where the
 // package allows it, a request to a person otherwise; a refunded or reversed one gives nothing.
+// What the package kinds delivered (a ticket, a login, license keys, an access link) shows as on
+// the thank-you page; once the keys expired, only what does not stop with them.
 import { deriveKey, keyHash, keyProblem, type KeyProblem } from '../domain/download-keys';
 import { downloadableStatuses, isInvoiceStatus, returnedStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import type { InvoiceSettings } from '../domain/invoice-settings';
+import { invoiceKindItems, kindParts, type DeliveryPart } from '../kinds';
 import type { Pool } from '../db/pool';
 import { libraryInvoices, libraryKeys, type LibraryInvoiceRow, type LibraryKeyRow } from '../db/library-links';
 import { selfServiceDays } from './link-requests';
@@ -30,6 +34,8 @@ export interface LibraryEntry {
   currency: string;
   state: LibraryEntryState;
   files: LibraryFile[];
+  /** What the package kinds delivered, shown while the invoice is paid; empty otherwise. */
+  parts: DeliveryPart[];
   keysExpireAt?: Date;
   /** For 'renewable': a key of the invoice the renewal form names, and the days it adds. */
   renewKey?: string;
@@ -40,7 +46,8 @@ export interface LibraryEntry {
 
 const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
 
-function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], keySecret: Buffer | undefined, defaultTtlSeconds: number): LibraryEntry {
+function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: DeliveryPart[], keySecret: Buffer | undefined, defaultTtlSeconds: number): LibraryEntry {
+  const parts = allParts.filter((part) => !part.expiresWithKeys);
   const base = {
     number: invoice.number,
     createdAt: invoice.created_at,
@@ -48,6 +55,7 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], keySecret: 
     status: isInvoiceStatus(invoice.status) ? invoice.status : ('unknown' as const),
     amount: invoice.amount,
     currency: invoice.currency.trim(),
+    parts: [] as DeliveryPart[],
   };
   const judged = keys.map((k) => ({ row: k, problem: keyProblem({ ...k, invoice_status: invoice.status }) }));
   const keyOf = (k: LibraryKeyRow): string | undefined => {
@@ -65,28 +73,49 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], keySecret: 
   if (has(returnedStatuses, invoice.status) || judged.some((j) => j.problem === 'revoked')) return { ...base, state: 'returned', files: files.map(({ downloadPath: _, ...f }) => f) };
   if (invoice.status === 'failed' || invoice.status === 'rejected') return { ...base, state: 'failed', files: [] };
   if (!has(downloadableStatuses, invoice.status)) return { ...base, state: 'unpaid', files: [] };
-  if (keys.length === 0) return { ...base, state: 'preparing', files: [] };
+  if (invoice.generation === null) return { ...base, state: 'preparing', files: [] };
+  // Delivered without files (a ticket, a login): what the kinds gave is the purchase.
+  if (keys.length === 0) return { ...base, state: 'live', files: [], parts: allParts, keysExpireAt: invoice.keys_expire_at ?? undefined };
   if (files.some((f) => f.downloadPath)) {
-    return { ...base, state: 'live', files, keysExpireAt, problem: files.some((f) => f.problem === 'exhausted') ? 'exhausted' : undefined };
+    return { ...base, state: 'live', files, parts: allParts, keysExpireAt, problem: files.some((f) => f.problem === 'exhausted') ? 'exhausted' : undefined };
   }
   const expired = judged.find((j) => j.problem === 'expired');
   const renewDays = expired ? selfServiceDays({ ...expired.row, invoice_status: invoice.status }, defaultTtlSeconds) : undefined;
   const renewKey = expired && renewDays !== undefined ? keyOf(expired.row) : undefined;
-  if (renewKey) return { ...base, state: 'renewable', files, keysExpireAt, renewKey, renewDays };
+  if (renewKey) return { ...base, state: 'renewable', files, parts, keysExpireAt, renewKey, renewDays };
   // Live keys whose links cannot be shown here (another KEY_SECRET) also go to a person.
-  return { ...base, state: 'ask', files, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'unknown' };
+  return { ...base, state: 'ask', files, parts, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'unknown' };
+}
+
+/** What the kinds delivered for a paid, delivered invoice; none without the settings (no KEY_SECRET here). */
+async function partsOf(pool: Pool, invoice: LibraryInvoiceRow, email: string, settings: InvoiceSettings | undefined): Promise<DeliveryPart[]> {
+  if (!settings || invoice.generation === null || !invoice.salt || !has(downloadableStatuses, invoice.status)) return [];
+  return kindParts({
+    db: pool,
+    settings,
+    invoiceId: invoice.id,
+    invoiceNumber: invoice.number,
+    payerEmail: email,
+    buyerName: '',
+    generation: invoice.generation,
+    salt: invoice.salt,
+    expiresAt: (invoice.keys_expire_at ?? new Date(0)).toISOString(),
+    items: await invoiceKindItems(pool, invoice.id),
+  });
 }
 
 /** The library of one address: every invoice its payer e-mail names, newest first. */
-export async function libraryEntries(pool: Pool, email: string, options: { keySecret: Buffer | undefined; defaultTtlSeconds: number }): Promise<LibraryEntry[]> {
+export async function libraryEntries(pool: Pool, email: string, options: { settings: InvoiceSettings | undefined; defaultTtlSeconds: number }): Promise<LibraryEntry[]> {
   const invoices = await libraryInvoices(pool, email);
   const generations = invoices.flatMap((i) => (i.generation === null ? [] : [{ invoiceId: i.id, generation: i.generation }]));
   const keys = await libraryKeys(pool, generations);
-  return invoices.map((invoice) =>
+  const parts = await Promise.all(invoices.map((invoice) => partsOf(pool, invoice, email, options.settings)));
+  return invoices.map((invoice, i) =>
     entryFor(
       invoice,
       keys.filter((k) => k.invoice_id === invoice.id),
-      options.keySecret,
+      parts[i]!,
+      options.settings?.keySecret,
       options.defaultTtlSeconds,
     ),
   );

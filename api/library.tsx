@@ -54,7 +54,7 @@ export function libraryRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'shutdown'
   app.get('/library', async (c) => {
     const session = await secrets?.read(c);
     if (!session) return renderPage(c, <LibraryRequestPage />);
-    const entries = await libraryEntries(pool, session.email, { keySecret: settings?.keySecret, defaultTtlSeconds: config.keyTtlSeconds });
+    const entries = await libraryEntries(pool, session.email, { settings, defaultTtlSeconds: config.keyTtlSeconds });
     return renderPage(c, <LibraryPage email={session.email} entries={entries} sessionExpiresAt={session.expiresAt} />);
   });
 

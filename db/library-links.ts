@@ -125,6 +125,7 @@ export interface LibraryInvoiceRow {
   amount: string;
   currency: string;
   package_names: string[];
+  keys_expire_at: Date | null;
   generation: number | null;
   salt: Buffer | null;
 }
@@ -138,7 +139,7 @@ export async function libraryInvoices(db: Queryable, email: string): Promise<Lib
   const { rows } = await db.query<LibraryInvoiceRow>(
     `SELECT i.id, i.number, i.status, i.created_at, i.paid_at, i.amount::text AS amount, i.currency,
             ARRAY(SELECT p.name FROM invoice_items ii JOIN packages p ON p.id = ii.package_id WHERE ii.invoice_id = i.id ORDER BY p.id) AS package_names,
-            g.generation, g.salt
+            i.keys_expire_at, g.generation, g.salt
        FROM invoices i
        LEFT JOIN LATERAL (SELECT generation, salt FROM key_generations WHERE invoice_id = i.id ORDER BY generation DESC LIMIT 1) g ON true
       WHERE lower(i.payer_email) = lower($1)

@@ -19,6 +19,7 @@ import { insertPurchase, type Purchase } from './fixtures/downloads';
 import { startTestApi, type TestApi } from './fixtures/api-server';
 import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
+import { invoiceKindItems, issueKinds } from '../kinds';
 
 const adminToken = 'library-test-admin-token-0123456789';
 const tag = () => randomBytes(4).toString('hex');
@@ -311,6 +312,31 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.ok(library.includes(bought.number));
     const { rows } = await db.pool.query('SELECT n.status, l.status AS link FROM notifications n, library_links l WHERE n.dedupe_key = $1 AND l.id = $2', [`library-${id}`, id]);
     assert.deepEqual(rows, [{ status: 'sent', link: 'sent' }]);
+  });
+
+  test('what a package kind delivered is in the library too: an access link without files, license keys beside files; nothing once refunded', async () => {
+    const email = `kinds-${tag()}@example.com`;
+    const settings = invoiceSettingsFromConfig(api.config);
+    const talk = await purchase(email, { files: [] });
+    const app = await purchase(email);
+    const refunded = await purchase(email, { status: 'refunded', revokedReason: 'refunded' });
+    await db.pool.query(`UPDATE packages SET kind = 'access', kind_settings = '{"targetUrl": "https://stream.example/talk", "window": "key"}' WHERE id = (SELECT package_id FROM invoice_items WHERE invoice_id = $1)`, [talk.invoiceId]);
+    await db.pool.query(`UPDATE packages SET license_settings = '{"format": "random", "version": "2", "validity": ""}' WHERE id IN (SELECT package_id FROM invoice_items WHERE invoice_id = ANY($1))`, [[app.invoiceId, refunded.invoiceId]]);
+    // What the delivery's transaction does for each kind (activities/keys.ts), here for the three invoices.
+    for (const p of [talk, app, refunded]) {
+      const generation = (await db.pool.query<{ salt: Buffer }>('SELECT salt FROM key_generations WHERE invoice_id = $1 AND generation = 1', [p.invoiceId])).rows[0]!;
+      const ctx = { db: db.pool, settings, invoiceId: p.invoiceId, invoiceNumber: p.number, payerEmail: email, buyerName: '', generation: 1, salt: generation.salt, expiresAt: new Date(Date.now() + 86400_000).toISOString() };
+      await issueKinds({ ...ctx, items: await invoiceKindItems(db.pool, p.invoiceId) });
+    }
+    await ask(api.url, email);
+    const opened = await open(linkOf(await mailTo(email)).path);
+    const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const html = await (await fetch(`${api.url}/library`, { headers: { Cookie: cookie } })).text();
+    const section = (number: string) => html.slice(html.indexOf(number), html.indexOf('</section>', html.indexOf(number)));
+    assert.match(section(talk.number), /Your access link[\s\S]*\/a\/[A-Za-z0-9_-]{43}/, 'the access link, though the purchase has no files');
+    assert.doesNotMatch(section(talk.number), /being prepared/);
+    assert.match(section(app.number), /book\.pdf[\s\S]*Your license key[\s\S]*KS-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}/, 'the files and the license key');
+    assert.doesNotMatch(section(refunded.number), /license key|KS-[0-9A-Z]{5}-/, 'a refunded purchase shows no key');
   });
 
   test('the library closes when its session ends', async () => {

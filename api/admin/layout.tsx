@@ -23,7 +23,8 @@ form.inline { display: inline-flex; flex-wrap: wrap; gap: .4rem; align-items: en
 form.search, form.edit { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .5rem; align-items: end; }
 label { display: block; font-size: .85rem; font-weight: 600; }
 input, select, textarea { width: 100%; padding: .4rem; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
-input[type=checkbox] { width: auto; }
+input[type=checkbox], input[type=radio] { width: auto; }
+label:has(> input[type=radio]) { display: inline-block; margin-right: 1.5em; }
 form.inline input { width: 6rem; }
 textarea { min-height: 4rem; }
 button { padding: .45rem .9rem; font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; }

@@ -2,6 +2,7 @@
 // the page a used or expired link shows, and the library itself.
 import { formatBytes, formatTime } from '../../domain/buyer-formats';
 import type { LibraryEntry } from '../library-entries';
+import { KindParts } from './kind-parts';
 import { Layout } from './layout';
 
 /** "1 hour", "30 minutes": how long a link lasts, as the pages say it. */
@@ -143,8 +144,9 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
     case 'live':
       return (
         <>
-          <EntryFiles entry={e} />
-          {e.keysExpireAt && <p class="muted">The links work until {formatTime(e.keysExpireAt.toISOString())}.</p>}
+          {e.files.length > 0 && <EntryFiles entry={e} />}
+          {e.files.length > 0 && e.keysExpireAt && <p class="muted">The links work until {formatTime(e.keysExpireAt.toISOString())}.</p>}
+          <KindParts parts={e.parts} />
           {e.problem === 'exhausted' && (
             <>
               <p>A file whose downloads are all used has no link; a person sends a fresh one, usually within one business day.</p>
@@ -157,6 +159,7 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
       return (
         <>
           <EntryFiles entry={e} />
+          <KindParts parts={e.parts} />
           <p>The links expired on {expiredOn(e)}. This purchase lets you renew them yourself.</p>
           <form class="inline" method="post" action="/d/renew">
             <input type="hidden" name="key" value={e.renewKey} />
@@ -170,6 +173,7 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
       return (
         <>
           <EntryFiles entry={e} />
+          <KindParts parts={e.parts} />
           <p>
             {e.problem === 'exhausted'
               ? 'All the downloads of these links have been used.'

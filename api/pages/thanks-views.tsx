@@ -2,6 +2,7 @@
 // itself with <meta http-equiv="refresh">, which every browser honours.
 import { formatBytes, formatTime } from '../../domain/buyer-formats';
 import type { ThanksInvoice } from '../thanks-invoice';
+import { KindParts } from './kind-parts';
 import { Layout } from './layout';
 import { LinkRequestForm } from './link-request-form';
 
@@ -71,32 +72,6 @@ function FileTable(props: { invoice: ThanksInvoice }) {
   );
 }
 
-/** What the package kinds deliver (an access link, a ticket, a login, license keys), one box each. */
-function KindParts(props: { invoice: ThanksInvoice }) {
-  return (
-    <>
-      {props.invoice.parts.map((part) => (
-        <div class="box part" data-kind={part.kind}>
-          <h2>
-            {part.title}: {part.packageName}
-          </h2>
-          <table>
-            <tbody>
-              {part.lines.map((line) => (
-                <tr>
-                  <th>{line.label}</th>
-                  <td>{line.url ? <a href={line.value} style="word-break: break-all">{line.value}</a> : <code>{line.value}</code>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {part.note && <p class="muted">{part.note}</p>}
-        </div>
-      ))}
-    </>
-  );
-}
-
 /** The packages' support texts, as the delivery e-mail ends with them. */
 function SupportText(props: { invoice: ThanksInvoice }) {
   return props.invoice.supportText ? (
@@ -127,7 +102,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
               {m.invoice.keysExpireAt && <p class="muted">The links work until {formatTime(m.invoice.keysExpireAt.toISOString())}.</p>}
             </div>
           )}
-          <KindParts invoice={m.invoice} />
+          <KindParts parts={m.invoice.parts} />
           {hasFiles ? (
             <p>
               We also e-mailed the links and checksums to {m.maskedEmail}. Compare a file's SHA-256 with the one above (for example{' '}
