@@ -13,7 +13,7 @@ import { keysHeldStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { findReminderLink, spendReminderLink, type ReminderLinkRow } from '../db/reminder-links';
 import { MoreTimePage } from './pages/more-time';
 import { signalInvoiceAction } from '../domain/invoice-client';
-import type { Pool } from '../db/pool';
+import { inTransaction, type Pool } from '../db/pool';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
 import { invoiceIdForBuyer } from '../db/invoices';
@@ -213,12 +213,10 @@ async function spendMoreTime(
 
 /** Records the renewal unless one was made for this invoice in the last day; undefined then. */
 async function reserveRenewal(pool: Pool, key: KeyRow, remoteAddr: string, userAgent: string | undefined, days: number): Promise<number | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (tx) => {
     // Two clicks at once must not both pass the once-a-day check.
-    await lockRenewals(client, key.invoice_id);
-    const id = await insertRenewalUnlessRecent(client, {
+    await lockRenewals(tx, key.invoice_id);
+    return insertRenewalUnlessRecent(tx, {
       email: key.payer_email,
       downloadKeyId: key.id,
       invoiceId: key.invoice_id,
@@ -226,12 +224,5 @@ async function reserveRenewal(pool: Pool, key: KeyRow, remoteAddr: string, userA
       userAgent: userAgent ?? null,
       detail: `extendKeys by ${days} day(s) signalled`,
     });
-    await client.query('COMMIT');
-    return id;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

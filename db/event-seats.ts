@@ -1,28 +1,10 @@
 // Event seats and their tickets (kinds/event-seats.ts says what they are for; migration 0920 the
 // tables). A seat counts against the event's capacity while it is not revoked and its invoice was
 // not rejected or failed: a refund or reversal gives the seat back to the sale at once.
-import pg from 'pg';
-import type { Queryable } from './pool';
+import { inTransaction, type Queryable } from './pool';
 
 /** The seats that take up capacity (the alias `s` is event_seats, joined to its invoice `i`). */
 const takesCapacity = `s.revoked_at IS NULL AND i.status NOT IN ('rejected', 'failed')`;
-
-/** Runs `work` in a transaction of its own when given the pool; a client is taken to be inside its caller's transaction. */
-async function inTransaction<T>(db: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
-  if (!(db instanceof pg.Pool)) return work(db);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** How many seats of the event are taken now. */
 export async function seatsTaken(db: Queryable, packageId: number): Promise<number> {

@@ -1,7 +1,7 @@
 // The SQL of buyers' libraries (table library_links): a request for the library e-mail recorded
 // with its answer decided in Postgres, its send and retries, the one statement that uses its
 // single-use link, and what a library lists: every invoice paid from one e-mail address.
-import type { Pool, Queryable } from './pool';
+import { inTransaction, type Pool, type Queryable } from './pool';
 
 export type LibraryRequestStatus = 'no_purchases' | 'limited' | 'pending' | 'sent' | 'failed';
 
@@ -29,9 +29,7 @@ export interface LibraryRequest {
  * commit), so a burst cannot slip past the limit; every address costs the same two statements.
  */
 export async function recordLibraryRequest(pool: Pool, r: LibraryRequestInput): Promise<LibraryRequest> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('keyship library ' || lower($1)))", [r.email]);
     const { rows } = await client.query<LibraryRequest>(
       `WITH decided AS (
@@ -50,14 +48,8 @@ export async function recordLibraryRequest(pool: Pool, r: LibraryRequestInput): 
        RETURNING id, status`,
       [r.email, r.salt, r.tokenHash, r.remoteAddr, r.userAgent, r.linkTtlSeconds, r.emailsPerHour],
     );
-    await client.query('COMMIT');
     return rows[0]!;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface LibraryMailDue {

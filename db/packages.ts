@@ -228,8 +228,9 @@ export async function listPackages(db: Queryable): Promise<PackageRow[]> {
   return rows;
 }
 
-export async function findPackage(db: Queryable, itemNumber: string): Promise<PackageRow | undefined> {
-  const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p WHERE p.item_number = $1`, [itemNumber]);
+/** With `lock`, the package's row stays locked until the transaction ends (a seat's claim waits for it). */
+export async function findPackage(db: Queryable, itemNumber: string, lock = false): Promise<PackageRow | undefined> {
+  const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p WHERE p.item_number = $1${lock ? ' FOR UPDATE OF p' : ''}`, [itemNumber]);
   return rows[0];
 }
 

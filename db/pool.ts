@@ -43,3 +43,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // database whose connections an administrator turned off (ALLOW_CONNECTIONS false).
   return /Connection terminated|timeout exceeded when trying to connect|is not currently accepting connections/i.test(error.message);
 }
+
+/** Runs `work` in a transaction of its own when given the pool; a client is taken to be inside its caller's transaction. */
+export async function inTransaction<T>(db: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (!(db instanceof pg.Pool)) return work(db);
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -2,7 +2,7 @@
 // buyers' CSV are read straight from db/). Files are added through catalog/package-files.ts.
 import { z } from 'zod';
 import { parseDurationSeconds } from '../../config/env';
-import type { Pool } from '../../db/pool';
+import { inTransaction, type Pool, type Queryable } from '../../db/pool';
 import { packageBulkActions, type BulkActionRow } from '../../db/bulk-actions';
 import {
   createPackage as insertPackage,
@@ -79,27 +79,27 @@ export class PackageInputError extends Error {
 const kindSettingsFor = (kind: PackageKind): KindSettings | undefined => kindDeliveries.find((k) => k.kind === kind)?.settings;
 const licenseSettings = (): KindSettings | undefined => kindDeliveries.find((k) => k.settings?.column === 'license_settings')?.settings;
 
-async function checked(pool: Pool, packageId: number | undefined, what: string, settings: KindSettings | undefined, given: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function checked(db: Queryable, packageId: number | undefined, what: string, settings: KindSettings | undefined, given: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (!settings) {
     if (Object.keys(given).length > 0) throw new PackageInputError(`${what} takes no settings here`);
     return {};
   }
   const parsed = settings.schema.safeParse(given);
   if (!parsed.success) throw new PackageInputError(`${what}: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'settings'} ${i.message}`).join('; ')}`);
-  const problem = packageId === undefined ? undefined : await settings.problem?.(pool, packageId, parsed.data);
+  const problem = packageId === undefined ? undefined : await settings.problem?.(db, packageId, parsed.data);
   if (problem) throw new PackageInputError(`${what}: ${problem}`);
   return parsed.data;
 }
 
 /** The columns of a create or an update: the kind's and the license's settings checked by their modules. */
-async function values(pool: Pool, input: PackageInput, existing?: PackageRow): Promise<PackageValues> {
+async function values(db: Queryable, input: PackageInput, existing?: PackageRow): Promise<PackageValues> {
   const kind = input.kind ?? existing?.kind ?? 'files';
   // A new kind is checked with the settings given (or none); an unchanged one only when settings are given.
   const kindSettings =
     input.kindSettings !== undefined || kind !== (existing?.kind ?? 'files')
-      ? await checked(pool, existing?.id, `kind ${kind}`, kindSettingsFor(kind), input.kindSettings ?? {})
+      ? await checked(db, existing?.id, `kind ${kind}`, kindSettingsFor(kind), input.kindSettings ?? {})
       : undefined;
-  const license = input.license ? await checked(pool, existing?.id, 'license', licenseSettings(), input.license) : input.license;
+  const license = input.license ? await checked(db, existing?.id, 'license', licenseSettings(), input.license) : input.license;
   return { ...input, kind, kindSettings, license, keyTtlSeconds: input.keyTtl === null ? null : (parseDurationSeconds(input.keyTtl) ?? null) };
 }
 
@@ -110,7 +110,10 @@ export async function createPackage(pool: Pool, input: PackageInput): Promise<nu
 
 /** Updates everything but the item number (PayPal buttons and invoices name the package by it); false when there is none. */
 export async function updatePackage(pool: Pool, itemNumber: string, input: PackageInput): Promise<boolean> {
-  const existing = await findPackage(pool, itemNumber);
-  if (!existing) return false;
-  return updatePackageRow(pool, itemNumber, await values(pool, input, existing));
+  // The package's row is locked while its settings are judged and written: a seat claimed meanwhile
+  // (which takes the same lock) cannot slip under a capacity being lowered.
+  return inTransaction(pool, async (tx) => {
+    const existing = await findPackage(tx, itemNumber, true);
+    return existing ? updatePackageRow(tx, itemNumber, await values(tx, input, existing)) : false;
+  });
 }
