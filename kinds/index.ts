@@ -1,11 +1,11 @@
 // The package kinds the delivery calls, in the order their parts appear (kinds/kind.ts says when).
 import type { Queryable } from '../db/pool';
 import { invoiceKindItems } from '../db/package-kinds';
-import { eventSeats } from './event-seats';
 import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
+import { access } from './access';
+import { eventSeats } from './event-seats';
 import { supportCredentials } from './support-credentials';
 import { licenseKeys } from './license-keys';
-import { access } from './access';
 import { signedChecksums } from './signed-checksums';
 
 export type { DeliveryContext, DeliveryLine, DeliveryPart, EditorField, KindDelivery, KindItem, KindSettings, PackageKind } from './kind';
