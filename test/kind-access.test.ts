@@ -4,22 +4,12 @@
 // (AppDeps.now), so the window's edges are tested to the second without waiting; the key-lifetime
 // window's end is moved by the operator's extend through the real workflow.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
-import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
-import { createPdtClient } from '../paypal/pdt-client';
-import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { createPdtStatusLookup } from '../paypal/status-lookup';
-import { createWorker } from '../worker/create-worker';
 import type { InvoiceStateView } from '../workflows/invoice-state';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
-import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
-import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
-import { keySecret, receiverEmail, testActivities } from './invoice-fixtures';
+import type { CapturedMail } from './harness';
+import { screenshotPath } from './fixtures/browser';
+import { startShop, type Shop } from './fixtures/shop';
 
-const adminToken = 'kind-access-admin-token-0123456789';
 const opensAt = '2030-01-10T18:00:00.000Z';
 const closesAt = '2030-01-10T20:00:00.000Z';
 const liveTarget = 'https://stream.example.test/live?room=42';
@@ -28,46 +18,12 @@ const second = 1000;
 const day = 86_400_000;
 
 describe('access links, end to end', () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
-  let sim: Simulator;
-  let server: LateServer;
-  let worker: Worker;
-  let running: Promise<void>;
-  let browser: TestBrowser | undefined;
+  let shop: Shop;
   // The api's clock: undefined is the system clock.
   let clock: Date | undefined;
-  const taskQueue = `kind-access-${randomUUID()}`;
-  const auth = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
 
   before(async () => {
-    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
-    if (chromium) browser = await launchChromium();
-    server = await lateServer();
-    const apiUrl = server.url;
-    sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      PAYPAL_MODE: 'simulator',
-      PAYPAL_SIMULATOR_URL: sim.url,
-      PUBLIC_URL: apiUrl,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      PAYPAL_RECEIVER_EMAIL: receiverEmail,
-      ADMIN_TOKEN: adminToken,
-      // The worker's secret: the thank-you page derives the same links.
-      KEY_SECRET: keySecret.toString('utf8'),
-    });
-    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client, now: () => clock ?? new Date() }));
-    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
-    worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      activities: testActivities(db.pool, smtp.url, lookup),
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
+    shop = await startShop({ name: 'kind-access', browser: true, now: () => clock ?? new Date() });
   });
 
   afterEach(() => {
@@ -75,30 +31,19 @@ describe('access links, end to end', () => {
   });
 
   after(async () => {
-    await browser?.close();
-    worker?.shutdown();
-    await running;
-    await sim?.close();
-    await server?.close();
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
+    await shop?.close();
   });
 
-  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string) => untilInvoice(temporal.client, txnId, ok, what);
-  const api = (path: string, init: RequestInit = {}) => fetch(server.url + path, { ...init, headers: { ...auth, ...(init.headers ?? {}) }, signal: AbortSignal.timeout(30_000) });
-  const open = (key: string) => fetch(`${server.url}/a/${key}`, { redirect: 'manual', headers: { 'User-Agent': 'kind-access-test' }, signal: AbortSignal.timeout(10_000) });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(shop.url + path, { ...init, headers: { Authorization: `Bearer ${shop.adminToken}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) }, signal: AbortSignal.timeout(30_000) });
+  const open = (key: string) => fetch(`${shop.url}/a/${key}`, { redirect: 'manual', headers: { 'User-Agent': 'kind-access-test' }, signal: AbortSignal.timeout(10_000) });
   const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
 
   /** The access keys an e-mail carries. */
   const accessKeys = (mail: CapturedMail) => [...(mail.parsed.text ?? '').matchAll(/\/a\/([A-Za-z0-9_-]{43})/g)].map((m) => m[1]!);
 
-  async function mailTo(email: string, subject: RegExp, already = 0): Promise<CapturedMail> {
-    const mails = await smtp.waitForMessages(already + 1, 15_000, (m) => m.envelope.to.includes(email) && subject.test(m.parsed.subject ?? ''));
-    return mails[already]!;
-  }
-
   async function action(txnId: string, kind: string, body: object = {}) {
-    const { rows } = await db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await shop.db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
     const answer = await api(`/api/admin/invoices/${rows[0]!.number}/actions/${kind}`, { method: 'POST', body: JSON.stringify(body) });
     assert.equal(answer.status, 200, await answer.clone().text());
     return ((await answer.json()) as { state: InvoiceStateView }).state;
@@ -113,19 +58,19 @@ describe('access links, end to end', () => {
   }
 
   async function buy(itemNumber: string, label: string): Promise<{ txnId: string; email: string; mail: CapturedMail; key: string }> {
-    const email = `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
-    const sent = await sim.pay({ items: [{ itemNumber, amount: '15.00' }], payer: { email, firstName: 'Ada' } });
-    await until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
-    const mail = await mailTo(email, /^Your purchase:/);
+    const email = shop.buyer(label);
+    const sent = await shop.sim.pay({ items: [{ itemNumber, amount: '15.00' }], payer: { email, firstName: 'Ada' } });
+    await shop.until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    const mail = await shop.mailTo(email, /^Your purchase:/);
     const keys = accessKeys(mail);
     assert.equal(keys.length, 1, `one access link in the e-mail: ${mail.parsed.text}`);
     return { txnId: sent.txnId, email, mail, key: keys[0]! };
   }
 
   async function shot(name: string, key: string) {
-    if (!browser) return;
-    const page = await browser.context.newPage();
-    await page.goto(`${server.url}/a/${key}`);
+    if (!shop.browser) return;
+    const page = await shop.browser.context.newPage();
+    await page.goto(`${shop.url}/a/${key}`);
     await page.screenshot({ path: screenshotPath(name), fullPage: true });
     await page.close();
   }
@@ -145,7 +90,7 @@ describe('access links, end to end', () => {
     });
     assert.equal(fixedWithoutDates.status, 400);
     assert.match(((await fixedWithoutDates.json()) as { error: string }).error, /closesAt must be given for fixed dates/);
-    const { rows } = await db.pool.query(`SELECT 1 FROM packages WHERE item_number = 'CAST-BAD'`);
+    const { rows } = await shop.db.pool.query(`SELECT 1 FROM packages WHERE item_number = 'CAST-BAD'`);
     assert.equal(rows.length, 0);
   });
 
@@ -156,16 +101,16 @@ describe('access links, end to end', () => {
       assert.doesNotMatch(body, /stream\.example\.test/, 'the target never appears in the e-mail');
       assert.match(body, /Access opens 2030-01-10 18:00 UTC and closes 2030-01-10 20:00 UTC/);
     }
-    const stored = await db.pool.query<{ text_body: string }>(`SELECT text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = 'delivery'`, [txnId]);
+    const stored = await shop.db.pool.query<{ text_body: string }>(`SELECT text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = 'delivery'`, [txnId]);
     assert.doesNotMatch(stored.rows[0]!.text_body, new RegExp(key), 'the copy Postgres keeps withholds the link');
 
     // The thank-you page shows the keyed link too, and not the target.
-    const thanks = await (await fetch(`${server.url}/thanks/${txnId}`)).text();
+    const thanks = await (await fetch(`${shop.url}/thanks/${txnId}`)).text();
     assert.match(thanks, new RegExp(`/a/${key}`));
     assert.doesNotMatch(thanks, /stream\.example\.test/);
-    if (browser) {
-      const page = await browser.context.newPage();
-      await page.goto(`${server.url}/thanks/${txnId}`);
+    if (shop.browser) {
+      const page = await shop.browser.context.newPage();
+      await page.goto(`${shop.url}/thanks/${txnId}`);
       await page.screenshot({ path: screenshotPath('kind-access-thanks'), fullPage: true });
       await page.close();
     }
@@ -194,11 +139,11 @@ describe('access links, end to end', () => {
 
     clock = at(opensAt, 30 * 60 * second);
     await action(txnId, 'resendKeys');
-    const resent = await mailTo(email, /^Your links again:/);
+    const resent = await shop.mailTo(email, /^Your links again:/);
     assert.deepEqual(accessKeys(resent), [key], 'a resend carries the same link');
 
     await action(txnId, 'regenerateKeys');
-    const regenerated = await mailTo(email, /^New links:/);
+    const regenerated = await shop.mailTo(email, /^New links:/);
     const [fresh] = accessKeys(regenerated);
     assert.ok(fresh && fresh !== key, 'regenerate makes a new link');
     const replaced = await open(key);
@@ -206,8 +151,8 @@ describe('access links, end to end', () => {
     assert.match(await replaced.text(), /This access link has been replaced/);
     assert.equal((await open(fresh)).status, 303, 'the new link works inside the window');
 
-    await sim.refund(txnId);
-    await until(txnId, (s) => s.status === 'refunded', 'refunded');
+    await shop.sim.refund(txnId);
+    await shop.until(txnId, (s) => s.status === 'refunded', 'refunded');
     const refunded = await open(fresh);
     assert.equal(refunded.status, 403);
     assert.match(await refunded.text(), /withdrawn[\s\S]*refunded/);
@@ -215,7 +160,7 @@ describe('access links, end to end', () => {
 
     // Every request was logged, and the admin's invoice shows them.
     // (Chromium's visits for the screenshots are logged too, under its own user agent.)
-    const { rows } = await db.pool.query<{ outcome: string; status_code: number; user_agent: string }>(
+    const { rows } = await shop.db.pool.query<{ outcome: string; status_code: number; user_agent: string }>(
       `SELECT e.outcome, e.status_code, e.user_agent FROM access_events e JOIN invoices i ON i.id = e.invoice_id WHERE i.txn_id = $1 ORDER BY e.id`,
       [txnId],
     );
@@ -223,8 +168,8 @@ describe('access links, end to end', () => {
       rows.filter((r) => r.user_agent === 'kind-access-test').map((r) => `${r.status_code} ${r.outcome}`),
       ['403 not_open', '303 redirected', '303 redirected', '410 ended', '403 revoked', '303 redirected', '403 revoked'],
     );
-    assert.equal(rows.length, browser ? 10 : 7);
-    const number = (await db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId])).rows[0]!.number;
+    assert.equal(rows.length, shop.browser ? 10 : 7);
+    const number = (await shop.db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId])).rows[0]!.number;
     const detail = (await (await api(`/api/admin/invoices/${number}`)).json()) as { accessUses: { outcome: string; userAgent: string }[] };
     assert.equal(detail.accessUses.length, rows.length, 'the admin\'s invoice lists every use');
     assert.equal(detail.accessUses[0]!.outcome, 'revoked', 'newest first');
@@ -238,7 +183,7 @@ describe('access links, end to end', () => {
     assert.equal(inside.status, 303);
     assert.equal(inside.headers.get('location'), recordingTarget);
 
-    const { rows } = await db.pool.query<{ keys_expire_at: Date }>('SELECT keys_expire_at FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await shop.db.pool.query<{ keys_expire_at: Date }>('SELECT keys_expire_at FROM invoices WHERE txn_id = $1', [txnId]);
     const expiry = rows[0]!.keys_expire_at.getTime();
     clock = new Date(expiry - second);
     assert.equal((await open(key)).status, 303, 'the last second of the key\'s lifetime');
@@ -250,7 +195,7 @@ describe('access links, end to end', () => {
     clock = undefined;
     const state = await action(txnId, 'extendKeys', { days: 2 });
     assert.equal(Date.parse(state.keys!.expiresAt), expiry + 2 * day);
-    const extended = await mailTo(email, /now last longer/);
+    const extended = await shop.mailTo(email, /now last longer/);
     assert.deepEqual(accessKeys(extended), [key], 'extend keeps the link');
     clock = new Date(expiry);
     assert.equal((await open(key)).status, 303, 'the old end is inside the window now');
@@ -259,34 +204,34 @@ describe('access links, end to end', () => {
 
     clock = undefined;
     // Not a chargeback (that opens a dispute, which suspends): a reversal, which revokes.
-    await sim.reverse(txnId, { reason: 'buyer-complaint' });
-    await until(txnId, (s) => s.status === 'reversed', 'reversed');
+    await shop.sim.reverse(txnId, { reason: 'buyer-complaint' });
+    await shop.until(txnId, (s) => s.status === 'reversed', 'reversed');
     const reversed = await open(key);
     assert.equal(reversed.status, 403);
     assert.match(await reversed.text(), /reversed through PayPal/);
-    await sim.cancelReversal(txnId);
-    await until(txnId, (s) => s.status === 'reinstated', 'reinstated');
+    await shop.sim.cancelReversal(txnId);
+    await shop.until(txnId, (s) => s.status === 'reinstated', 'reinstated');
     assert.equal((await open(key)).status, 303, 'a cancelled reversal restores the link');
   });
 
   test('a chargeback opens a dispute: the link is paused at once, and works again when the reversal is cancelled', async () => {
     const { txnId, key } = await buy('CAST-REC', 'disputed');
     assert.equal((await open(key)).status, 303);
-    await sim.reverse(txnId);
-    await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    await shop.sim.reverse(txnId);
+    await shop.until(txnId, (s) => s.status === 'disputed', 'disputed');
     const paused = await open(key);
     assert.equal(paused.status, 403);
     assert.match(await paused.text(), /Access is paused/);
-    await sim.cancelReversal(txnId);
-    await until(txnId, (s) => s.status !== 'disputed', 'the dispute closed');
+    await shop.sim.cancelReversal(txnId);
+    await shop.until(txnId, (s) => s.status !== 'disputed', 'the dispute closed');
     assert.equal((await open(key)).status, 303);
   });
 
   test('an unknown or malformed link is a 404 page, and nothing is logged for it', async () => {
-    const before = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_events')).rows[0]!.n;
+    const before = (await shop.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_events')).rows[0]!.n;
     assert.equal((await open('A'.repeat(43))).status, 404);
     assert.equal((await open('not a key')).status, 404);
-    const afterwards = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_events')).rows[0]!.n;
+    const afterwards = (await shop.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_events')).rows[0]!.n;
     assert.equal(afterwards, before);
   });
 });

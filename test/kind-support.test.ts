@@ -7,93 +7,44 @@
 // fails the delivery (retried) instead of delivering nothing; a refund revokes; generated logins
 // differ.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
-import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
-import { createPdtClient } from '../paypal/pdt-client';
-import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { createPdtStatusLookup } from '../paypal/status-lookup';
-import { createWorker } from '../worker/create-worker';
-import type { InvoiceStateView } from '../workflows/invoice-state';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
-import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
-import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import type { CapturedMail } from './harness';
+import { chromium, screenshotPath } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
-import { operatorEmail, receiverEmail, testActivities } from './invoice-fixtures';
+import { startShop, type Shop } from './fixtures/shop';
+import { operatorEmail } from './invoice-fixtures';
 
-const adminToken = 'support-kind-admin-token-0123456789';
 const pool = 'SUPPORT-1';
 const generated = 'SUPPORT-GEN';
 
 describe('support logins: a pool given once, held when empty, revoked by a refund; generated logins', () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
-  let sim: Simulator;
-  let server: LateServer;
-  let worker: Worker;
-  let running: Promise<void>;
-  let browser: TestBrowser | undefined;
-  let apiUrl: string;
-  const taskQueue = `kind-support-${randomUUID()}`;
+  let shop: Shop;
   // Shared along the story: the first buyer (refunded at the end) and the second (served after the refill).
   const first = { txnId: '', email: '', number: '' };
   const second = { txnId: '', email: '', number: '' };
 
   before(async () => {
-    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
-    if (!skipWithout(chromium)) browser = await launchChromium();
-    server = await lateServer();
-    apiUrl = server.url;
-    sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
-    const env = { DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail, ADMIN_TOKEN: adminToken };
-    const config = loadConfig(env);
-    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
-    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
-    worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, activities: testActivities(db.pool, smtp.url, lookup), workflowBundle: await workflowBundle() });
-    running = worker.run();
+    shop = await startShop({ name: 'kind-support', browser: true });
   });
 
   after(async () => {
-    await browser?.close();
-    worker?.shutdown();
-    await running;
-    await sim?.close();
-    await server?.close();
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
+    await shop?.close();
   });
 
-  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(temporal.client, txnId, ok, what, ms);
-  const buyer = (label: string) => `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
-
-  async function admin(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-  const upload = (item: string, lines: string) => admin('POST', `/api/admin/packages/${item}/credentials`, { lines });
-  const counts = async (item: string) => (await admin('GET', `/api/admin/packages/${item}/credentials`)).body.counts as { left: number; given: number; revoked: number; waiting: number };
-  const thanksPage = async (txnId: string) => (await fetch(`${apiUrl}/thanks?tx=${txnId}`, { signal: AbortSignal.timeout(10_000) })).text();
-  const mailTo = (email: string, subject: RegExp, ms = 15_000) =>
-    smtp.waitForMessages(1, ms, (m) => m.envelope.to.includes(email) && subject.test(m.parsed.subject ?? '')).then((found) => found[0]!);
+  const upload = (item: string, lines: string) => shop.admin('POST', `/api/admin/packages/${item}/credentials`, { lines });
+  const counts = async (item: string) => (await shop.admin('GET', `/api/admin/packages/${item}/credentials`)).body.counts as { left: number; given: number; revoked: number; waiting: number };
+  const thanksPage = async (txnId: string) => (await fetch(`${shop.url}/thanks?tx=${txnId}`, { signal: AbortSignal.timeout(10_000) })).text();
   const storedCopy = async (txnId: string, kind: string) =>
-    (await db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = $2`, [txnId, kind])).rows;
+    (await shop.db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = $2`, [txnId, kind])).rows;
   const loginIn = (mail: CapturedMail) => /Login: (\S+)/.exec(mail.parsed.text ?? '')?.[1];
 
   async function buy(item: string, email: string, quantity = 1) {
-    const sent = await sim.pay({ items: [{ itemNumber: item, amount: item === pool ? '49.00' : '29.00', quantity }], payer: { email, firstName: 'Ada' } });
+    const sent = await shop.sim.pay({ items: [{ itemNumber: item, amount: item === pool ? '49.00' : '29.00', quantity }], payer: { email, firstName: 'Ada' } });
     return sent.txnId;
   }
 
   test('the seller creates the package and fills a pool of one; a duplicate or a malformed line refuses the whole upload with its line number', async () => {
-    const created = await admin('POST', '/api/admin/packages', {
+    const created = await shop.admin('POST', '/api/admin/packages', {
       itemNumber: pool,
       name: 'Priority Support',
       currency: 'USD',
@@ -103,7 +54,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
       kindSettings: { source: 'pool', supportUrl: 'https://help.example.test/login', instructions: 'Log in at the help desk and open a ticket; we answer within a day.' },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const refusedSettings = await admin('POST', '/api/admin/packages', { itemNumber: 'SUPPORT-BAD', name: 'x', currency: 'USD', price: '1.00', active: true, kind: 'support', kindSettings: { source: 'generated', loginPattern: 'desk-{invoice}' } });
+    const refusedSettings = await shop.admin('POST', '/api/admin/packages', { itemNumber: 'SUPPORT-BAD', name: 'x', currency: 'USD', price: '1.00', active: true, kind: 'support', kindSettings: { source: 'generated', loginPattern: 'desk-{invoice}' } });
     assert.equal(refusedSettings.status, 400);
     assert.match(String(refusedSettings.body.error), /loginPattern needs \{random\}, or both \{invoice\} and \{unit\}/);
 
@@ -124,16 +75,16 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
   });
 
   test('a pool of one bought twice: the first buyer gets it (the stored e-mail withholds it); the second is held, the operator alerted and the buyer told it is coming', async () => {
-    first.email = buyer('first');
-    second.email = buyer('second');
+    first.email = shop.buyer('first');
+    second.email = shop.buyer('second');
     first.txnId = await buy(pool, first.email);
-    first.number = (await until(first.txnId, (s) => s.status === 'fulfilled', 'fulfilled')).invoiceNumber!;
+    first.number = (await shop.until(first.txnId, (s) => s.status === 'fulfilled', 'fulfilled')).invoiceNumber!;
     second.txnId = await buy(pool, second.email);
-    const held = await until(second.txnId, (s) => s.status === 'needs_review', 'needs_review');
+    const held = await shop.until(second.txnId, (s) => s.status === 'needs_review', 'needs_review');
     second.number = held.invoiceNumber!;
     assert.match(held.reviewProblems.join('; '), new RegExp(`the support-login pool of ${pool} \\(Priority Support\\) has fewer than the 1 credential this payment needs; upload more at /admin/packages/${pool}/credentials`));
 
-    const delivery = await mailTo(first.email, /^Your purchase:/);
+    const delivery = await shop.mailTo(first.email, /^Your purchase:/);
     assert.equal(loginIn(delivery), 'alice.support');
     assert.match(delivery.parsed.text ?? '', /Password: Pw-One-111/);
     assert.match(delivery.parsed.text ?? '', /Support: https:\/\/help\.example\.test\/login/);
@@ -148,15 +99,15 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.match(thanks, /<code>alice\.support<\/code>/);
     assert.match(thanks, /<code>Pw-One-111<\/code>/);
 
-    const alert = await mailTo(operatorEmail, new RegExp(`^Needs review: invoice ${second.number}`));
+    const alert = await shop.mailTo(operatorEmail, new RegExp(`^Needs review: invoice ${second.number}`));
     assert.match(alert.parsed.text ?? '', /support-login pool of SUPPORT-1/);
-    const coming = await mailTo(second.email, /is on its way/);
+    const coming = await shop.mailTo(second.email, /is on its way/);
     assert.match(coming.parsed.text ?? '', /Your support login for Priority Support is on its way/);
     assert.doesNotMatch(coming.parsed.text ?? '', /alice\.support|Pw-One-111/);
     assert.match(await thanksPage(second.txnId), /Your support login for Priority Support is on its way/);
-    if (browser) {
-      const page = await browser.context.newPage();
-      await page.goto(`${apiUrl}/thanks?tx=${second.txnId}`);
+    if (shop.browser) {
+      const page = await shop.browser.context.newPage();
+      await page.goto(`${shop.url}/thanks?tx=${second.txnId}`);
       assert.match((await page.locator('.coming').textContent()) ?? '', /is on its way/);
       await page.screenshot({ path: screenshotPath('kind-support-thanks-coming'), fullPage: true });
       await page.close();
@@ -166,27 +117,27 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
 
   test('the seller uploads one more and the operator approves: the second buyer gets the new one, never the first\'s, and is told it was coming only once', async () => {
     assert.equal((await upload(pool, 'bob.support\tPw Two 222')).status, 201);
-    const approved = await admin('POST', `/api/admin/invoices/${second.number}/actions/approve`, {});
+    const approved = await shop.admin('POST', `/api/admin/invoices/${second.number}/actions/approve`, {});
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    await until(second.txnId, (s) => s.status === 'fulfilled', 'fulfilled after the refill');
-    const delivery = await mailTo(second.email, /^Your purchase:/);
+    await shop.until(second.txnId, (s) => s.status === 'fulfilled', 'fulfilled after the refill');
+    const delivery = await shop.mailTo(second.email, /^Your purchase:/);
     assert.equal(loginIn(delivery), 'bob.support');
     assert.match(delivery.parsed.text ?? '', /Password: Pw Two 222/);
     assert.doesNotMatch(delivery.parsed.text ?? '', /alice\.support/);
-    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(second.email) && /is on its way/.test(m.parsed.subject ?? '')).length, 1);
+    assert.equal(shop.smtp.messages.filter((m) => m.envelope.to.includes(second.email) && /is on its way/.test(m.parsed.subject ?? '')).length, 1);
     assert.doesNotMatch(await thanksPage(second.txnId), /is on its way/);
     assert.deepEqual(await counts(pool), { left: 0, given: 2, revoked: 0, waiting: 0 });
   });
 
   test('an approval while the pool is still empty delivers nothing: the delivery fails with a sentence and is retried until two more arrive (quantity 2)', async () => {
-    const email = buyer('pair');
+    const email = shop.buyer('pair');
     const txnId = await buy(pool, email, 2);
-    const held = await until(txnId, (s) => s.status === 'needs_review', 'needs_review');
+    const held = await shop.until(txnId, (s) => s.status === 'needs_review', 'needs_review');
     assert.match(held.reviewProblems.join('; '), /has fewer than the 2 credentials this payment needs/);
     // The approval's answer waits for the delivery (up to 30 s), so it is read after the refill below.
-    const approval = admin('POST', `/api/admin/invoices/${held.invoiceNumber}/actions/approve`, {}, 40_000);
+    const approval = shop.admin('POST', `/api/admin/invoices/${held.invoiceNumber}/actions/approve`, {}, 40_000);
     // What the operator sees in Temporal (and the worker's log): the delivery activity retrying with this sentence.
-    const handle = temporal.client.workflow.getHandle(`invoice-${txnId}`);
+    const handle = shop.temporal.client.workflow.getHandle(`invoice-${txnId}`);
     const deadline = Date.now() + 15_000;
     let failure: string | undefined;
     while (!failure && Date.now() < deadline) {
@@ -197,27 +148,27 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
       failure,
       `Invoice ${held.invoiceNumber} needs 2 more support credentials for ${pool} (Priority Support), but its pool has too few left; upload more at /admin/packages/${pool}/credentials. The delivery tries again by itself until then.`,
     );
-    assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your purchase:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
+    assert.equal(shop.smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your purchase:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
     assert.equal((await upload(pool, 'pair-one:Pw-p1\npair-two:Pw-p2')).status, 201);
-    await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
+    await shop.until(txnId, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
     const answered = await approval;
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
-    const delivery = await mailTo(email, /^Your purchase:/);
+    const delivery = await shop.mailTo(email, /^Your purchase:/);
     assert.match(delivery.parsed.text ?? '', /Login 1: pair-one\n\s*Password 1: Pw-p1\n\s*Login 2: pair-two\n\s*Password 2: Pw-p2/);
   });
 
   test('the buyer\'s thank-you page shows the login (screenshot)', { skip: skipWithout(chromium) }, async () => {
-    const page = await browser!.context.newPage();
-    await page.goto(`${apiUrl}/thanks?tx=${second.txnId}`);
+    const page = await shop.browser!.context.newPage();
+    await page.goto(`${shop.url}/thanks?tx=${second.txnId}`);
     assert.equal(await page.locator('.part[data-kind=support] code').first().textContent(), 'bob.support');
     await page.screenshot({ path: screenshotPath('kind-support-thanks'), fullPage: true });
     await page.close();
   });
 
   test('a refund revokes the login: the admin shows it revoked, the thank-you page no longer shows it, and it is never given again', async () => {
-    await sim.refund(first.txnId);
-    await until(first.txnId, (s) => s.status === 'refunded', 'refunded');
-    const detail = await admin('GET', `/api/admin/invoices/${first.number}`);
+    await shop.sim.refund(first.txnId);
+    await shop.until(first.txnId, (s) => s.status === 'refunded', 'refunded');
+    const detail = await shop.admin('GET', `/api/admin/invoices/${first.number}`);
     const logins = detail.body.supportLogins as { login: string; revokedAt: string | null; revokedReason: string | null }[];
     assert.deepEqual(logins.map((l) => [l.login, l.revokedReason, l.revokedAt !== null]), [['alice.support', 'refunded', true]]);
     const thanks = await thanksPage(first.txnId);
@@ -225,19 +176,19 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.doesNotMatch(thanks, /alice\.support|Pw-One-111/);
     assert.deepEqual(await counts(pool), { left: 0, given: 3, revoked: 1, waiting: 0 });
     // A new buyer now waits: the revoked credential is not back in the pool.
-    const next = await buy(pool, buyer('after-refund'));
-    await until(next, (s) => s.status === 'needs_review', 'needs_review (the revoked one is not given again)');
+    const next = await buy(pool, shop.buyer('after-refund'));
+    await shop.until(next, (s) => s.status === 'needs_review', 'needs_review (the revoked one is not given again)');
   });
 
   test('the admin pool page shows left, given and revoked without passwords, and the invoice page shows the revoked login (screenshot)', { skip: skipWithout(chromium) }, async () => {
-    const page = await browser!.context.newPage();
-    await page.goto(`${apiUrl}/admin`);
-    await page.fill('#token', adminToken);
-    await Promise.all([page.waitForURL(`${apiUrl}/admin`), page.getByRole('button', { name: 'Log in' }).click()]);
-    await page.goto(`${apiUrl}/admin/invoices/${first.number}`);
+    const page = await shop.browser!.context.newPage();
+    await page.goto(`${shop.url}/admin`);
+    await page.fill('#token', shop.adminToken);
+    await Promise.all([page.waitForURL(`${shop.url}/admin`), page.getByRole('button', { name: 'Log in' }).click()]);
+    await page.goto(`${shop.url}/admin/invoices/${first.number}`);
     assert.match((await page.locator('#support-logins').textContent()) ?? '', /alice\.support.*Pw-One-111.*revoked .* \(refunded\); disable it in your support system/s);
 
-    await page.goto(`${apiUrl}/admin/packages/${pool}/credentials`);
+    await page.goto(`${shop.url}/admin/packages/${pool}/credentials`);
     assert.deepEqual(await Promise.all(['#pool-left', '#pool-given', '#pool-revoked', '#pool-waiting'].map(async (id) => (await page.locator(id).textContent())?.trim().split(' ')[0])), ['0', '3', '1', '1']);
     const list = (await page.locator('#pool-given-list').textContent()) ?? '';
     assert.match(list, /alice\.support/);
@@ -258,7 +209,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
   });
 
   test('generated logins: each unit and each buyer gets a distinct login from the pattern and a password of the set length', async () => {
-    const created = await admin('POST', '/api/admin/packages', {
+    const created = await shop.admin('POST', '/api/admin/packages', {
       itemNumber: generated,
       name: 'Desk Access',
       currency: 'USD',
@@ -268,11 +219,11 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
       kindSettings: { source: 'generated', loginPattern: 'acme-{random}', passwordLength: '20', supportUrl: 'https://desk.example.test/' },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const [a, b] = [buyer('gen-a'), buyer('gen-b')];
+    const [a, b] = [shop.buyer('gen-a'), shop.buyer('gen-b')];
     const [txA, txB] = [await buy(generated, a, 2), await buy(generated, b)];
-    await until(txA, (s) => s.status === 'fulfilled', 'fulfilled (generated, two units)');
-    await until(txB, (s) => s.status === 'fulfilled', 'fulfilled (generated)');
-    const texts = [(await mailTo(a, /^Your purchase:/)).parsed.text ?? '', (await mailTo(b, /^Your purchase:/)).parsed.text ?? ''];
+    await shop.until(txA, (s) => s.status === 'fulfilled', 'fulfilled (generated, two units)');
+    await shop.until(txB, (s) => s.status === 'fulfilled', 'fulfilled (generated)');
+    const texts = [(await shop.mailTo(a, /^Your purchase:/)).parsed.text ?? '', (await shop.mailTo(b, /^Your purchase:/)).parsed.text ?? ''];
     const logins = texts.flatMap((t) => [...t.matchAll(/Login(?: \d)?: (\S+)/g)].map((m) => m[1]!));
     const passwords = texts.flatMap((t) => [...t.matchAll(/Password(?: \d)?: (\S+)/g)].map((m) => m[1]!));
     assert.equal(logins.length, 3);

@@ -5,28 +5,18 @@
 // reissues over its JSON API and its pages (Chromium, with the session and CSRF token).
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
-import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
 import { deriveRandomKey } from '../domain/license-keys';
-import { createPdtClient } from '../paypal/pdt-client';
-import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { createPdtStatusLookup } from '../paypal/status-lookup';
-import { createWorker } from '../worker/create-worker';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
-import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
-import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import type { CapturedMail } from './harness';
+import { chromium, screenshotPath } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
-import { keySecret, receiverEmail, testActivities } from './invoice-fixtures';
+import { startShop, type Shop } from './fixtures/shop';
 
 const run = promisify(execFile);
-const adminToken = 'license-admin-token-0123456789';
 const randomKeyPattern = /KS-[0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3}/g;
 const signedKeyPattern = /KSL1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}/g;
 const limit = 5;
@@ -38,67 +28,36 @@ interface Verdict {
 }
 
 describe('license keys, end to end', () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
-  let sim: Simulator;
-  let server: LateServer;
-  let worker: Worker;
-  let running: Promise<void>;
-  let browser: TestBrowser | undefined;
-  const taskQueue = `license-keys-${randomUUID()}`;
-  const auth = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
+  let shop: Shop;
 
   before(async () => {
-    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
-    browser = chromium.path ? await launchChromium() : undefined;
-    server = await lateServer();
-    sim = await startSimulator({ port: 0, ipnUrl: `${server.url}/paypal/ipn`, webhookUrl: `${server.url}/paypal/webhook`, business: receiverEmail });
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      PAYPAL_MODE: 'simulator',
-      PAYPAL_SIMULATOR_URL: sim.url,
-      PUBLIC_URL: server.url,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      PAYPAL_RECEIVER_EMAIL: receiverEmail,
-      ADMIN_TOKEN: adminToken,
-      KEY_SECRET: keySecret.toString('utf8'),
-      LICENSE_RATE_LIMIT: String(limit),
-      // Each test's checks come "from" addresses of their own, so only the rate-limit test meets the limit.
-      TRUSTED_PROXIES: '127.0.0.1',
+    shop = await startShop({
+      name: 'license-keys',
+      browser: true,
+      env: {
+        LICENSE_RATE_LIMIT: String(limit),
+        // Each test's checks come "from" addresses of their own, so only the rate-limit test meets the limit.
+        TRUSTED_PROXIES: '127.0.0.1',
+      },
     });
-    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
-    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
-    worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, activities: testActivities(db.pool, smtp.url, lookup), workflowBundle: await workflowBundle() });
-    running = worker.run();
     for (const [itemNumber, license] of [
       ['APP-R', { format: 'random', version: '2.x', validity: '365d' }],
       ['APP-S', { format: 'signed', version: '3', validity: '' }],
     ] as const) {
-      const created = await fetch(`${server.url}/api/admin/packages`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ itemNumber, name: `App ${itemNumber}`, currency: 'USD', price: '10.00', keyTtl: '', downloadLimit: '', reminderHours: '', selfService: false, active: true, license }),
-      });
-      assert.equal(created.status, 201, await created.text());
+      const created = await shop.admin('POST', '/api/admin/packages', { itemNumber, name: `App ${itemNumber}`, currency: 'USD', price: '10.00', keyTtl: '', downloadLimit: '', reminderHours: '', selfService: false, active: true, license });
+      assert.equal(created.status, 201, created.text);
     }
   });
 
   after(async () => {
-    await browser?.close();
-    worker?.shutdown();
-    await running;
-    await sim?.close();
-    await server?.close();
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
+    await shop?.close();
   });
 
   let addressCounter = 0;
   const freshAddress = () => `203.0.113.${++addressCounter}`;
 
   async function verify(key: string, item: string, address = freshAddress()): Promise<Verdict> {
-    const response = await fetch(`${server.url}/api/licenses/verify`, {
+    const response = await fetch(`${shop.url}/api/licenses/verify`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': address },
       body: JSON.stringify({ key, package: item }),
@@ -109,22 +68,22 @@ describe('license keys, end to end', () => {
 
   const mailText = (m: CapturedMail) => m.parsed.text ?? '';
   async function mailWith(email: string, n: number, what: string): Promise<CapturedMail[]> {
-    const mails = await smtp.waitForMessages(n, 15_000, (m) => m.envelope.to.includes(email)).catch(() => assert.fail(`${what}: fewer than ${n} e-mails reached ${email} within 15 s`));
+    const mails = await shop.smtp.waitForMessages(n, 15_000, (m) => m.envelope.to.includes(email)).catch(() => assert.fail(`${what}: fewer than ${n} e-mails reached ${email} within 15 s`));
     return mails;
   }
 
   async function buy(item: string, quantity: number, label: string) {
-    const email = `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
-    const sent = await sim.pay({ items: [{ itemNumber: item, itemName: `App ${item}`, amount: '10.00', quantity }], payer: { email, firstName: 'Ada' } });
-    await untilInvoice(temporal.client, sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    const email = shop.buyer(label);
+    const sent = await shop.sim.pay({ items: [{ itemNumber: item, itemName: `App ${item}`, amount: '10.00', quantity }], payer: { email, firstName: 'Ada' } });
+    await shop.until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
     const [mail] = await mailWith(email, 1, 'the delivery');
-    const { rows } = await db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [sent.txnId]);
+    const { rows } = await shop.db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [sent.txnId]);
     return { email, txnId: sent.txnId, number: rows[0]!.number, mail: mail! };
   }
 
   const adminJson = async <T,>(method: 'GET' | 'POST', url: string): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${server.url}${url}`, { method, headers: auth, body: method === 'POST' ? '{}' : undefined, signal: AbortSignal.timeout(40_000) });
-    return { status: response.status, body: (await response.json()) as T };
+    const answer = await shop.admin(method, url, method === 'POST' ? {} : undefined, 40_000);
+    return { status: answer.status, body: answer.body as T };
   };
   interface KeyView {
     id: number;
@@ -144,17 +103,17 @@ describe('license keys, end to end', () => {
     assert.equal(randomKeys.length, 2, `two different keys in the e-mail:\n${mailText(randomPurchase.mail)}`);
     assert.match(mailText(randomPurchase.mail), /Your 2 license keys[\s\S]*version 2\.x, valid until/);
     assert.ok(randomKeys.every((k) => (randomPurchase.mail.parsed.html || '').includes(k)), 'the HTML part holds the keys too');
-    const { rows } = await db.pool.query<{ text_body: string; html_body: string }>('SELECT text_body, html_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1', [randomPurchase.txnId]);
+    const { rows } = await shop.db.pool.query<{ text_body: string; html_body: string }>('SELECT text_body, html_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1', [randomPurchase.txnId]);
     assert.ok(rows.length > 0);
     for (const r of rows) assert.doesNotMatch(r.text_body + r.html_body, randomKeyPattern, 'the stored copy withholds the keys');
 
-    const thanks = await fetch(`${server.url}/thanks/${randomPurchase.txnId}`);
+    const thanks = await fetch(`${shop.url}/thanks/${randomPurchase.txnId}`);
     assert.equal(thanks.status, 200);
     const html = await thanks.text();
     for (const key of randomKeys) assert.ok(html.includes(key), `${key} on the thank-you page`);
-    if (browser) {
-      const page = await browser.context.newPage();
-      await page.goto(`${server.url}/thanks/${randomPurchase.txnId}`);
+    if (shop.browser) {
+      const page = await shop.browser.context.newPage();
+      await page.goto(`${shop.url}/thanks/${randomPurchase.txnId}`);
       assert.ok(((await page.locator('main').textContent()) ?? '').includes(randomKeys[1]!));
       await page.screenshot({ path: screenshotPath('kind-license-thanks'), fullPage: true });
       await page.close();
@@ -162,7 +121,7 @@ describe('license keys, end to end', () => {
   });
 
   test('verify: valid with package, version and expiry; typed loosely still valid; another package answers exactly as an unknown key', async () => {
-    const paid = (await db.pool.query<{ paid_at: Date }>('SELECT paid_at FROM invoices WHERE txn_id = $1', [randomPurchase.txnId])).rows[0]!.paid_at;
+    const paid = (await shop.db.pool.query<{ paid_at: Date }>('SELECT paid_at FROM invoices WHERE txn_id = $1', [randomPurchase.txnId])).rows[0]!.paid_at;
     const valid = await verify(randomKeys[0]!, 'APP-R');
     assert.deepEqual(valid, { status: 200, body: { status: 'valid', package: 'APP-R', version: '2.x', expiresAt: new Date(paid.getTime() + 365 * 86400_000).toISOString() }, retryAfter: null });
     assert.equal((await verify(randomKeys[1]!.toLowerCase().replace(/-/g, ' '), 'APP-R')).body.status, 'valid');
@@ -197,7 +156,7 @@ describe('license keys, end to end', () => {
       assert.equal(answer.status, 400, key);
       assert.match(answer.body.error ?? '', /^This .+\.$/, key);
     }
-    const noJson = await fetch(`${server.url}/api/licenses/verify`, { method: 'POST', headers: { 'X-Forwarded-For': freshAddress() }, body: 'key=1' });
+    const noJson = await fetch(`${shop.url}/api/licenses/verify`, { method: 'POST', headers: { 'X-Forwarded-For': freshAddress() }, body: 'key=1' });
     assert.equal(noJson.status, 400);
     assert.match(((await noJson.json()) as { error: string }).error, /^Send JSON such as/);
 
@@ -214,13 +173,13 @@ describe('license keys, end to end', () => {
 
   test('resend and regenerate show the same keys: a license is the product, not a link', async () => {
     for (const action of ['resendKeys', 'regenerateKeys'] as const) {
-      const before = smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;
+      const before = shop.smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;
       const answer = await adminJson<{ message?: string; error?: string }>('POST', `/api/admin/invoices/${randomPurchase.number}/actions/${action}`);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       const mails = await mailWith(randomPurchase.email, before + 1, action);
       assert.deepEqual([...new Set(mailText(mails.at(-1)!).match(randomKeyPattern))].sort(), [...randomKeys].sort(), action);
     }
-    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM license_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [randomPurchase.txnId]);
+    const { rows } = await shop.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM license_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [randomPurchase.txnId]);
     assert.equal(rows[0]!.n, 2, 'no key was issued again');
   });
 
@@ -237,7 +196,7 @@ describe('license keys, end to end', () => {
     assert.equal((await verify(randomKeys[0]!, 'APP-R')).body.status, 'revoked');
     assert.equal((await verify(randomKeys[1]!, 'APP-R')).body.status, 'valid', 'the other unit is untouched');
 
-    const before = smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;
+    const before = shop.smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;
     const reissued = await adminJson<{ key: KeyView; replacement: KeyView; message: string }>('POST', `/api/admin/licenses/${second.id}/reissue`);
     assert.equal(reissued.status, 200, JSON.stringify(reissued.body));
     assert.match(reissued.body.message, /is revoked and replaced by KS-.+, e-mailed to /);
@@ -257,10 +216,10 @@ describe('license keys, end to end', () => {
   });
 
   test('a refund through the simulator revokes the invoice\'s keys', async () => {
-    await sim.refund(randomPurchase.txnId);
-    await untilInvoice(temporal.client, randomPurchase.txnId, (s) => s.status === 'refunded', 'refunded');
+    await shop.sim.refund(randomPurchase.txnId);
+    await shop.until(randomPurchase.txnId, (s) => s.status === 'refunded', 'refunded');
     assert.equal((await verify(randomKeys[2]!, 'APP-R')).body.status, 'revoked');
-    const { rows } = await db.pool.query<{ revoked_reason: string }>(
+    const { rows } = await shop.db.pool.query<{ revoked_reason: string }>(
       'SELECT revoked_reason FROM license_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1 ORDER BY unit, serial',
       [randomPurchase.txnId],
     );
@@ -273,18 +232,18 @@ describe('license keys, end to end', () => {
   test('a chargeback opens a dispute and keeps the key valid; a reversal revokes it; the reversal cancelled gives it back', async () => {
     const purchase = await buy('APP-R', 1, 'chargeback');
     const [key] = mailText(purchase.mail).match(randomKeyPattern)!;
-    await sim.reverse(purchase.txnId, { reason: 'chargeback' });
-    await untilInvoice(temporal.client, purchase.txnId, (s) => s.status === 'disputed', 'disputed');
+    await shop.sim.reverse(purchase.txnId, { reason: 'chargeback' });
+    await shop.until(purchase.txnId, (s) => s.status === 'disputed', 'disputed');
     assert.equal((await verify(key!, 'APP-R')).body.status, 'valid', 'an open dispute alone revokes no license');
-    await sim.cancelReversal(purchase.txnId);
-    await untilInvoice(temporal.client, purchase.txnId, (s) => s.status === 'fulfilled', 'fulfilled again');
-    await sim.reverse(purchase.txnId, { reason: 'unauthorized_claim' });
-    await untilInvoice(temporal.client, purchase.txnId, (s) => s.status === 'reversed', 'reversed');
+    await shop.sim.cancelReversal(purchase.txnId);
+    await shop.until(purchase.txnId, (s) => s.status === 'fulfilled', 'fulfilled again');
+    await shop.sim.reverse(purchase.txnId, { reason: 'unauthorized_claim' });
+    await shop.until(purchase.txnId, (s) => s.status === 'reversed', 'reversed');
     assert.equal((await verify(key!, 'APP-R')).body.status, 'revoked');
-    await sim.cancelReversal(purchase.txnId);
-    await untilInvoice(temporal.client, purchase.txnId, (s) => s.status === 'reinstated', 'reinstated');
+    await shop.sim.cancelReversal(purchase.txnId);
+    await shop.until(purchase.txnId, (s) => s.status === 'reinstated', 'reinstated');
     assert.equal((await verify(key!, 'APP-R')).body.status, 'valid');
-    const { rows } = await db.pool.query('SELECT revoked_at, revoked_reason FROM license_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [purchase.txnId]);
+    const { rows } = await shop.db.pool.query('SELECT revoked_at, revoked_reason FROM license_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [purchase.txnId]);
     assert.deepEqual(rows, [{ revoked_at: null, revoked_reason: null }], 'the row is restored, not only the invoice');
   });
 
@@ -343,10 +302,10 @@ describe('license keys, end to end', () => {
   test('admin pages: the package page lists the keys with the public key; Revoke and Reissue are CSRF-checked forms', { skip: skipWithout(chromium) }, async () => {
     const purchase = await buy('APP-R', 2, 'pages');
     const keys = [...new Set(mailText(purchase.mail).match(randomKeyPattern))];
-    const page = await browser!.context.newPage();
-    await page.goto(`${server.url}/admin/packages/APP-R`);
-    await page.fill('#token', adminToken);
-    await Promise.all([page.waitForURL(`${server.url}/admin/packages/APP-R`), page.getByRole('button', { name: 'Log in' }).click()]);
+    const page = await shop.browser!.context.newPage();
+    await page.goto(`${shop.url}/admin/packages/APP-R`);
+    await page.fill('#token', shop.adminToken);
+    await Promise.all([page.waitForURL(`${shop.url}/admin/packages/APP-R`), page.getByRole('button', { name: 'Log in' }).click()]);
     const section = page.locator('#licenses');
     assert.match((await section.textContent()) ?? '', /Issues one random key per unit sold, for version 2\.x, valid for 365d from the purchase\./);
     const rowOf = (key: string) => section.locator('tr.license-key', { hasText: key.slice(-5) }).filter({ hasText: purchase.number });
@@ -359,8 +318,8 @@ describe('license keys, end to end', () => {
     assert.equal((await verify(keys[0]!, 'APP-R')).body.status, 'revoked');
 
     // The invoice page has the same section; its Reissue mails the new key.
-    await page.goto(`${server.url}/admin/invoices/${purchase.number}`);
-    const before = smtp.messages.filter((m) => m.envelope.to.includes(purchase.email)).length;
+    await page.goto(`${shop.url}/admin/invoices/${purchase.number}`);
+    const before = shop.smtp.messages.filter((m) => m.envelope.to.includes(purchase.email)).length;
     await Promise.all([page.waitForURL(/licenseFlash=/, { timeout: 40_000 }), page.locator('#licenses tr.license-key', { hasText: keys[1]!.slice(-5) }).getByRole('button', { name: 'Reissue' }).click()]);
     assert.match((await page.getByRole('status').first().textContent()) ?? '', /replaced by KS-.+, e-mailed to /);
     await mailWith(purchase.email, before + 1, 'the reissue from the page');
@@ -369,11 +328,11 @@ describe('license keys, end to end', () => {
 
     // A form without the session's CSRF token changes nothing.
     const id = (await adminJson<{ keys: KeyView[] }>('GET', `/api/admin/invoices/${purchase.number}/licenses`)).body.keys.find((k) => k.serial === 2)!.id;
-    const cookies = await browser!.context.cookies(server.url);
-    const forged = await fetch(`${server.url}/admin/licenses/${id}/revoke`, {
+    const cookies = await shop.browser!.context.cookies(shop.url);
+    const forged = await fetch(`${shop.url}/admin/licenses/${id}/revoke`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { Origin: server.url, Cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '), 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { Origin: shop.url, Cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '), 'Content-Type': 'application/x-www-form-urlencoded' },
       body: '_csrf=wrong&back=%2Fadmin%2Fpackages',
     });
     assert.equal(forged.status, 403);

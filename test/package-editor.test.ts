@@ -4,62 +4,38 @@
 // and invoices delivered before the retirement keep it on resend and regenerate while new buyers do
 // not get it. A real worker runs the invoice workflow on the Temporal dev server; SMTP is read back.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { Worker } from '@temporalio/worker';
-import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState, signalInvoice } from '../domain/invoice-client';
 import type { InvoiceStateView } from '../workflows/invoice-state';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
-import { startTestApi, type TestApi } from './fixtures/api-server';
-import { chromium, launchChromium, screenshotPath, type TestBrowser } from './fixtures/browser';
+import type { CapturedMail } from './harness';
+import { chromium, screenshotPath, type TestBrowser } from './fixtures/browser';
 import { skipWithout } from './harness/programs';
-import { buyerEmail, newTxnId, notification, seedPackages, StatusAnswers, testActivities } from './invoice-fixtures';
-
-const adminToken = 'editor-admin-token-0123456789';
+import { startShop, type Shop } from './fixtures/shop';
+import { buyerEmail, newTxnId, notification, seedPackages, StatusAnswers } from './invoice-fixtures';
 
 describe('the package editor', { skip: skipWithout(chromium) }, () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
-  let worker: Worker;
-  let running: Promise<void>;
-  let api: TestApi;
+  let shop: Shop;
   let browser: TestBrowser;
-  const taskQueue = `editor-${randomUUID()}`;
-  const auth = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
 
   before(async () => {
-    [db, temporal, smtp, browser] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture(), launchChromium()]);
-    await seedPackages(db.pool);
-    worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      activities: testActivities(db.pool, smtp.url, new StatusAnswers()),
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
-    api = await startTestApi({ pool: db.pool, temporal: temporal.client, env: { ADMIN_TOKEN: adminToken, TEMPORAL_TASK_QUEUE: taskQueue } });
+    // Invoices here are signalled directly (no PayPal payment), so the worker asks a stub, not PayPal.
+    shop = await startShop({ name: 'editor', browser: true, seed: seedPackages, paypalStatus: new StatusAnswers() });
+    browser = shop.browser!;
   });
   after(async () => {
-    await browser?.close();
-    await api?.close();
-    worker?.shutdown();
-    await running;
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
+    await shop?.close();
   });
 
-  const json = (path: string, init: RequestInit = {}) => fetch(api.url + path, { ...init, headers: auth, signal: AbortSignal.timeout(30_000) });
+  const json = (path: string, init: RequestInit = {}) =>
+    fetch(shop.url + path, { ...init, headers: { Authorization: `Bearer ${shop.adminToken}`, 'Content-Type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
 
   async function loggedInPage(): Promise<Page> {
     const page = await browser.context.newPage();
-    const first = await page.goto(`${api.url}/admin`);
+    const first = await page.goto(`${shop.url}/admin`);
     if (first?.status() === 401) {
-      await page.fill('#token', adminToken);
-      await Promise.all([page.waitForURL(`${api.url}/admin`), page.getByRole('button', { name: 'Log in' }).click()]);
+      await page.fill('#token', shop.adminToken);
+      await Promise.all([page.waitForURL(`${shop.url}/admin`), page.getByRole('button', { name: 'Log in' }).click()]);
     }
     return page;
   }
@@ -67,12 +43,12 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
   async function buy(label: string): Promise<{ txnId: string; email: string; state: InvoiceStateView; mail: CapturedMail }> {
     const txnId = newTxnId();
     const email = buyerEmail(label);
-    await signalInvoice(temporal.client, taskQueue, notification(txnId, email, 'Completed'));
+    await signalInvoice(shop.temporal.client, shop.taskQueue, notification(txnId, email, 'Completed'));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const state = await queryInvoiceState(temporal.client, txnId).catch(() => undefined);
+      const state = await queryInvoiceState(shop.temporal.client, txnId).catch(() => undefined);
       if (state?.status === 'fulfilled' && state.keys) {
-        const [mail] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download/.test(m.parsed.subject ?? ''));
+        const [mail] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download/.test(m.parsed.subject ?? ''));
         return { txnId, email, state, mail: mail! };
       }
       await new Promise((r) => setTimeout(r, 150));
@@ -84,14 +60,14 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
   const mailedFiles = (mail: CapturedMail) => [...(mail.parsed.text ?? '').matchAll(/^(\S+) \([^)]*\)\n\s+\S+\/d\/[A-Za-z0-9_-]{43}$/gm)].map((m) => m[1]!).sort();
 
   async function act(txnId: string, kind: string) {
-    const { rows } = await db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await shop.db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
     const answer = await json(`/api/admin/invoices/${rows[0]!.number}/actions/${kind}`, { method: 'POST', body: '{}' });
     assert.equal(answer.status, 200, await answer.clone().text());
   }
 
   test('an access package in the form: a plain http:// target is refused with every value kept, then saved; the edit form shows it back', async () => {
     const page = await loggedInPage();
-    await page.goto(`${api.url}/admin/packages/new`);
+    await page.goto(`${shop.url}/admin/packages/new`);
     await page.fill('#itemNumber', 'CAST-WEB');
     await page.fill('#name', 'Webcast: keys in practice');
     await page.fill('#price', '25.00');
@@ -101,7 +77,7 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
     await page.selectOption('#kindSettings-access-window', 'fixed');
     await page.fill('#kindSettings-access-opensAt', '2030-01-10T18:00');
     await page.fill('#kindSettings-access-closesAt', '2030-01-10T20:00');
-    const refused = await Promise.all([page.waitForResponse((r) => r.url() === `${api.url}/admin/packages` && r.request().method() === 'POST'), page.getByRole('button', { name: 'Create package' }).click()]);
+    const refused = await Promise.all([page.waitForResponse((r) => r.url() === `${shop.url}/admin/packages` && r.request().method() === 'POST'), page.getByRole('button', { name: 'Create package' }).click()]);
     assert.equal(refused[0].status(), 400);
     assert.match((await page.getByRole('status').first().textContent()) ?? '', /Not saved: kind access: targetUrl must be an https:\/\/ address/);
     // Everything typed is still there.
@@ -114,29 +90,29 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
     assert.equal(await page.inputValue('#kindSettings-access-opensAt'), '2030-01-10T18:00');
     assert.equal(await page.inputValue('#kindSettings-access-closesAt'), '2030-01-10T20:00');
     await page.screenshot({ path: screenshotPath('kind-access-editor'), fullPage: true });
-    assert.equal((await db.pool.query(`SELECT 1 FROM packages WHERE item_number = 'CAST-WEB'`)).rows.length, 0, 'nothing saved');
+    assert.equal((await shop.db.pool.query(`SELECT 1 FROM packages WHERE item_number = 'CAST-WEB'`)).rows.length, 0, 'nothing saved');
 
     await page.fill('#kindSettings-access-targetUrl', 'https://meet.example.test/room/9');
-    await Promise.all([page.waitForURL(`${api.url}/admin/packages/CAST-WEB`), page.getByRole('button', { name: 'Create package' }).click()]);
+    await Promise.all([page.waitForURL(`${shop.url}/admin/packages/CAST-WEB`), page.getByRole('button', { name: 'Create package' }).click()]);
     assert.equal(await page.locator('#package-kind').textContent(), 'access link');
     await page.screenshot({ path: screenshotPath('kind-access-editor-saved'), fullPage: true });
-    const { rows } = await db.pool.query<{ kind: string; kind_settings: unknown; description: string }>(`SELECT kind, kind_settings, description FROM packages WHERE item_number = 'CAST-WEB'`);
+    const { rows } = await shop.db.pool.query<{ kind: string; kind_settings: unknown; description: string }>(`SELECT kind, kind_settings, description FROM packages WHERE item_number = 'CAST-WEB'`);
     assert.deepEqual(rows[0], {
       kind: 'access',
       kind_settings: { targetUrl: 'https://meet.example.test/room/9', window: 'fixed', opensAt: '2030-01-10T18:00:00.000Z', closesAt: '2030-01-10T20:00:00.000Z' },
       description: 'Two hours live, with questions.',
     });
 
-    await page.goto(`${api.url}/admin/packages/CAST-WEB/edit`);
+    await page.goto(`${shop.url}/admin/packages/CAST-WEB/edit`);
     assert.equal(await page.inputValue('#kind'), 'access');
     assert.equal(await page.inputValue('#kindSettings-access-opensAt'), '2030-01-10T18:00');
     // Switching back to a key-lifetime window drops the dates.
     await page.selectOption('#kindSettings-access-window', 'key');
-    await Promise.all([page.waitForURL(`${api.url}/admin/packages/CAST-WEB`), page.getByRole('button', { name: 'Save' }).click()]);
-    const saved = await db.pool.query<{ kind_settings: unknown }>(`SELECT kind_settings FROM packages WHERE item_number = 'CAST-WEB'`);
+    await Promise.all([page.waitForURL(`${shop.url}/admin/packages/CAST-WEB`), page.getByRole('button', { name: 'Save' }).click()]);
+    const saved = await shop.db.pool.query<{ kind_settings: unknown }>(`SELECT kind_settings FROM packages WHERE item_number = 'CAST-WEB'`);
     assert.deepEqual(saved.rows[0]!.kind_settings, { targetUrl: 'https://meet.example.test/room/9', window: 'key' });
 
-    const store = await (await fetch(`${api.url}/store`)).text();
+    const store = await (await fetch(`${shop.url}/store`)).text();
     assert.match(store, /Two hours live, with questions\./, 'the description is on the store page');
     assert.doesNotMatch(store, /meet\.example\.test/, 'the target is not');
     await page.close();
@@ -144,21 +120,21 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
 
   test('bad form input: a 400 that names the field, the values kept, nothing lost', async () => {
     const page = await loggedInPage();
-    await page.goto(`${api.url}/admin/packages/GUIDE-1/edit`);
+    await page.goto(`${shop.url}/admin/packages/GUIDE-1/edit`);
     await page.fill('#price', 'nineteen');
     await page.fill('#supportText', 'Write to help@keyship.test; we answer within a day.');
-    await Promise.all([page.waitForURL(`${api.url}/admin/packages/GUIDE-1`), page.getByRole('button', { name: 'Save' }).click()]);
+    await Promise.all([page.waitForURL(`${shop.url}/admin/packages/GUIDE-1`), page.getByRole('button', { name: 'Save' }).click()]);
     assert.match((await page.getByRole('status').first().textContent()) ?? '', /Not saved: price must be an amount such as 19\.95/);
     assert.equal(await page.inputValue('#price'), 'nineteen');
     assert.equal(await page.inputValue('#supportText'), 'Write to help@keyship.test; we answer within a day.');
-    const { rows } = await db.pool.query<{ price: string; support_text: string }>(`SELECT price::text, support_text FROM packages WHERE item_number = 'GUIDE-1'`);
+    const { rows } = await shop.db.pool.query<{ price: string; support_text: string }>(`SELECT price::text, support_text FROM packages WHERE item_number = 'GUIDE-1'`);
     assert.deepEqual(rows[0], { price: '19.95', support_text: 'Questions? Write to support@keyship.test.' }, 'the package is unchanged');
     await page.close();
   });
 
   test('other notifications: a template typo is refused with the values kept; added, edited and deactivated in the pages and the JSON API; a deactivated one is not sent', async () => {
     const page = await loggedInPage();
-    await page.goto(`${api.url}/admin/packages/GUIDE-1`);
+    await page.goto(`${shop.url}/admin/packages/GUIDE-1`);
     await Promise.all([page.waitForURL(/\/notifications\/new$/), page.getByRole('link', { name: 'Add a notification' }).click()]);
     await page.fill('#n-name', 'welcome');
     await page.fill('#n-subject', 'Welcome to {{packageName}}');
@@ -190,7 +166,7 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
     assert.equal(((await json('/api/admin/packages/GUIDE-1/notifications/99999/deactivate', { method: 'POST' })).status), 404);
 
     const { email } = await buy('notified');
-    const mails = smtp.messages.filter((m) => m.envelope.to.includes(email)).map((m) => m.parsed.subject);
+    const mails = shop.smtp.messages.filter((m) => m.envelope.to.includes(email)).map((m) => m.parsed.subject);
     assert.ok(mails.includes('Welcome aboard: Field Guide'), `the active notification is sent: ${mails.join(' | ')}`);
     assert.ok(!mails.some((s) => /Getting help/.test(s ?? '')), 'the deactivated one is not');
   });
@@ -200,7 +176,7 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
     assert.deepEqual(mailedFiles(early.mail), ['guide-extras.zip', 'guide.pdf']);
 
     const page = await loggedInPage();
-    await page.goto(`${api.url}/admin/packages/GUIDE-1`);
+    await page.goto(`${shop.url}/admin/packages/GUIDE-1`);
     await Promise.all([page.waitForURL(/\/retire$/), page.getByRole('button', { name: 'Retire guide-extras.zip' }).click()]);
     assert.match((await page.getByRole('status').first().textContent()) ?? '', /guide-extras\.zip is retired/);
     await page.screenshot({ path: screenshotPath('package-editor-file-retired'), fullPage: true });
@@ -210,13 +186,13 @@ describe('the package editor', { skip: skipWithout(chromium) }, () => {
     assert.deepEqual(mailedFiles(late.mail), ['guide.pdf'], 'a new buyer does not get the retired file');
 
     await act(early.txnId, 'resendKeys');
-    const [resent] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(early.email) && /links again/.test(m.parsed.subject ?? ''));
+    const [resent] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(early.email) && /links again/.test(m.parsed.subject ?? ''));
     assert.deepEqual(mailedFiles(resent!), ['guide-extras.zip', 'guide.pdf'], 'a resend still carries it');
     await act(early.txnId, 'regenerateKeys');
-    const [regenerated] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(early.email) && /New download links/.test(m.parsed.subject ?? ''));
+    const [regenerated] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(early.email) && /New download links/.test(m.parsed.subject ?? ''));
     assert.deepEqual(mailedFiles(regenerated!), ['guide-extras.zip', 'guide.pdf'], 'a regenerate still carries it');
     await act(late.txnId, 'regenerateKeys');
-    const [lateRegenerated] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(late.email) && /New download links/.test(m.parsed.subject ?? ''));
+    const [lateRegenerated] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(late.email) && /New download links/.test(m.parsed.subject ?? ''));
     assert.deepEqual(mailedFiles(lateRegenerated!), ['guide.pdf'], 'nor does a regenerate give it to an invoice that never had it');
 
     const files = (await (await json('/api/admin/packages/GUIDE-1')).json()) as { files: { id: number; name: string; active: boolean }[] };

@@ -3,87 +3,44 @@
 // workflow applies the package's policy; the admin's JSON API shows the money and re-checks a
 // message that was rejected while the configuration was wrong.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
-import { createPdtClient } from '../paypal/pdt-client';
-import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { createPdtStatusLookup } from '../paypal/status-lookup';
-import { createWorker } from '../worker/create-worker';
 import { queryInvoiceState } from '../domain/invoice-client';
-import type { InvoiceStateView } from '../workflows/invoice-state';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
-import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
-import { receiverEmail, seedPackages, testActivities } from './invoice-fixtures';
-
-const adminToken = 'money-test-admin-token-0123456789';
+import { startShop, type Shop } from './fixtures/shop';
+import { seedPackages } from './invoice-fixtures';
 
 describe('refunds, disputes and re-checks through the simulator and the admin', () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
-  let sim: Simulator;
-  let server: LateServer;
-  let worker: Worker;
-  let running: Promise<void>;
-  let apiUrl: string;
-  const taskQueue = `paypal-money-${randomUUID()}`;
-  const env = () => ({ DATABASE_URL: db.url, PAYPAL_MODE: 'simulator', PAYPAL_SIMULATOR_URL: sim.url, PUBLIC_URL: apiUrl, TEMPORAL_TASK_QUEUE: taskQueue, PAYPAL_RECEIVER_EMAIL: receiverEmail, ADMIN_TOKEN: adminToken });
-  const appWith = (extra: Record<string, string> = {}) => createApp({ config: loadConfig({ ...env(), ...extra }), pool: db.pool, temporal: temporal.client });
+  let shop: Shop;
+  // The api again with more configuration (served in place of the shop's while a test needs it).
+  const appWith = (extra: Record<string, string> = {}) => createApp({ config: loadConfig({ ...shop.env, ...extra }), pool: shop.db.pool, temporal: shop.temporal.client });
 
   before(async () => {
-    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
-    await seedPackages(db.pool);
-    server = await lateServer();
-    apiUrl = server.url;
-    sim = await startSimulator({ port: 0, ipnUrl: `${apiUrl}/paypal/ipn`, webhookUrl: `${apiUrl}/paypal/webhook`, business: receiverEmail });
-    server.serveApp(appWith());
-    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: loadConfig(env()).paypal.pdtToken ?? '' }), pool: db.pool });
-    worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      activities: testActivities(db.pool, smtp.url, lookup),
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
+    shop = await startShop({ name: 'paypal-money', seed: seedPackages });
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
-    await sim?.close();
-    await server.close();
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
+    await shop?.close();
   });
 
-  const until = (txnId: string, ok: (v: InvoiceStateView) => boolean, what: string, ms?: number) => untilInvoice(temporal.client, txnId, ok, what, ms);
-
-  const admin = async (method: 'GET' | 'POST', path: string) => {
-    const response = await fetch(`${apiUrl}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  const buyer = (label: string) => `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
-  const deliveries = (email: string) => smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
+  const admin = (method: 'GET' | 'POST', path: string) => shop.admin(method, path, method === 'POST' ? {} : undefined, 30_000);
+  const deliveries = (email: string) => shop.smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
   const revokedReasons = async (txnId: string) =>
-    (await db.pool.query<{ r: string | null }>('SELECT k.revoked_reason AS r FROM download_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [txnId])).rows.map((row) => row.r);
+    (await shop.db.pool.query<{ r: string | null }>('SELECT k.revoked_reason AS r FROM download_keys k JOIN invoices i ON i.id = k.invoice_id WHERE i.txn_id = $1', [txnId])).rows.map((row) => row.r);
 
   async function paid(label: string) {
-    const email = buyer(label);
-    const sent = await sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email } });
-    const state = await until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    const email = shop.buyer(label);
+    const sent = await shop.sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email } });
+    const state = await shop.until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
     return { txnId: sent.txnId, email, state };
   }
 
   test('a partial refund (IPN and webhook) keeps access and is counted once; the refund of the rest revokes', async () => {
     const { txnId, state } = await paid('partial');
-    const first = await sim.refund(txnId, { amount: '2.00' });
+    const first = await shop.sim.refund(txnId, { amount: '2.00' });
     assert.deepEqual([...first.ipns, ...first.webhooks].map((d) => d.httpStatus), [200, 200]);
     const counted = /refund \S+ was already counted \(PayPal reports a refund by IPN and by webhook\)/;
-    const partial = await until(txnId, (s) => s.refunded === '2.00' && s.events.some((e) => counted.test(e.detail)), 'refunded 2.00, the same refund by webhook not counted again');
+    const partial = await shop.until(txnId, (s) => s.refunded === '2.00' && s.events.some((e) => counted.test(e.detail)), 'refunded 2.00, the same refund by webhook not counted again');
     assert.equal(partial.status, 'fulfilled');
     assert.deepEqual(await revokedReasons(txnId), [null, null]);
     const detail = await admin('GET', `/api/admin/invoices/${state.invoiceNumber}`);
@@ -92,30 +49,30 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
     const moved = (detail.body.moneyEvents as { status: string; gross: string; channel: string }[]).map((e) => `${e.channel} ${e.status} ${e.gross}`);
     assert.deepEqual(moved, ['ipn Completed 19.95', 'webhook Completed 19.95', 'ipn Refunded -2.00', 'webhook Refunded -2.00']);
 
-    await sim.refund(txnId, { amount: '17.95' });
-    const whole = await until(txnId, (s) => s.status === 'refunded', 'refunded');
+    await shop.sim.refund(txnId, { amount: '17.95' });
+    const whole = await shop.until(txnId, (s) => s.status === 'refunded', 'refunded');
     assert.equal(whole.refunded, '19.95');
     assert.deepEqual(await revokedReasons(txnId), ['refunded', 'refunded']);
   });
 
   test('an IPN chargeback suspends downloads and shows as an open dispute; its cancellation reinstates', async () => {
     const { txnId, email, state } = await paid('chargeback');
-    const [delivery] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
+    const [delivery] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
     const key = /\/d\/([A-Za-z0-9_-]{43})/.exec(delivery!.parsed.text ?? '')?.[1];
     assert.ok(key, 'the delivery e-mail carries a download link');
-    await sim.reverse(txnId, { reason: 'chargeback' });
-    const open = await until(txnId, (s) => s.status === 'disputed', 'disputed');
+    await shop.sim.reverse(txnId, { reason: 'chargeback' });
+    const open = await shop.until(txnId, (s) => s.status === 'disputed', 'disputed');
     assert.equal(open.dispute?.state, 'open');
     assert.deepEqual(await revokedReasons(txnId), [null, null], 'suspended, not revoked');
-    const suspended = await fetch(`${apiUrl}/d/${key}`);
+    const suspended = await fetch(`${shop.url}/d/${key}`);
     assert.equal(suspended.status, 403);
     assert.match(await suspended.text(), /a dispute about this payment is open at PayPal, and downloads are paused/);
     const attention = await admin('GET', '/api/admin/attention');
     assert.ok((attention.body.disputes as { number: string }[]).some((i) => i.number === state.invoiceNumber), 'listed among open disputes');
-    await sim.cancelReversal(txnId);
-    const back = await until(txnId, (s) => s.status === 'fulfilled', 'fulfilled again');
+    await shop.sim.cancelReversal(txnId);
+    const back = await shop.until(txnId, (s) => s.status === 'fulfilled', 'fulfilled again');
     assert.equal(back.dispute?.state, 'seller');
-    const reinstated = await fetch(`${apiUrl}/d/${key}`);
+    const reinstated = await fetch(`${shop.url}/d/${key}`);
     assert.notEqual(reinstated.status, 403, 'the same link is no longer refused');
     await reinstated.body?.cancel();
     const after = await admin('GET', '/api/admin/attention');
@@ -124,29 +81,29 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
 
   test('a message rejected while the verify URL was wrong is re-checked once the configuration is fixed: routed once, one delivery', async () => {
     // The live simulator's payment posted back to its sandbox endpoint: PayPal answers INVALID.
-    server.serveApp(appWith({ PAYPAL_IPN_VERIFY_URL: `${sim.url}/sandbox/cgi-bin/webscr` }));
-    const email = buyer('recheck');
+    shop.server.serveApp(appWith({ PAYPAL_IPN_VERIFY_URL: `${shop.sim.url}/sandbox/cgi-bin/webscr` }));
+    const email = shop.buyer('recheck');
     let sent;
     try {
-      sent = await sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email }, webhooks: false });
+      sent = await shop.sim.pay({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email }, webhooks: false });
     } finally {
-      server.serveApp(appWith());
+      shop.server.serveApp(appWith());
     }
-    const [row] = (await db.pool.query<{ id: number; verification: string; outcome: string }>("SELECT id, verification, outcome FROM paypal_messages WHERE channel = 'ipn' AND txn_id = $1", [sent.txnId])).rows;
+    const [row] = (await shop.db.pool.query<{ id: number; verification: string; outcome: string }>("SELECT id, verification, outcome FROM paypal_messages WHERE channel = 'ipn' AND txn_id = $1", [sent.txnId])).rows;
     assert.deepEqual([row?.verification, row?.outcome], ['invalid', 'rejected']);
-    assert.equal(await queryInvoiceState(temporal.client, sent.txnId), undefined, 'nothing was routed');
+    assert.equal(await queryInvoiceState(shop.temporal.client, sent.txnId), undefined, 'nothing was routed');
     const listed = await admin('GET', '/api/admin/attention');
     assert.ok((listed.body.unverifiedMessages as { id: number }[]).some((m) => m.id === row!.id), 'offered for a re-check');
 
     const [a, b] = await Promise.all([admin('POST', `/api/admin/messages/${row!.id}/recheck`), admin('POST', `/api/admin/messages/${row!.id}/recheck`)]);
     const answers = [a, b].map((r) => r.body.outcome).sort();
     assert.deepEqual(answers, ['routed', 'unchanged'], `two re-checks at once route once: ${JSON.stringify([a.body, b.body])}`);
-    await until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
-    await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
+    await shop.until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email) && /^Your download:/.test(m.parsed.subject ?? ''));
     const again = await admin('POST', `/api/admin/messages/${row!.id}/recheck`);
     assert.equal(again.body.outcome, 'unchanged');
     assert.match(String(again.body.message), /was already routed to invoice-.*; nothing changed/);
-    const [stored] = (await db.pool.query<{ verification: string; outcome: string; outcome_detail: string }>('SELECT verification, outcome, outcome_detail FROM paypal_messages WHERE id = $1', [row!.id])).rows;
+    const [stored] = (await shop.db.pool.query<{ verification: string; outcome: string; outcome_detail: string }>('SELECT verification, outcome, outcome_detail FROM paypal_messages WHERE id = $1', [row!.id])).rows;
     assert.deepEqual([stored?.verification, stored?.outcome], ['verified', 'routed']);
     assert.match(stored?.outcome_detail ?? '', /^re-checked by admin \(api\)/);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -154,14 +111,14 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
   });
 
   test('a forged message re-checked is rejected again and routes nothing; an unknown message is 404', async () => {
-    const forged = await sim.forge({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email: buyer('forged') } });
-    const [row] = (await db.pool.query<{ id: number }>('SELECT id FROM paypal_messages WHERE txn_id = $1', [forged.txnId])).rows;
+    const forged = await shop.sim.forge({ items: [{ itemNumber: 'GUIDE-1', amount: '19.95' }], payer: { email: shop.buyer('forged') } });
+    const [row] = (await shop.db.pool.query<{ id: number }>('SELECT id FROM paypal_messages WHERE txn_id = $1', [forged.txnId])).rows;
     const answer = await admin('POST', `/api/admin/messages/${row!.id}/recheck`);
     assert.equal(answer.body.outcome, 'rejected');
     assert.match(String(answer.body.message), /is rejected again \(PayPal answered INVALID.*\); it was not routed/);
-    const [stored] = (await db.pool.query<{ verification: string; outcome: string }>('SELECT verification, outcome FROM paypal_messages WHERE id = $1', [row!.id])).rows;
+    const [stored] = (await shop.db.pool.query<{ verification: string; outcome: string }>('SELECT verification, outcome FROM paypal_messages WHERE id = $1', [row!.id])).rows;
     assert.deepEqual([stored?.verification, stored?.outcome], ['invalid', 'rejected']);
-    assert.equal(await queryInvoiceState(temporal.client, forged.txnId), undefined);
+    assert.equal(await queryInvoiceState(shop.temporal.client, forged.txnId), undefined);
     const missing = await admin('POST', '/api/admin/messages/999999999/recheck');
     assert.equal(missing.status, 404);
     assert.match(String(missing.body.error), /There is no PayPal message #999999999/);

@@ -7,26 +7,18 @@
 // extension; a shop without SIGNING_KEY_FILE shows nothing about signatures.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { parse as parseContentDisposition } from 'content-disposition';
-import { createActivities } from '../activities';
-import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
+import type { Pool } from '../db/pool';
 import { invoiceSettingsFromConfig } from '../domain/invoice-settings';
-import { createPdtClient } from '../paypal/pdt-client';
-import { startSimulator, type Simulator } from '../paypal/simulator/server';
-import { createPdtStatusLookup } from '../paypal/status-lookup';
-import { createWorker } from '../worker/create-worker';
-import { devTemporal, freshDatabase, smtpCapture, workflowBundle, type CapturedMail, type DevTemporal, type SmtpCapture, type TestDatabase } from './harness';
+import type { CapturedMail } from './harness';
 import { findMinisign, requireProgram, skipWithout } from './harness/programs';
 import { artifactsDir, chromium, launchChromium, screenshotPath } from './fixtures/browser';
-import { lateServer, untilInvoice, type LateServer } from './fixtures/late-server';
-import { activityDeps, receiverEmail } from './invoice-fixtures';
+import { startShop, type Shop } from './fixtures/shop';
 
 const minisign = findMinisign();
 const commandTimeoutMs = 10_000;
@@ -54,12 +46,12 @@ const files = [
 ];
 
 /** A package "SIGNED-1" whose files are real, under FILES_DIR, with their real checksums. */
-async function seedSignedPackage(db: TestDatabase, filesDir: string): Promise<void> {
+async function seedSignedPackage(pool: Pool, filesDir: string): Promise<void> {
   await mkdir(path.join(filesDir, 'signed'), { recursive: true });
-  await db.pool.query(`INSERT INTO packages (item_number, name, currency, price) VALUES ('SIGNED-1', 'Signed Atlas', 'USD', 12.00)`);
+  await pool.query(`INSERT INTO packages (item_number, name, currency, price) VALUES ('SIGNED-1', 'Signed Atlas', 'USD', 12.00)`);
   for (const [i, f] of files.entries()) {
     await writeFile(path.join(filesDir, 'signed', `file-${i}`), f.content);
-    await db.pool.query(
+    await pool.query(
       `INSERT INTO package_files (package_id, name, storage_path, size_bytes, md5, sha256, position)
        SELECT id, $1, $2, $3, $4, $5, $6 FROM packages WHERE item_number = 'SIGNED-1'`,
       [f.name, `signed/file-${i}`, f.content.length, createHash('md5').update(f.content).digest('hex'), createHash('sha256').update(f.content).digest('hex'), i + 1],
@@ -67,82 +59,46 @@ async function seedSignedPackage(db: TestDatabase, filesDir: string): Promise<vo
   }
 }
 
-/** One shop: its api (on a late-bound server), its PayPal simulator and its worker, signing or not. */
-interface Shop {
-  url: string;
-  sim: Simulator;
-  activities: ReturnType<typeof createActivities>;
-  close(): Promise<void>;
-}
-
 describe('signed checksums', { skip: skipWithout(minisign) }, () => {
-  let db: TestDatabase;
-  let temporal: DevTemporal;
-  let smtp: SmtpCapture;
   let dir: string;
   let signed: Shop;
   let unsigned: Shop;
   let publicKeyFile: string;
 
-  async function startShop(label: string, env: Record<string, string>): Promise<Shop> {
-    const taskQueue = `${label}-${randomUUID()}`;
-    const server: LateServer = await lateServer();
-    const sim = await startSimulator({ port: 0, ipnUrl: `${server.url}/paypal/ipn`, business: receiverEmail });
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      PAYPAL_MODE: 'simulator',
-      PAYPAL_CHECKOUT: 'classic',
-      PAYPAL_SIMULATOR_URL: sim.url,
-      PUBLIC_URL: server.url,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      PAYPAL_RECEIVER_EMAIL: receiverEmail,
-      FILES_DIR: path.join(dir, 'files'),
-      ...env,
+  /** A shop selling SIGNED-1 from the files under `dir`, on the classic checkout, signing when `env` says so. */
+  function sellingShop(name: string, env: Record<string, string>): Promise<Shop> {
+    const filesDir = path.join(dir, 'files');
+    return startShop({
+      name,
+      env: { PAYPAL_CHECKOUT: 'classic', FILES_DIR: filesDir, ...env },
+      // The worker's settings as worker/main.ts makes them: the same configuration, so the same SIGNING_KEY_FILE.
+      settings: invoiceSettingsFromConfig,
+      webhooks: false,
+      seed: (pool) => seedSignedPackage(pool, filesDir),
     });
-    server.serveApp(createApp({ config, pool: db.pool, temporal: temporal.client }));
-    const lookup = createPdtStatusLookup({ pdt: createPdtClient({ url: `${sim.url}/cgi-bin/webscr`, identityToken: config.paypal.pdtToken ?? '' }), pool: db.pool });
-    // The worker's settings as worker/main.ts makes them: the same configuration, so the same SIGNING_KEY_FILE.
-    const activities = createActivities({ ...activityDeps(db.pool, smtp.url, lookup), settings: invoiceSettingsFromConfig(config) });
-    const worker: Worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, activities, workflowBundle: await workflowBundle() });
-    const running = worker.run();
-    return {
-      url: server.url,
-      sim,
-      activities,
-      async close() {
-        worker.shutdown();
-        await running;
-        await sim.close();
-        await server.close();
-      },
-    };
   }
 
   /** Pays for SIGNED-1 and waits for its delivery e-mail. */
   async function buy(shop: Shop, label: string): Promise<{ txnId: string; mail: CapturedMail; text: string }> {
-    const email = `${label}.${randomUUID().slice(0, 8)}@buyer.test`;
+    const email = shop.buyer(label);
     const { txnId } = await shop.sim.pay({ items: [{ itemNumber: 'SIGNED-1', itemName: 'Signed Atlas', amount: '12.00' }], payer: { email, firstName: 'Ines' } });
-    await untilInvoice(temporal.client, txnId, (s) => s.status === 'fulfilled', 'fulfilled');
-    const [mail] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email));
+    await shop.until(txnId, (s) => s.status === 'fulfilled', 'fulfilled');
+    const [mail] = await shop.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(email));
     return { txnId, mail: mail!, text: mail!.parsed.text ?? '' };
   }
 
   before(async () => {
     const minisignPath = requireProgram(minisign);
-    [db, temporal, smtp] = await Promise.all([freshDatabase(), devTemporal(), smtpCapture()]);
     dir = await mkdtemp(path.join(os.tmpdir(), 'keyship-signed-'));
     // The seller's key, made by minisign itself without a password, as docs/package-kinds.md says.
     const made = await run(minisignPath, ['-G', '-W', '-p', 'seller.pub', '-s', 'seller.key'], dir);
     assert.equal(made.code, 0, `minisign -G failed: ${made.output}`);
     publicKeyFile = await readFile(path.join(dir, 'seller.pub'), 'utf8');
-    await seedSignedPackage(db, path.join(dir, 'files'));
-    [signed, unsigned] = await Promise.all([startShop('signed', { SIGNING_KEY_FILE: path.join(dir, 'seller.key') }), startShop('unsigned', {})]);
+    [signed, unsigned] = await Promise.all([sellingShop('signed', { SIGNING_KEY_FILE: path.join(dir, 'seller.key') }), sellingShop('unsigned', {})]);
   });
 
   after(async () => {
     await Promise.all([signed?.close(), unsigned?.close()]);
-    await Promise.all([temporal?.close(), smtp?.close()]);
-    await db?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -190,7 +146,7 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     assert.equal(sums.trim().split('\n').length, files.length, sums);
     const verified = await run(minisignPath, ['-Vm', 'SHA256SUMS', '-P', publicKey()], folder);
     assert.equal(verified.code, 0, `minisign -V refused Keyship's signature: ${verified.output}`);
-    const { rows } = await db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await signed.db.pool.query<{ number: string }>('SELECT number FROM invoices WHERE txn_id = $1', [txnId]);
     assert.match(verified.output, new RegExp(`Trusted comment: timestamp:\\d+\\tfile:SHA256SUMS\\thashed\\tinvoice:${rows[0]!.number}`));
     await writeFile(path.join(folder, 'minisign.pub'), await (await fetch(`${signed.url}/minisign.pub`)).text());
     assert.equal((await run(minisignPath, ['-Vm', 'SHA256SUMS', '-p', 'minisign.pub'], folder)).code, 0, 'minisign -V -p with the fetched minisign.pub');
@@ -208,7 +164,7 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     assert.match(tampered.output, /Signature verification failed/);
 
     // The copy Postgres keeps withholds the link keys, like the download keys.
-    const stored = await db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = 'delivery'`, [txnId]);
+    const stored = await signed.db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = 'delivery'`, [txnId]);
     assert.ok(!stored.rows[0]!.text_body.includes(new URL(sumsUrl).pathname), 'the stored copy has no link key');
     assert.match(stored.rows[0]!.text_body, /SHA256SUMS: \[withheld; sha256 [0-9a-f]{12}…\]/);
   });
@@ -234,7 +190,7 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     const { txnId, text } = await buy(signed, 'refunded');
     const sumsUrl = new RegExp(`${signed.url}/d/sums/[A-Za-z0-9_-]{43}/SHA256SUMS`).exec(text)![0];
     assert.equal((await fetch(sumsUrl)).status, 200);
-    const { rows } = await db.pool.query<{ id: string }>('SELECT id FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await signed.db.pool.query<{ id: string }>('SELECT id FROM invoices WHERE txn_id = $1', [txnId]);
     // The refund's own activity (what the workflow runs on a refund), then the very next request.
     await signed.activities.revokeKeys({ invoiceId: Number(rows[0]!.id), reason: 'refunded' });
     const refused = await fetch(sumsUrl);
@@ -248,25 +204,25 @@ describe('signed checksums', { skip: skipWithout(minisign) }, () => {
     const { txnId, text } = await buy(signed, 'regenerated');
     const linkIn = (mailText: string) => new RegExp(`${signed.url}/d/sums/[A-Za-z0-9_-]{43}/SHA256SUMS`).exec(mailText)![0];
     const oldLink = linkIn(text);
-    const { rows } = await db.pool.query<{ id: string; payer_email: string }>('SELECT id, payer_email FROM invoices WHERE txn_id = $1', [txnId]);
+    const { rows } = await signed.db.pool.query<{ id: string; payer_email: string }>('SELECT id, payer_email FROM invoices WHERE txn_id = $1', [txnId]);
     const invoiceId = Number(rows[0]!.id);
     // What an operator's "new links" runs: the delivery activity for generation 2.
     const expiresAt = new Date(Date.now() + 86400_000).toISOString();
     await signed.activities.sendKeys({ invoiceId, generation: 2, expiresAt, purpose: 'regenerate', dedupeKey: `regenerate-${txnId}` });
-    const [again] = await smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(rows[0]!.payer_email) && /^New download links/.test(m.parsed.subject ?? ''));
+    const [again] = await signed.smtp.waitForMessages(1, 10_000, (m) => m.envelope.to.includes(rows[0]!.payer_email) && /^New download links/.test(m.parsed.subject ?? ''));
     const newLink = linkIn(again!.parsed.text ?? '');
     assert.notEqual(newLink, oldLink);
     assert.equal((await fetch(oldLink)).status, 403, "the first generation's link is withdrawn");
     assert.equal((await fetch(newLink)).status, 200);
 
-    await db.pool.query(`UPDATE invoices SET status = 'disputed' WHERE id = $1`, [invoiceId]);
+    await signed.db.pool.query(`UPDATE invoices SET status = 'disputed' WHERE id = $1`, [invoiceId]);
     const paused = await fetch(newLink);
     assert.equal(paused.status, 403);
     assert.match(await paused.text(), /dispute/);
-    await db.pool.query(`UPDATE invoices SET status = 'fulfilled' WHERE id = $1`, [invoiceId]);
+    await signed.db.pool.query(`UPDATE invoices SET status = 'fulfilled' WHERE id = $1`, [invoiceId]);
     assert.equal((await fetch(newLink)).status, 200, 'the dispute resolved, the link works again');
 
-    await db.pool.query(`UPDATE download_keys SET expires_at = now() - interval '1 minute' WHERE invoice_id = $1 AND generation = 2`, [invoiceId]);
+    await signed.db.pool.query(`UPDATE download_keys SET expires_at = now() - interval '1 minute' WHERE invoice_id = $1 AND generation = 2`, [invoiceId]);
     assert.equal((await fetch(newLink)).status, 410, 'expired with the download keys');
     // An extension (the same generation, a later expiry) brings it back.
     await signed.activities.sendKeys({ invoiceId, generation: 2, expiresAt, purpose: 'extend', dedupeKey: `extend-${txnId}` });
