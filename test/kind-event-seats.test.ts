@@ -200,13 +200,17 @@ describe('event seats: capacity, tickets, check-in, attendees', { skip: skipWith
     assert.equal((await api('GET', `/api/admin/packages/${item}/attendees`)).body.valid, 3);
   });
 
-  test('regenerated keys: the old ticket link stops working, the new one works, the check-in stays with the seat', async () => {
+  test('extend e-mails the same ticket; regenerated keys: the old ticket link stops working, the new one works, the check-in stays with the seat', async () => {
     // The gala is full now (the operator oversold it): more seats first.
     assert.equal((await api('PUT', `/api/admin/packages/${item}`, { ...gala, kindSettings: { ...gala.kindSettings, capacity: 10 } })).status, 200);
     const email = shop.buyer('regen');
     const sent = await shop.sim.pay({ items: [{ itemNumber: item, amount: '25.00', quantity: 1 }], payer: { email } });
     await shop.until(sent.txnId, (s) => s.status === 'fulfilled', 'fulfilled');
     const [old] = ticketUrls(await mailTo(email));
+    // An extend e-mails the same ticket again: a seat is not a link that runs out.
+    assert.equal((await api('POST', `/api/admin/invoices/${sent.txnId}/actions/extendKeys`, { days: 7 })).status, 200);
+    const [extended] = await shop.smtp.waitForMessages(1, 15_000, (m) => m.envelope.to.includes(email) && /now last longer/.test(m.parsed.subject ?? ''));
+    assert.deepEqual(ticketUrls(extended!), [old], 'extend keeps the ticket');
     assert.equal((await api('POST', `/api/admin/events/${item}/check-in`, { ticket: old })).status, 200);
     assert.equal((await api('POST', `/api/admin/invoices/${sent.txnId}/actions/regenerateKeys`, {})).status, 200);
     const [fresh] = ticketUrls(await mailTo(email, 'regenerate'));

@@ -74,7 +74,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.deepEqual(await counts(pool), { left: 1, given: 0, revoked: 0, waiting: 0 }, 'nothing of a refused upload was stored');
   });
 
-  test('a pool of one bought twice: the first buyer gets it (the stored e-mail withholds it); the second is held, the operator alerted and the buyer told it is coming', async () => {
+  test('a pool of one bought twice: the first buyer gets it (the stored e-mail withholds it; extend sends the same); the second is held, the operator alerted and the buyer told it is coming', async () => {
     first.email = shop.buyer('first');
     second.email = shop.buyer('second');
     first.txnId = await buy(pool, first.email);
@@ -93,6 +93,10 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.ok(kept, 'the delivery e-mail is recorded');
     assert.doesNotMatch(kept.text_body, /alice\.support|Pw-One-111/, 'the stored copy withholds the login and the password');
     assert.match(kept.text_body, /Login: \[withheld; sha256 [0-9a-f]{12}…\]/);
+
+    // An extend e-mails the same login again (and takes nothing more from the pool).
+    assert.equal((await shop.admin('POST', `/api/admin/invoices/${first.txnId}/actions/extendKeys`, { days: 7 })).status, 200);
+    assert.equal(loginIn(await shop.mailTo(first.email, /now last longer/)), 'alice.support', 'extend keeps the login');
 
     const thanks = await thanksPage(first.txnId);
     assert.match(thanks, /Support login: Priority Support/);

@@ -81,8 +81,8 @@ describe('license keys, end to end', () => {
     return { email, txnId: sent.txnId, number: rows[0]!.number, mail: mail! };
   }
 
-  const adminJson = async <T,>(method: 'GET' | 'POST', url: string): Promise<{ status: number; body: T }> => {
-    const answer = await shop.admin(method, url, method === 'POST' ? {} : undefined, 40_000);
+  const adminJson = async <T,>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const answer = await shop.admin(method, url, method === 'POST' ? (body ?? {}) : undefined, 40_000);
     return { status: answer.status, body: answer.body as T };
   };
   interface KeyView {
@@ -171,10 +171,10 @@ describe('license keys, end to end', () => {
     assert.equal((await verify(randomKeys[0]!, 'APP-R')).status, 200, 'another address is not limited');
   });
 
-  test('resend and regenerate show the same keys: a license is the product, not a link', async () => {
-    for (const action of ['resendKeys', 'regenerateKeys'] as const) {
+  test('resend, extend and regenerate show the same keys: a license is the product, not a link', async () => {
+    for (const action of ['resendKeys', 'extendKeys', 'regenerateKeys'] as const) {
       const before = shop.smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;
-      const answer = await adminJson<{ message?: string; error?: string }>('POST', `/api/admin/invoices/${randomPurchase.number}/actions/${action}`);
+      const answer = await adminJson<{ message?: string; error?: string }>('POST', `/api/admin/invoices/${randomPurchase.number}/actions/${action}`, action === 'extendKeys' ? { days: 7 } : undefined);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       const mails = await mailWith(randomPurchase.email, before + 1, action);
       assert.deepEqual([...new Set(mailText(mails.at(-1)!).match(randomKeyPattern))].sort(), [...randomKeys].sort(), action);
