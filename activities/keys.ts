@@ -19,6 +19,7 @@ import { claimMail, sendClaimedMail, type ClaimedMail, type OutgoingMail } from 
 import type { Queryable } from '../db/pool';
 import { invoiceForMail as invoiceMailRow, type InvoiceMailRow } from '../db/invoices';
 import * as keyStore from '../db/keys';
+import { restoreInvoiceRows, revokeInvoiceRows } from '../db/revocations';
 import { invoiceKeyFiles, type KeyFileRow } from '../db/packages';
 import { invoiceKindItems, issueKinds, kindParts, restoreKinds, revokeKinds, type DeliveryContext, type DeliveryPart } from '../kinds';
 
@@ -123,7 +124,8 @@ async function issueKeys(deps: ActivityDeps, input: SendKeysInput): Promise<{ cl
       expiresAt: input.expiresAt,
       items: await invoiceKindItems(client, input.invoiceId),
     };
-    await issueKinds(kinds);
+    // A reminder re-sends what the delivery issued: nothing to issue.
+    if (input.purpose !== 'reminder') await issueKinds(kinds);
     // A reminder speaks only of what stops with the keys; with nothing that does (a ticket, a login,
     // license keys, a live event's fixed dates) it is not sent.
     const parts = (await kindParts(kinds)).filter((part) => input.purpose !== 'reminder' || part.expiresWithKeys);
@@ -219,12 +221,12 @@ function partContext(parts: DeliveryPart[], withSecrets: boolean): TemplateConte
 
 /** Revokes every live key of an invoice (refund, reversal), and what its package kinds gave. Each step is idempotent. */
 export async function revokeKeys(deps: ActivityDeps, input: { invoiceId: number; reason: 'refunded' | 'reversed' }): Promise<{ revoked: number }> {
-  const keys = await keyStore.revokeKeys(deps.pool, input.invoiceId, input.reason);
+  const keys = await revokeInvoiceRows(deps.pool, 'download_keys', input.invoiceId, input.reason);
   return { revoked: keys + (await revokeKinds(deps.pool, input.invoiceId, input.reason)) };
 }
 
 /** Gives back the keys a reversal took (a canceled reversal), and the kinds' rows; regenerated keys stay revoked. */
 export async function restoreKeys(deps: ActivityDeps, input: { invoiceId: number }): Promise<{ restored: number }> {
-  const keys = await keyStore.restoreKeys(deps.pool, input.invoiceId);
+  const keys = await restoreInvoiceRows(deps.pool, 'download_keys', input.invoiceId, { newestGeneration: true });
   return { restored: keys + (await restoreKinds(deps.pool, input.invoiceId)) };
 }

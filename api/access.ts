@@ -12,14 +12,12 @@ import { keyHash, keyShape } from '../domain/download-keys';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
 import { accessPageStatus, renderAccessPage, type AccessPageProps } from './pages/access-pages';
-import { createRateLimiter } from './rate-limit';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { unknownKeyCost } from './downloads';
 
-export function accessRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'now'>) {
+export function accessRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'now'>, limiter: RateLimiter = createRateLimiter(deps.config.downloads.ratePerMinute)) {
   const { config, pool } = deps;
   const now = deps.now ?? (() => new Date());
-  // Its own bucket at the download rate: a guessed access key costs like a guessed download key.
-  const limiter = createRateLimiter(config.downloads.ratePerMinute);
   const app = new Hono();
 
   app.get('/a/:key', async (c) => {

@@ -13,6 +13,7 @@ import { libraryRoutes } from './library';
 import { licenseRoutes } from './licenses';
 import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
+import { createRateLimiter } from './rate-limit';
 import { requestLog } from './request-log';
 import { storeRoutes } from './store';
 import { thanksRoutes } from './thanks';
@@ -25,9 +26,12 @@ export function createApp(deps: AppDeps) {
   app.route('/', paypalRoutes(deps));
   app.route('/', storeRoutes(deps));
   app.route('/', checkoutRoutes(deps));
-  app.route('/', downloadRoutes(deps));
-  app.route('/', ticketRoutes(deps));
-  app.route('/', accessRoutes(deps));
+  // One bucket per client address for every keyed link (/d/, /t/, /a/): a guessed key costs the same
+  // wherever it is tried, and three routes do not triple the budget.
+  const keyedLinks = createRateLimiter(deps.config.downloads.ratePerMinute);
+  app.route('/', downloadRoutes(deps, keyedLinks));
+  app.route('/', ticketRoutes(deps, keyedLinks));
+  app.route('/', accessRoutes(deps, keyedLinks));
   app.route('/', thanksRoutes(deps));
   app.route('/', libraryRoutes(deps));
   app.route('/', licenseRoutes(deps));

@@ -12,12 +12,12 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { checkoutByOrderId } from '../db/checkouts';
 import { packagesByItemNumber } from '../db/packages';
-import { priceCheckout, type CheckoutOutcome, type RequestedLine } from '../domain/checkout';
+import { maxQuantity, priceCheckout, type CheckoutOutcome, type RequestedLine } from '../domain/checkout';
 import { captureCheckout, signalOrderCancelled, startCheckout } from '../domain/checkout-client';
 import type { AppDeps } from './deps';
 
 const itemNumber = z.string().trim().min(1).max(127);
-const quantity = z.coerce.number().int().min(1).max(100).default(1);
+const quantity = z.coerce.number().int().min(1).max(maxQuantity).default(1);
 const jsonBody = z.union([
   z.object({ items: z.array(z.object({ itemNumber, quantity })).min(1).max(20) }),
   z.object({ itemNumber, quantity }).transform((line) => ({ items: [line] })),

@@ -8,7 +8,7 @@
 import { deriveKey, keyHash, keyProblem, type KeyProblem } from '../domain/download-keys';
 import { downloadableStatuses, isInvoiceStatus, returnedStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import type { InvoiceSettings } from '../domain/invoice-settings';
-import { invoiceKindItems, kindParts, type DeliveryPart } from '../kinds';
+import { deliveredParts, type DeliveryPart } from '../kinds';
 import type { Pool } from '../db/pool';
 import { libraryInvoices, libraryKeys, type LibraryInvoiceRow, type LibraryKeyRow } from '../db/library-links';
 import { selfServiceDays } from './link-requests';
@@ -90,17 +90,13 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: D
 /** What the kinds delivered for a paid, delivered invoice; none without the settings (no KEY_SECRET here). */
 async function partsOf(pool: Pool, invoice: LibraryInvoiceRow, email: string, settings: InvoiceSettings | undefined): Promise<DeliveryPart[]> {
   if (!settings || invoice.generation === null || !invoice.salt || !has(downloadableStatuses, invoice.status)) return [];
-  return kindParts({
-    db: pool,
-    settings,
-    invoiceId: invoice.id,
-    invoiceNumber: invoice.number,
+  return deliveredParts(pool, settings, {
+    id: invoice.id,
+    number: invoice.number,
     payerEmail: email,
-    buyerName: '',
     generation: invoice.generation,
     salt: invoice.salt,
-    expiresAt: (invoice.keys_expire_at ?? new Date(0)).toISOString(),
-    items: await invoiceKindItems(pool, invoice.id),
+    keysExpireAt: invoice.keys_expire_at,
   });
 }
 

@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { keyHash } from '../domain/download-keys';
-import { invoiceSettingsFromConfig, type InvoiceSettings } from '../domain/invoice-settings';
+import { optionalInvoiceSettings } from '../domain/invoice-settings';
 import { libraryLinkRefusal, recordLibraryRequest, useLibraryLink } from '../db/library-links';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
@@ -30,17 +30,10 @@ import {
 import { createRateLimiter } from './rate-limit';
 import { renderPage } from './pages/render';
 
-function settingsOf(config: AppDeps['config']): InvoiceSettings | undefined {
-  try {
-    return invoiceSettingsFromConfig(config);
-  } catch {
-    return undefined; // no KEY_SECRET outside simulator mode: no links can be made, the form says so
-  }
-}
 
 export function libraryRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'shutdown'>) {
   const { config, pool } = deps;
-  const settings = settingsOf(config);
+  const settings = optionalInvoiceSettings(config);
   const secrets = settings && librarySecrets(settings.keySecret, { sessionSeconds: config.library.sessionSeconds, secure: config.publicUrl.startsWith('https:') });
   const mailer = settings && secrets && libraryMailer({ pool, smtpUrl: config.smtpUrl, settings, secrets });
   // Only a serving process (api/main.ts hands in its shutdown) sweeps for unsent e-mails; tests call retryDue.

@@ -8,7 +8,7 @@ import { generationKeys } from '../db/keys';
 import { invoiceSupportTexts } from '../db/packages';
 import type { InvoiceSettings } from '../domain/invoice-settings';
 import { invoiceStatus } from '../domain/invoice-status';
-import { invoiceKindItems, kindParts, waitingKinds, type DeliveryPart } from '../kinds';
+import { deliveredParts, waitingKinds, type DeliveryPart } from '../kinds';
 
 export interface ThanksFile {
   name: string;
@@ -54,17 +54,13 @@ export async function thanksInvoice(pool: Pool, txnId: string, options: { settin
   const showLinks = Boolean(keySecret && invoice.salt && invoice.recently_paid && !keysRevoked);
   const parts =
     showLinks && options.settings
-      ? await kindParts({
-          db: pool,
-          settings: options.settings,
-          invoiceId: invoice.id,
-          invoiceNumber: invoice.number,
+      ? await deliveredParts(pool, options.settings, {
+          id: invoice.id,
+          number: invoice.number,
           payerEmail: invoice.payer_email,
-          buyerName: '',
           generation: invoice.generation!,
           salt: invoice.salt!,
-          expiresAt: invoice.keys_expire_at?.toISOString() ?? new Date(0).toISOString(),
-          items: await invoiceKindItems(pool, invoice.id),
+          keysExpireAt: invoice.keys_expire_at,
         })
       : [];
   return {

@@ -5,7 +5,7 @@
 // confirms `tx` with PDT (the PayPal intake's code, which stores the answer and starts the
 // workflow) and shows a page that refreshes itself until the workflow knows the payment.
 import { Hono, type Context } from 'hono';
-import { invoiceSettingsFromConfig, type InvoiceSettings } from '../domain/invoice-settings';
+import { optionalInvoiceSettings } from '../domain/invoice-settings';
 import { createPdtClient } from '../paypal/pdt-client';
 import { createPdtIntake } from '../paypal/pdt-intake';
 import { webscrUrl } from '../paypal/endpoints';
@@ -39,13 +39,6 @@ function defaultPdt({ config, pool, temporal }: Deps): PdtConfirmer | undefined 
   return createPdtIntake({ pool, pdt, signal: invoiceSignaller(temporal, config.temporal.taskQueue), receiverEmail: config.paypal.receiverEmail });
 }
 
-function settingsOf(config: Deps['config']): InvoiceSettings | undefined {
-  try {
-    return invoiceSettingsFromConfig(config);
-  } catch {
-    return undefined; // no KEY_SECRET outside simulator mode: the page points to the e-mail instead
-  }
-}
 
 /** What the buyer's page says in each status; the compiler keeps it complete when a status is added. */
 const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review' | 'failed' | 'refunded' | 'reversed'> = {
@@ -105,7 +98,7 @@ function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
 
 export function thanksRoutes(deps: Deps, options: { pdt?: PdtConfirmer | null } = {}) {
   const { config, pool, temporal } = deps;
-  const settings = settingsOf(config);
+  const settings = optionalInvoiceSettings(config);
   const pdt = options.pdt === undefined ? defaultPdt(deps) : (options.pdt ?? undefined);
   const app = new Hono();
 

@@ -25,23 +25,6 @@ export async function storeAccessLinks(db: Queryable, input: { invoiceId: number
   );
 }
 
-/** Revokes every live link of an invoice (refund, reversal); how many were live. */
-export async function revokeAccessLinks(db: Queryable, invoiceId: number, reason: 'refunded' | 'reversed'): Promise<number> {
-  const { rowCount } = await db.query('UPDATE access_links SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL', [invoiceId, reason]);
-  return rowCount ?? 0;
-}
-
-/** Gives back what a reversal took (a cancelled reversal); links of older generations stay revoked. */
-export async function restoreAccessLinks(db: Queryable, invoiceId: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE access_links SET revoked_at = NULL, revoked_reason = NULL
-      WHERE invoice_id = $1 AND revoked_reason = 'reversed'
-        AND generation = (SELECT max(generation) FROM key_generations WHERE invoice_id = $1)`,
-    [invoiceId],
-  );
-  return rowCount ?? 0;
-}
-
 /** The SHA-256 of each package's link in one generation of an invoice. */
 export async function generationAccessHashes(db: Queryable, invoiceId: number, generation: number): Promise<Map<number, Buffer>> {
   const { rows } = await db.query<{ package_id: string; key_hash: Buffer }>('SELECT package_id, key_hash FROM access_links WHERE invoice_id = $1 AND generation = $2', [invoiceId, generation]);

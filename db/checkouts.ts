@@ -42,8 +42,3 @@ export async function checkoutByOrderId(db: Queryable, orderId: string): Promise
   const { rows } = await db.query<CheckoutRow>(`SELECT ${columns} FROM checkouts WHERE order_id = $1`, [orderId]);
   return rows[0];
 }
-
-export async function checkoutByRef(db: Queryable, ref: string): Promise<CheckoutRow | undefined> {
-  const { rows } = await db.query<CheckoutRow>(`SELECT ${columns} FROM checkouts WHERE ref = $1`, [ref]);
-  return rows[0];
-}

@@ -165,14 +165,3 @@ export async function eventAttendees(db: Queryable, packageId: number): Promise<
   );
   return rows;
 }
-
-export async function revokeSeats(db: Queryable, invoiceId: number, reason: 'refunded' | 'reversed'): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE event_seats SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`, [invoiceId, reason]);
-  return rowCount ?? 0;
-}
-
-/** Gives back the seats a reversal took (a cancelled reversal), even past the capacity: the buyer paid for them. */
-export async function restoreSeats(db: Queryable, invoiceId: number): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE event_seats SET revoked_at = NULL, revoked_reason = NULL WHERE invoice_id = $1 AND revoked_reason = 'reversed'`, [invoiceId]);
-  return rowCount ?? 0;
-}

@@ -272,26 +272,6 @@ export async function storeKeys(db: Queryable, input: { invoiceId: number; gener
   );
 }
 
-/** Revokes every live key of an invoice (refund, reversal); how many were live. */
-export async function revokeKeys(db: Queryable, invoiceId: number, reason: 'refunded' | 'reversed'): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE download_keys SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`, [
-    invoiceId,
-    reason,
-  ]);
-  return rowCount ?? 0;
-}
-
-/** Gives back the keys a reversal took (a canceled reversal); regenerated keys stay revoked. How many came back. */
-export async function restoreKeys(db: Queryable, invoiceId: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE download_keys SET revoked_at = NULL, revoked_reason = NULL
-      WHERE invoice_id = $1 AND revoked_reason = 'reversed'
-        AND generation = (SELECT max(generation) FROM key_generations WHERE invoice_id = $1)`,
-    [invoiceId],
-  );
-  return rowCount ?? 0;
-}
-
 // Reads for the thank-you page and the admin.
 
 export interface GenerationKeyRow {

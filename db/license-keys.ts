@@ -135,15 +135,3 @@ export async function newestSerial(db: Queryable, invoiceId: number, packageId: 
   const { rows } = await db.query<{ serial: number }>('SELECT max(serial) AS serial FROM license_keys WHERE invoice_id = $1 AND package_id = $2 AND unit = $3', [invoiceId, packageId, unit]);
   return rows[0]?.serial ?? 0;
 }
-
-/** A refund or reversal: every live key of the invoice, with the reason (a cancelled reversal gives back only its own). */
-export async function revokeInvoiceLicenseKeys(db: Queryable, invoiceId: number, reason: 'refunded' | 'reversed'): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE license_keys SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`, [invoiceId, reason]);
-  return rowCount ?? 0;
-}
-
-/** A cancelled reversal: the keys the reversal took (not those an operator revoked or reissued). */
-export async function restoreInvoiceLicenseKeys(db: Queryable, invoiceId: number): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE license_keys SET revoked_at = NULL, revoked_reason = NULL WHERE invoice_id = $1 AND revoked_reason = 'reversed'`, [invoiceId]);
-  return rowCount ?? 0;
-}

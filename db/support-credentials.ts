@@ -112,17 +112,6 @@ export async function invoiceCredentials(db: Queryable, invoiceId: number): Prom
   return rows;
 }
 
-export async function revokeInvoiceCredentials(db: Queryable, invoiceId: number, reason: 'refunded' | 'reversed'): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE support_credentials SET revoked_at = now(), revoked_reason = $2 WHERE invoice_id = $1 AND revoked_at IS NULL`, [invoiceId, reason]);
-  return rowCount ?? 0;
-}
-
-/** Gives back what a reversal took (a cancelled reversal); a refund's revocation stays. */
-export async function restoreInvoiceCredentials(db: Queryable, invoiceId: number): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE support_credentials SET revoked_at = NULL, revoked_reason = NULL WHERE invoice_id = $1 AND revoked_reason = 'reversed'`, [invoiceId]);
-  return rowCount ?? 0;
-}
-
 // Invoices waiting for a refill.
 
 /** The payment check found the pool short: remembered until the delivery fills it (the first noticing stays). */

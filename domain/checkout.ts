@@ -75,8 +75,6 @@ export interface CheckoutInput {
   lifetimeSeconds: number;
 }
 
-/** Keyship's reference for a checkout: PayPal echoes it as custom_id (and IPN as `custom`). */
-export const checkoutRefShape = /^ks[0-9a-z]{16,30}$/;
 
 /** PayPal's invoice_id must be unique per payment in the seller's account. */
 export function paypalInvoiceId(ref: string): string {

@@ -51,3 +51,12 @@ export function invoiceSettingsFromConfig(config: Config): InvoiceSettings {
     },
   };
 }
+
+/** The settings where they can be made; undefined where KEY_SECRET is missing outside simulator mode (the api then shows no keys). */
+export function optionalInvoiceSettings(config: Config): InvoiceSettings | undefined {
+  try {
+    return invoiceSettingsFromConfig(config);
+  } catch {
+    return undefined;
+  }
+}

@@ -7,7 +7,7 @@
 // A link is derived like a download key (HMAC over KEY_SECRET, the generation's salt, the package
 // and the generation) with a label of its own; Postgres keeps its SHA-256 (db/access-links.ts).
 import { z } from 'zod';
-import { generationAccessHashes, restoreAccessLinks, revokeAccessLinks, storeAccessLinks } from '../db/access-links';
+import { generationAccessHashes, storeAccessLinks } from '../db/access-links';
 import { deriveLinkKey, keyHash } from '../domain/download-keys';
 import type { AccessWindow } from '../domain/access-window';
 import { formatTime } from '../domain/buyer-formats';
@@ -116,6 +116,7 @@ export const access: KindDelivery = {
       const key = deriveAccessKey(ctx.settings.keySecret, ctx.salt, i.packageId, ctx.generation);
       // A link that is not the one stored (another KEY_SECRET than the worker's) would not work: show none.
       if (!stored.get(i.packageId)?.equals(keyHash(key))) return [];
+      const window = accessSettings(i.settings)?.window;
       return [
         {
           kind: 'access',
@@ -123,13 +124,12 @@ export const access: KindDelivery = {
           title: 'Your access link',
           // The keyed link is the buyer's alone: the copy of the e-mail Postgres keeps withholds it.
           lines: [{ label: 'Access link', value: ctx.settings.publicUrl + accessPath(key), url: true, secret: true }],
-          note: windowNote(accessSettings(i.settings)?.window, ctx.expiresAt),
-          expiresWithKeys: accessSettings(i.settings)?.window.kind !== 'fixed',
+          note: windowNote(window, ctx.expiresAt),
+          expiresWithKeys: window?.kind !== 'fixed',
         },
       ];
     });
   },
 
-  revoke: (db, invoiceId, reason) => revokeAccessLinks(db, invoiceId, reason),
-  restore: (db, invoiceId) => restoreAccessLinks(db, invoiceId),
+  revocable: { table: 'access_links', newestGeneration: true },
 };

@@ -4,7 +4,7 @@
 // and is checked in once at the door (api/admin/events-*.ts). A refund or reversal revokes the seat
 // and gives it back to the sale; a cancelled reversal restores it.
 import { z } from 'zod';
-import { claimSeats, insertSeats, invoiceSeats, restoreSeats, revokeSeats, seatsTaken, storeTickets } from '../db/event-seats';
+import { claimSeats, insertSeats, invoiceSeats, seatsTaken, storeTickets } from '../db/event-seats';
 import { formatTime } from '../domain/buyer-formats';
 import { keyHash } from '../domain/download-keys';
 import { deriveTicketKey, ticketPath } from './event-tickets';
@@ -132,8 +132,9 @@ export const eventSeats: KindDelivery = {
     return parts;
   },
 
-  revoke: (db, invoiceId, reason) => revokeSeats(db, invoiceId, reason),
-  restore: (db, invoiceId) => restoreSeats(db, invoiceId),
+  // A refund frees the seat (revoked seats do not count against the capacity); a cancelled reversal
+  // gives it back even past the capacity: the buyer paid for it.
+  revocable: { table: 'event_seats' },
 };
 
 function ticketKey(ctx: DeliveryContext, seatId: number): string {

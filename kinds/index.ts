@@ -1,7 +1,9 @@
 // The package kinds the delivery calls, in the order their parts appear (kinds/kind.ts says when).
 import type { Queryable } from '../db/pool';
+import type { InvoiceSettings } from '../domain/invoice-settings';
 import { invoiceKindItems } from '../db/package-kinds';
-import type { DeliveryContext, DeliveryPart, KindDelivery, RevokeReason } from './kind';
+import { restoreInvoiceRows, revokeInvoiceRows, type RevokeReason } from '../db/revocations';
+import type { DeliveryContext, DeliveryPart, KindDelivery } from './kind';
 import { access } from './access';
 import { eventSeats } from './event-seats';
 import { supportCredentials } from './support-credentials';
@@ -35,15 +37,37 @@ export async function kindParts(ctx: DeliveryContext): Promise<DeliveryPart[]> {
   return parts;
 }
 
+/** What the buyer is shown of an invoice already delivered (the thank-you page, the library): its newest generation, read back. */
+export async function deliveredParts(
+  db: Queryable,
+  settings: InvoiceSettings,
+  invoice: { id: number; number: string; payerEmail: string; generation: number; salt: Buffer; keysExpireAt: Date | null },
+): Promise<DeliveryPart[]> {
+  return kindParts({
+    db,
+    settings,
+    invoiceId: invoice.id,
+    invoiceNumber: invoice.number,
+    payerEmail: invoice.payerEmail,
+    buyerName: '',
+    generation: invoice.generation,
+    salt: invoice.salt,
+    expiresAt: (invoice.keysExpireAt ?? new Date(0)).toISOString(),
+    items: await invoiceKindItems(db, invoice.id),
+  });
+}
+
+/** A refund or reversal: every kind's rows of the invoice revoked; how many were live. */
 export async function revokeKinds(db: Queryable, invoiceId: number, reason: RevokeReason): Promise<number> {
   let revoked = 0;
-  for (const k of kindDeliveries) revoked += (await k.revoke?.(db, invoiceId, reason)) ?? 0;
+  for (const k of kindDeliveries) if (k.revocable) revoked += await revokeInvoiceRows(db, k.revocable.table, invoiceId, reason);
   return revoked;
 }
 
+/** A cancelled reversal: every kind's rows the reversal took, given back. */
 export async function restoreKinds(db: Queryable, invoiceId: number): Promise<number> {
   let restored = 0;
-  for (const k of kindDeliveries) restored += (await k.restore?.(db, invoiceId)) ?? 0;
+  for (const k of kindDeliveries) if (k.revocable) restored += await restoreInvoiceRows(db, k.revocable.table, invoiceId, k.revocable);
   return restored;
 }
 

@@ -8,13 +8,15 @@
 //   issue    in the delivery's transaction (activities/keys.ts), the invoice's row locked:
 //            creates the kind's rows for this generation, idempotently (a retry issues nothing new);
 //   parts    what the buyer is shown, in the e-mail and on the thank-you page (reads only);
-//   revoke   a refund or reversal; restore: a cancelled reversal gives back what it took;
+//   revocable  the table of what it hands out: a refund or reversal revokes its rows, a cancelled
+//            reversal gives back what the reversal took (db/revocations.ts);
 //   waiting  while the invoice is held for what reserve lacked: what the buyer is told is coming.
 //
 // Shared by the worker and the api; nothing here may import either.
 import type { z } from 'zod';
 import type { Queryable } from '../db/pool';
 import type { InvoiceSettings } from '../domain/invoice-settings';
+import type { RevocableTable } from '../db/revocations';
 
 export const packageKinds = ['files', 'access', 'event', 'support'] as const;
 export type PackageKind = (typeof packageKinds)[number];
@@ -53,7 +55,6 @@ export interface DeliveryPart {
   expiresWithKeys?: boolean;
 }
 
-export type RevokeReason = 'refunded' | 'reversed';
 
 /** What a kind is handed: the invoice, its newest key generation, and the items of the invoice. */
 export interface DeliveryContext {
@@ -101,8 +102,8 @@ export interface KindDelivery {
   reserve?(db: Queryable, invoiceId: number, items: KindItem[]): Promise<string[]>;
   issue?(ctx: DeliveryContext): Promise<void>;
   parts?(ctx: DeliveryContext): Promise<DeliveryPart[]>;
-  revoke?(db: Queryable, invoiceId: number, reason: RevokeReason): Promise<number>;
-  restore?(db: Queryable, invoiceId: number): Promise<number>;
+  /** The table of what it hands out; `newestGeneration`: its rows are per key generation (keyed links). */
+  revocable?: { table: RevocableTable; newestGeneration?: boolean };
   /**
    * While the invoice is held for review because reserve came up short: one sentence per thing the
    * buyer is still owed and will get after the seller's refill ("Your support login ... is on its

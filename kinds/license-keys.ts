@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { parseDurationSeconds } from '../config/env';
 import { formatTime } from '../domain/buyer-formats';
 import { deriveRandomKey, keyTail, licenseFormats, licenseKeyHash, payloadText, signKey, type LicenseFormat } from '../domain/license-keys';
-import { insertLicenseKeys, issuedUnits, liveLicenseKeys, purchaseTime, restoreInvoiceLicenseKeys, revokeInvoiceLicenseKeys, type LicenseKeyRow, type NewLicenseKey } from '../db/license-keys';
+import { insertLicenseKeys, issuedUnits, liveLicenseKeys, purchaseTime, type LicenseKeyRow, type NewLicenseKey } from '../db/license-keys';
 import type { DeliveryContext, DeliveryPart, KindDelivery } from './kind';
 
 const blank = (v: unknown) => v === '' || v === null || v === undefined;
@@ -174,6 +174,6 @@ export const licenseKeys: KindDelivery = {
     return parts;
   },
 
-  revoke: (db, invoiceId, reason) => revokeInvoiceLicenseKeys(db, invoiceId, reason),
-  restore: (db, invoiceId) => restoreInvoiceLicenseKeys(db, invoiceId),
+  // A cancelled reversal gives back the keys the reversal took, not those an operator revoked or reissued.
+  revocable: { table: 'license_keys' },
 };

@@ -19,8 +19,6 @@ import {
   invoiceCredentials,
   openWaits,
   recordWait,
-  restoreInvoiceCredentials,
-  revokeInvoiceCredentials,
 } from '../db/support-credentials';
 import type { DeliveryContext, DeliveryLine, DeliveryPart, KindDelivery, KindItem } from './kind';
 
@@ -204,6 +202,5 @@ export const supportCredentials: KindDelivery = {
     return (await openWaits(db, invoiceId)).map((w) => comingSentence(w.packageName, w.missing));
   },
 
-  revoke: (db, invoiceId, reason) => revokeInvoiceCredentials(db, invoiceId, reason),
-  restore: (db, invoiceId) => restoreInvoiceCredentials(db, invoiceId),
+  revocable: { table: 'support_credentials' },
 };

@@ -17,7 +17,7 @@ import {
   revokeLicenseKey,
   type LicenseKeyListRow,
 } from '../../db/license-keys';
-import { invoiceSettingsFromConfig } from '../../domain/invoice-settings';
+import { optionalInvoiceSettings } from '../../domain/invoice-settings';
 import { licensePublicKey, licenseStatus, maskedKey, type LicenseStatus } from '../../domain/license-keys';
 import { makeLicenseKey } from '../../kinds/license-keys';
 import { performAction } from './invoice-actions';
@@ -68,11 +68,7 @@ export function licenseKeyView(row: LicenseKeyListRow): LicenseKeyView {
 
 /** KEY_SECRET as the worker uses it (in simulator mode its stand-in); undefined when it is not set. */
 export function licenseSecret(config: Config): Buffer | undefined {
-  try {
-    return invoiceSettingsFromConfig(config).keySecret;
-  } catch {
-    return undefined;
-  }
+  return optionalInvoiceSettings(config)?.keySecret;
 }
 
 export interface PackageLicenses {

@@ -11,7 +11,7 @@ import { bulkInputSchema, bulkStatus, startBulk } from './bulk-start';
 import { validationError } from './json-errors';
 import { addFileFromStore, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
-import { listPackages, packageNotifications, setFileActive, setNotificationActive } from '../../db/packages';
+import { findPackage, listPackages, packageNotifications, setFileActive, setNotificationActive } from '../../db/packages';
 import { addNotification, editNotification, NotificationInputError, notificationInputSchema } from './notification-queries';
 import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 
@@ -57,11 +57,11 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   });
 
   app.post('/api/admin/packages/:item/files', zValidator('json', z.object({ path: z.string().min(1).max(1000), name: z.string().max(200).optional() }), validationError), async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    const pkg = await findPackage(pool, c.req.param('item'));
+    if (!pkg) return c.json(notFound(c.req.param('item')), 404);
     const { path, name } = c.req.valid('json');
     try {
-      return c.json({ file: await addFileFromStore(pool, config.filesDir, found.pkg, path, name) }, 201);
+      return c.json({ file: await addFileFromStore(pool, config.filesDir, pkg, path, name) }, 201);
     } catch (error) {
       if (error instanceof FileInputError) return c.json({ error: error.message }, 400);
       throw error;
@@ -75,9 +75,9 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
     zValidator('json', z.object({ active: z.boolean({ error: 'must be true (on offer) or false (retired)' }) }), validationError),
     async (c) => {
       const { item, id } = c.req.valid('param');
-      const found = await packageDetail(pool, item);
-      if (!found) return c.json(notFound(item), 404);
-      if (!(await setFileActive(pool, found.pkg.id, id, c.req.valid('json').active))) return c.json({ error: `Package ${item} has no file ${id}; see GET /api/admin/packages/${item}.` }, 404);
+      const pkg = await findPackage(pool, item);
+      if (!pkg) return c.json(notFound(item), 404);
+      if (!(await setFileActive(pool, pkg.id, id, c.req.valid('json').active))) return c.json({ error: `Package ${item} has no file ${id}; see GET /api/admin/packages/${item}.` }, 404);
       return c.json(await packageDetail(pool, item));
     },
   );
@@ -85,14 +85,14 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   app.get('/api/admin/packages/:item/notifications', async (c) => {
     const found = await packageDetail(pool, c.req.param('item'));
     if (!found) return c.json(notFound(c.req.param('item')), 404);
-    return c.json({ notifications: await packageNotifications(pool, found.pkg.id) });
+    return c.json({ notifications: found.notifications });
   });
 
   app.post('/api/admin/packages/:item/notifications', zValidator('json', notificationInputSchema, validationError), async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.json(notFound(c.req.param('item')), 404);
+    const pkg = await findPackage(pool, c.req.param('item'));
+    if (!pkg) return c.json(notFound(c.req.param('item')), 404);
     try {
-      return c.json({ notification: await addNotification(pool, found.pkg.id, c.req.valid('json')) }, 201);
+      return c.json({ notification: await addNotification(pool, pkg.id, c.req.valid('json')) }, 201);
     } catch (error) {
       if (error instanceof NotificationInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
       throw error;
@@ -105,10 +105,10 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
     zValidator('json', notificationInputSchema, validationError),
     async (c) => {
       const { item, id } = c.req.valid('param');
-      const found = await packageDetail(pool, item);
-      if (!found) return c.json(notFound(item), 404);
+      const pkg = await findPackage(pool, item);
+      if (!pkg) return c.json(notFound(item), 404);
       try {
-        const row = await editNotification(pool, found.pkg.id, id, c.req.valid('json'));
+        const row = await editNotification(pool, pkg.id, id, c.req.valid('json'));
         return row ? c.json({ notification: row }) : c.json(noNotification(item, id), 404);
       } catch (error) {
         if (error instanceof NotificationInputError) return c.json({ error: `Not saved: ${error.message}.` }, 400);
@@ -123,16 +123,16 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   ] as const) {
     app.post(`/api/admin/packages/:item/notifications/:id/${path}`, zValidator('param', z.object({ item: z.string(), id: rowId('notification') }), validationError), async (c) => {
       const { item, id } = c.req.valid('param');
-      const found = await packageDetail(pool, item);
-      if (!found) return c.json(notFound(item), 404);
-      if (!(await setNotificationActive(pool, found.pkg.id, id, active))) return c.json(noNotification(item, id), 404);
-      return c.json({ notifications: await packageNotifications(pool, found.pkg.id) });
+      const pkg = await findPackage(pool, item);
+      if (!pkg) return c.json(notFound(item), 404);
+      if (!(await setNotificationActive(pool, pkg.id, id, active))) return c.json(noNotification(item, id), 404);
+      return c.json({ notifications: await packageNotifications(pool, pkg.id) });
     });
   }
 
   app.get('/api/admin/packages/:item/buyers', async (c) => {
     const item = c.req.param('item');
-    if (!(await packageDetail(pool, item))) return c.json(notFound(item), 404);
+    if (!(await findPackage(pool, item))) return c.json(notFound(item), 404);
     const buyers = await packageBuyers(pool, item);
     if (c.req.query('format') === 'csv') return c.body(buyersCsv(buyers), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
     return c.json({ buyers });
@@ -143,10 +143,10 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
     ['new-version', 'bulkNewVersion'],
   ] as const) {
     app.post(`/api/admin/packages/:item/bulk/${path}`, zValidator('json', bulkInputSchema, validationError), async (c) => {
-      const found = await packageDetail(pool, c.req.param('item'));
-      if (!found) return c.json(notFound(c.req.param('item')), 404);
+      const pkg = await findPackage(pool, c.req.param('item'));
+      if (!pkg) return c.json(notFound(c.req.param('item')), 404);
       try {
-        const workflowId = await startBulk({ pool, temporal, taskQueue: config.temporal.taskQueue }, kind, found.pkg, c.req.valid('json'), 'admin (api)');
+        const workflowId = await startBulk({ pool, temporal, taskQueue: config.temporal.taskQueue }, kind, pkg, c.req.valid('json'), 'admin (api)');
         return c.json({ workflowId, progressUrl: `/api/admin/bulk/${encodeURIComponent(workflowId)}` }, 202);
       } catch (error) {
         return c.json({ error: `Not started: ${error instanceof Error ? error.message : String(error)}` }, 503);

@@ -16,13 +16,7 @@ export function KindParts(props: { parts: DeliveryPart[] }) {
                 <tr>
                   <th>{line.label}</th>
                   <td>
-                    {line.url ? (
-                      <a href={line.value} style="word-break: break-all">
-                        {line.value}
-                      </a>
-                    ) : (
-                      <code>{line.value}</code>
-                    )}
+                    {line.url ? <a href={line.value}>{line.value}</a> : <code>{line.value}</code>}
                   </td>
                 </tr>
               ))}
