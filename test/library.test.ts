@@ -94,6 +94,7 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.equal(mail.parsed.subject, 'Your purchases: a link to your library');
     assert.match(mail.parsed.html || '', /Open my purchases/);
     const { token } = linkOf(mail);
+    assert.equal(smtp.messages.filter(to(known)).length, 1, 'the known address got one e-mail');
     assert.equal(smtp.messages.filter(to(unknown)).length, 0, 'the unknown address got nothing');
     const rows = await waitFor('the sent e-mail to be marked sent', async () => {
       const { rows } = await db.pool.query<{ email: string; status: string }>(
@@ -332,7 +333,11 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     const opened = await open(linkOf(await mailTo(email)).path);
     const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
     const html = await (await fetch(`${api.url}/library`, { headers: { Cookie: cookie } })).text();
-    const section = (number: string) => html.slice(html.indexOf(number), html.indexOf('</section>', html.indexOf(number)));
+    const section = (number: string) => {
+      const at = html.indexOf(number);
+      assert.ok(at >= 0, `the library lists ${number}`);
+      return html.slice(at, html.indexOf('</section>', at));
+    };
     assert.match(section(talk.number), /Your access link[\s\S]*\/a\/[A-Za-z0-9_-]{43}/, 'the access link, though the purchase has no files');
     assert.doesNotMatch(section(talk.number), /being prepared/);
     assert.match(section(app.number), /book\.pdf[\s\S]*Your license key[\s\S]*KS-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}/, 'the files and the license key');

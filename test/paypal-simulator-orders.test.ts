@@ -441,13 +441,21 @@ describe('the simulator speaks PayPal Checkout (Orders v2)', () => {
     for (const type of ['CHECKOUT.ORDER.APPROVED', 'PAYMENT.CAPTURE.COMPLETED', 'PAYMENT.CAPTURE.PENDING', 'PAYMENT.CAPTURE.DECLINED', 'PAYMENT.CAPTURE.REFUNDED', 'PAYMENT.CAPTURE.REVERSED', 'CUSTOMER.DISPUTE.CREATED', 'CUSTOMER.DISPUTE.UPDATED', 'CUSTOMER.DISPUTE.RESOLVED']) {
       assert.ok(types.has(type), `a ${type} webhook was sent`);
     }
+    // Every webhook was sent by one of the simulators and verifies with its certificate; a tampered copy does not.
+    let verified = 0;
+    let tamperedRefused = 0;
     for (const s of started) {
       const trust = simulatorCertTrust(s.url);
       const verifier = createOfflineWebhookVerifier({ webhookId: 'WEBHOOK_ID', trust, certs: createCertFetcher({ refuseUrl: trust.refuseUrl }) });
       const mine = hooks.filter((h) => h.headers['paypal-cert-url']?.startsWith(s.url));
       for (const hook of mine) assert.deepEqual(await verifier.verify({ headers: hook.headers, raw: hook.body }), { ok: true });
+      verified += mine.length;
       const tampered = mine[0];
-      if (tampered) assert.equal((await verifier.verify({ headers: tampered.headers, raw: Buffer.from(tampered.body.toString('utf8').replace('"1.0"', '"1.1"')) })).ok, false);
+      if (!tampered) continue;
+      assert.equal((await verifier.verify({ headers: tampered.headers, raw: Buffer.from(tampered.body.toString('utf8').replace('"1.0"', '"1.1"')) })).ok, false);
+      tamperedRefused += 1;
     }
+    assert.equal(verified, hooks.length, 'every webhook received was verified');
+    assert.ok(tamperedRefused > 0, 'a tampered webhook was refused');
   });
 });
