@@ -40,10 +40,21 @@ export function createApp(deps: AppDeps) {
   app.onError((error, c) => {
     // Hono's own refusals (a malformed form or JSON body: 400) keep their status; they are the client's.
     if (error instanceof HTTPException) return error.getResponse();
+    // Postgres refuses a NUL in text (22021) and jsonb (22P05): input a schema let through, not a fault here.
+    if (isUnstorableText(error)) {
+      console.warn(`${c.req.method} ${c.req.path}: refused input holding a NUL character (${error.message})`);
+      return c.text('The request holds a character Keyship cannot store (such as a NUL, U+0000); the request was not completed. Send it without that character.', 400);
+    }
     console.error(`${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`);
     return c.text('Keyship hit an internal error; the request was not completed. Try again in a minute.', 500);
   });
   return app;
+}
+
+/** Postgres' refusal of a NUL in text or jsonb, as node-postgres reports it (SQLSTATE 22021, 22P05). */
+function isUnstorableText(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '22021' || code === '22P05';
 }
 
 export type { AppDeps };

@@ -10,13 +10,14 @@ import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
+import { storableText } from '../db/storable-text';
 import { checkoutByOrderId } from '../db/checkouts';
 import { packagesByItemNumber } from '../db/packages';
 import { maxQuantity, priceCheckout, type CheckoutOutcome, type RequestedLine } from '../domain/checkout';
 import { captureCheckout, signalOrderCancelled, startCheckout } from '../domain/checkout-client';
 import type { AppDeps } from './deps';
 
-const itemNumber = z.string().trim().min(1).max(127);
+const itemNumber = storableText().trim().min(1).max(127);
 const quantity = z.coerce.number().int().min(1).max(maxQuantity).default(1);
 const jsonBody = z.union([
   z.object({ items: z.array(z.object({ itemNumber, quantity })).min(1).max(20) }),

@@ -9,6 +9,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { storableText } from '../db/storable-text';
 import type { AppDeps } from './deps';
 import { clientAddress } from './client-address';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
@@ -16,8 +17,8 @@ import { findLicenseKey } from '../db/license-keys';
 import { licenseKeyHash, licenseStatus, parseLicenseKey } from '../domain/license-keys';
 
 const requestSchema = z.object({
-  key: z.string().max(2000),
-  package: z.string().trim().min(1).max(127),
+  key: storableText().max(2000),
+  package: storableText().trim().min(1).max(127),
 });
 
 export function licenseRoutes(deps: Pick<AppDeps, 'config' | 'pool'>, limiter: RateLimiter = createRateLimiter(deps.config.licenses.ratePerMinute)) {

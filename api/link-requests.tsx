@@ -8,6 +8,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
+import { storableText, nulRefused } from '../db/storable-text';
 import { isExhausted, keyHash, keyProblem, keyShape, type KeyFacts } from '../domain/download-keys';
 import { keysHeldStatuses, type InvoiceStatus } from '../domain/invoice-status';
 import { findReminderLink, spendReminderLink, type ReminderLinkRow } from '../db/reminder-links';
@@ -40,9 +41,9 @@ const problems = ['unknown', 'expired', 'exhausted', 'revoked', 'unpaid', 'missi
 
 const requestForm = z.object({
   email: z.email().max(254),
-  invoice: z.string().trim().max(64).optional(),
-  message: z.string().trim().max(2000).optional(),
-  key: z.string().max(128).optional(),
+  invoice: storableText().trim().max(64).optional(),
+  message: storableText().trim().max(2000).optional(),
+  key: storableText().max(128).optional(),
   problem: z.enum(problems).catch('unknown'),
 });
 
@@ -60,7 +61,11 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
           downloadKey={raw.key}
           problem={raw.problem ?? 'unknown'}
           values={{ email: raw.email, invoice: raw.invoice, message: raw.message }}
-          error="Please give an e-mail address we can answer to."
+          error={
+            result.error.issues.some((issue) => issue.message === nulRefused)
+              ? 'The form held a character we cannot keep (a NUL, U+0000); please type it again without it.'
+              : 'Please give an e-mail address we can answer to.'
+          }
         />,
         400,
       );
@@ -84,7 +89,7 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
     },
   );
 
-  app.post('/d/renew', zValidator('form', z.object({ key: z.string().max(128) })), async (c) => {
+  app.post('/d/renew', zValidator('form', z.object({ key: storableText().max(128) })), async (c) => {
     const { key: downloadKey } = c.req.valid('form');
     const key = await findKey(pool, keyHash(downloadKey));
     if (!key) return renderKeyPage(c, { problem: 'unknown' });

@@ -187,3 +187,53 @@ export function adminLoginRequest(origin: string): fc.Arbitrary<RequestSpec> {
     },
   );
 }
+
+/** The other keyed links a buyer is sent (/a/, /t/, /d/sums/, /d/more-time/, /library/open/) and the store's own pages. */
+export const keyedLinkRequest: fc.Arbitrary<RequestSpec> = fc
+  .record({
+    route: fc.constantFrom('/a/', '/t/', '/d/sums/', '/d/more-time/', '/library/open/', '/store?cancelled=', '/checkout/cancelled?token=', '/minisign.pub?'),
+    key: keyLike,
+    file: fc.constantFrom('SHA256SUMS', 'SHA256SUMS.minisig', ''),
+    method: fc.constantFrom('GET', 'GET', 'HEAD', 'POST'),
+  })
+  .map(({ route, key, file, method }) => ({
+    method: route === '/d/more-time/' ? method : route === '/d/sums/' ? (method === 'POST' ? 'GET' : method) : 'GET',
+    path: route === '/d/sums/' ? `${route}${key}/${file}` : `${route}${key}`,
+    headers: {},
+  }));
+
+const jsonOf = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+/** Mostly the fields as a client would send them, one case in four a body of anything. */
+const rawNow: fc.Arbitrary<Buffer | undefined> = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: anyBody });
+
+/** What a buyer's browser or program posts: a license check, a library request, a checkout order and its capture. */
+export const buyerPostRequest: fc.Arbitrary<RequestSpec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ key: fc.oneof(hostileText, fc.stringMatching(/^KS(-[A-Z0-9]{5}){4}$/)), pkg: fc.oneof(hostileText, fc.constant('GUIDE-1')), raw: rawNow, type: fc.constantFrom('application/json', 'text/plain', '') })
+      .map(({ key, pkg, raw, type }) => ({ method: 'POST', path: '/api/licenses/verify', headers: withType(type), body: raw ?? jsonOf({ key, package: pkg }) })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ email: fc.oneof(hostileText, fc.emailAddress()), raw: rawNow, type: contentTypes }).map(({ email, raw, type }) => ({
+      method: 'POST',
+      path: '/library',
+      headers: withType(type || 'application/x-www-form-urlencoded'),
+      body: raw ?? formOf({ email }),
+    })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ item: hostileText, quantity: fc.oneof(hostileText, fc.integer({ min: -5, max: 500 }).map(String)), json: fc.boolean(), raw: rawNow })
+      .map(({ item, quantity, json, raw }) => ({
+        method: 'POST',
+        path: '/checkout/orders',
+        headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' },
+        body: raw ?? (json ? jsonOf({ items: [{ itemNumber: item, quantity }] }) : formOf({ item_number: item, quantity })),
+      })),
+  },
+  { weight: 1, arbitrary: segment.map((id) => ({ method: 'POST', path: `/checkout/orders/${id}/capture`, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') })) },
+);

@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config/env';
-import { adminLoginRequest, downloadRequest, ipnRequest, thanksRequest, webhookRequest, type RequestSpec } from './hostile-requests';
+import { adminLoginRequest, buyerPostRequest, downloadRequest, ipnRequest, keyedLinkRequest, thanksRequest, webhookRequest, type RequestSpec } from './hostile-requests';
 import type { ChaosStack } from './stack';
 import { headerInjection, type HeaderInjectionResult } from './header-injection';
 
@@ -151,6 +151,8 @@ export async function fuzzAll(target: HostileTarget, plan: HostilePlan, log: (li
     ['GET /thanks', thanksRequest],
     ['GET|HEAD /d/:key, POST /d/request, /d/renew', downloadRequest],
     ['GET|POST /admin/login', adminLoginRequest('http://127.0.0.1')],
+    ['GET /a/, /t/, /d/sums/, /d/more-time/, /library/open/, /store, /checkout/cancelled', keyedLinkRequest],
+    ['POST /api/licenses/verify, /library, /checkout/orders[/:id/capture]', buyerPostRequest],
   ];
   const results: EndpointResult[] = [];
   const problems: string[] = [];
@@ -168,10 +170,11 @@ export async function fuzzAll(target: HostileTarget, plan: HostilePlan, log: (li
 
 /** The chaos stack as a target: an app in this process over the stack's Postgres and Temporal. */
 export function stackTarget(stack: ChaosStack): HostileTarget {
-  // No /d/ rate limit in process: every request here shares one address and would only meet 429.
-  // No PayPal load shedding either: a chunk of 100 cases at once would be answered 503 for load,
-  // which says nothing about the input (the floods scenario tests shedding).
-  const config = loadConfig({ ...stack.env, DOWNLOAD_RATE_LIMIT: '0', PAYPAL_MAX_IN_FLIGHT: '1000' });
+  // No rate limits in process (keyed links, license checks, library requests): every request here
+  // shares one address and would only meet 429. No PayPal load shedding either: a chunk of 100 cases
+  // at once would be answered 503 for load, which says nothing about the input (the floods scenario
+  // tests shedding).
+  const config = loadConfig({ ...stack.env, DOWNLOAD_RATE_LIMIT: '0', LICENSE_RATE_LIMIT: '0', LIBRARY_RATE_LIMIT: '0', PAYPAL_MAX_IN_FLIGHT: '1000' });
   const app = createApp({ config, pool: stack.pool, temporal: stack.temporal });
   return { fetchInProcess: async (request) => app.fetch(request), apiUrl: stack.apiUrl, simulatorUrl: stack.sim.url };
 }
@@ -179,7 +182,9 @@ export function stackTarget(stack: ChaosStack): HostileTarget {
 export async function runHostile(stack: ChaosStack, plan: HostilePlan, log: (line: string) => void): Promise<HostileResult & { headerInjection: HeaderInjectionResult }> {
   const injection = await headerInjection(stack.sim, stack.pool, stack.smtp);
   log(`hostile CR/LF in names: ${JSON.stringify(injection)}`);
-  const result = await fuzzAll(stackTarget(stack), plan, log);
+  // HOSTILE_SEED replays the cases of a run that found something (its seed is in every report).
+  const seed = process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : undefined;
+  const result = await fuzzAll(stackTarget(stack), plan, log, seed);
   if (injection.strayRecipients.length) result.problems.push(`CR/LF in buyer input reached an e-mail envelope: ${injection.strayRecipients.join(', ')}`);
   if (injection.injectedHeaders.length) result.problems.push(`CR/LF in buyer input made e-mail header lines: ${JSON.stringify(injection.injectedHeaders)}`);
   if (injection.delivered < 2) result.problems.push(`of the two purchases with CR/LF in the names and valid addresses, ${injection.delivered} got the delivery e-mail; both must`);

@@ -4,6 +4,7 @@
 // and is checked in once at the door (api/admin/events-*.ts). A refund or reversal revokes the seat
 // and gives it back to the sale; a cancelled reversal restores it.
 import { z } from 'zod';
+import { storableText } from '../db/storable-text';
 import { claimSeats, insertSeats, invoiceSeats, seatsTaken, storeTickets } from '../db/event-seats';
 import { formatTime } from '../domain/buyer-formats';
 import { keyHash } from '../domain/download-keys';
@@ -22,7 +23,7 @@ const dateTime = z.preprocess(
   },
   z.iso.datetime({ error: 'must be a date and time such as 2026-12-01T19:00 (UTC) or 2026-12-01T19:00+01:00' }),
 );
-const text = (max: number) => z.preprocess((v) => v ?? '', z.string().trim().max(max));
+const text = (max: number) => z.preprocess((v) => v ?? '', storableText().trim().max(max));
 
 export const eventSettingsSchema = z
   .object({

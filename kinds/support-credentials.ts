@@ -11,6 +11,7 @@
 //            again (the seller disables it at their end); a cancelled reversal restores it.
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { storableText } from '../db/storable-text';
 import {
   claimFromPool,
   fillWait,
@@ -48,7 +49,7 @@ const settingsSchema = z
     ),
     passwordLength: z.preprocess(blank, z.coerce.number().int().min(8).max(128).optional()),
     supportUrl: z.preprocess(blank, z.url({ protocol: /^https?$/ }).optional()),
-    instructions: z.preprocess(blank, z.string().trim().max(4_000).optional()),
+    instructions: z.preprocess(blank, storableText().trim().max(4_000).optional()),
   })
   .superRefine((s, ctx) => {
     const p = s.loginPattern;

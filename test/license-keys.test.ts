@@ -171,6 +171,15 @@ describe('license keys, end to end', () => {
     assert.equal((await verify(randomKeys[0]!, 'APP-R')).status, 200, 'another address is not limited');
   });
 
+  test('a NUL answers 400, never 500: refused by the license check\'s schema, and by the api where only Postgres refuses it (an admin path)', async () => {
+    const verdict = await verify(randomKeys[0]!, 'APP-R\0');
+    assert.equal(verdict.status, 400);
+    assert.match(verdict.body.error ?? '', /^Send JSON such as/);
+    const admin = await shop.admin('GET', '/api/admin/packages/APP-R%00/attendees');
+    assert.equal(admin.status, 400, admin.text);
+    assert.match(admin.text, /^The request holds a character Keyship cannot store \(such as a NUL, U\+0000\)/);
+  });
+
   test('resend, extend and regenerate show the same keys: a license is the product, not a link', async () => {
     for (const action of ['resendKeys', 'extendKeys', 'regenerateKeys'] as const) {
       const before = shop.smtp.messages.filter((m) => m.envelope.to.includes(randomPurchase.email)).length;

@@ -1,6 +1,7 @@
 // Starting a bulk action (workflows/bulk-*.ts) for a package and reading its progress back.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { Pool } from '../../db/pool';
 import { recordBulkAction } from '../../db/bulk-actions';
 import { maxExtendDays, minExtendDays } from '../../domain/operator-actions';
@@ -8,7 +9,7 @@ import { bulkProgress, bulkWorkflowId, type BulkKind, type BulkProgress } from '
 
 export const bulkInputSchema = z.object({
   days: z.coerce.number({ error: `must be a whole number of days from ${minExtendDays} to ${maxExtendDays}` }).int().min(minExtendDays).max(maxExtendDays),
-  note: z.string().trim().max(5000).optional(),
+  note: storableText().trim().max(5000).optional(),
   concurrency: z.coerce.number().int().min(1).max(20).optional(),
 });
 

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { attendeesCsv } from './attendees-csv';
 import { attendeeCounts, attendeesOf, checkInTicket, findEvent } from './event-check-in';
@@ -11,7 +12,7 @@ import { validationError } from './json-errors';
 export function eventApi({ pool }: AppDeps) {
   const app = new Hono();
 
-  app.post('/api/admin/events/:item/check-in', zValidator('json', z.object({ ticket: z.string().max(2000) }), validationError), async (c) => {
+  app.post('/api/admin/events/:item/check-in', zValidator('json', z.object({ ticket: storableText().max(2000) }), validationError), async (c) => {
     const found = await findEvent(pool, c.req.param('item'));
     if ('error' in found) return c.json({ error: found.error }, 404);
     const answer = await checkInTicket(pool, found.event, c.req.valid('json').ticket, 'admin (api)');

@@ -2,6 +2,7 @@
 // the same name and returns the workflow's answer, or a sentence saying why not.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import { queryInvoiceState, runInvoiceAction } from '../../domain/invoice-client';
 import { maxExtendDays, minExtendDays, type OperatorAction, type OperatorActionKind } from '../../domain/operator-actions';
 import { priceShape } from '../../domain/money';
@@ -20,7 +21,7 @@ const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 export const actionInputSchema = z.object({
   days: z.coerce.number().int().min(minExtendDays).max(maxExtendDays).optional(),
-  reason: z.string().trim().max(500).optional(),
+  reason: storableText().trim().max(500).optional(),
   /** Refund: part of the payment (empty: all of what is left). */
   amount: z.preprocess(blankIsUnset, z.string().trim().regex(priceShape, 'must be an amount such as 2.00').optional()),
   /** Refund: the confirmation form's id, so a second submit never refunds twice. */

@@ -3,6 +3,7 @@
 // GET /api/admin/invoices/:number, gathered from the db/ modules. Read-only: every change goes
 // through the invoice workflow.
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { Pool } from '../../db/pool';
 import { invoiceStatuses } from '../../domain/invoice-status';
 import { findInvoice, invoiceItemRows, type InvoiceHead, type InvoiceItemRow } from '../../db/invoices';
@@ -22,12 +23,12 @@ const day = z
 
 export const invoiceSearchSchema = z.object({
   /** Matches part of the e-mail, or the whole invoice number or PayPal transaction id. */
-  q: z.string().trim().max(200).optional(),
-  email: z.string().trim().max(254).optional(),
-  number: z.string().trim().max(64).optional(),
-  txn: z.string().trim().max(64).optional(),
+  q: storableText().trim().max(200).optional(),
+  email: storableText().trim().max(254).optional(),
+  number: storableText().trim().max(64).optional(),
+  txn: storableText().trim().max(64).optional(),
   /** A package's item number. */
-  item: z.string().trim().max(127).optional(),
+  item: storableText().trim().max(127).optional(),
   status: z.enum(invoiceStatuses).optional().or(z.literal('').transform(() => undefined)),
   from: day,
   to: day,

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { operatorActionKinds } from '../../domain/operator-actions';
 import { actionInputSchema, performAction, workflowView } from './invoice-actions';
@@ -34,7 +35,7 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
 
   app.post(
     '/api/admin/invoices/:ref/actions/:action',
-    zValidator('param', z.object({ ref: z.string(), action: z.enum(operatorActionKinds) }), validationError),
+    zValidator('param', z.object({ ref: storableText(), action: z.enum(operatorActionKinds) }), validationError),
     zValidator('json', actionInputSchema, validationError),
     async (c) => {
       const { ref, action } = c.req.valid('param');

@@ -3,6 +3,7 @@
 // templates render with the names the sender fills in, so a typo is refused at save time rather
 // than failing a buyer's delivery.
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { Pool } from '../../db/pool';
 import { insertNotification, updateNotification, type NotificationRow, type NotificationValues } from '../../db/packages';
 import { renderMailSource, TemplateError } from '../../domain/mail-template';
@@ -11,10 +12,10 @@ const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' ||
 
 export const notificationInputSchema = z.object({
   name: z.string().trim().regex(/^[A-Za-z0-9._-]{1,60}$/, 'must be 1 to 60 letters, digits, dot, dash or underscore (it names the e-mail in the log)'),
-  subject: z.string().trim().min(1, 'must not be empty').max(300),
-  textBody: z.string().min(1, 'must not be empty').max(50_000),
+  subject: storableText().trim().min(1, 'must not be empty').max(300),
+  textBody: storableText().min(1, 'must not be empty').max(50_000),
   /** Empty: a text-only e-mail. */
-  htmlBody: z.preprocess((v) => (v === '' || v === undefined ? null : v), z.string().max(100_000).nullable()),
+  htmlBody: z.preprocess((v) => (v === '' || v === undefined ? null : v), storableText().max(100_000).nullable()),
   /** Absent from JSON: active; a form's unticked box: inactive. */
   active: z.preprocess((v) => (v === undefined ? true : v), checkbox),
 });

@@ -1,6 +1,7 @@
 // The admin's packages: the form create and edit take, and one package's detail (the list and the
 // buyers' CSV are read straight from db/). Files are added through catalog/package-files.ts.
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import { parseDurationSeconds } from '../../config/env';
 import { inTransaction, type Pool, type Queryable } from '../../db/pool';
 import { packageBulkActions, type BulkActionRow } from '../../db/bulk-actions';
@@ -26,7 +27,7 @@ const optionalInt = (what: string) =>
 /** What create and edit take, from a form or JSON (empty optional fields mean "none"). */
 export const packageInputSchema = z.object({
   itemNumber: z.string().trim().regex(/^[A-Za-z0-9._-]{1,127}$/, 'must be letters, digits, dot, dash or underscore (what the PayPal button sends as item_number)'),
-  name: z.string().trim().min(1, 'must not be empty').max(127),
+  name: storableText().trim().min(1, 'must not be empty').max(127),
   currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD'),
   price: z.coerce.string().trim().regex(priceShape, 'must be an amount such as 19.95'),
   /** "3d", "72h"...; empty: KEY_TTL. */
@@ -44,7 +45,7 @@ export const packageInputSchema = z.object({
   refundPolicy: z.enum(refundPolicies).optional(),
   /** What an open dispute does to downloads; absent: unchanged, or the default for a new package. */
   disputePolicy: z.enum(disputePolicies).optional(),
-  supportText: z.string().max(10_000).default(''),
+  supportText: storableText().max(10_000).default(''),
   active: checkbox,
   /** What the package delivers besides files; absent: unchanged, or files for a new package. */
   kind: z.enum(packageKinds).optional(),
@@ -52,7 +53,7 @@ export const packageInputSchema = z.object({
   kindSettings: z.record(z.string(), z.unknown()).optional(),
   /** License-key settings; null turns them off; absent: unchanged. */
   license: z.record(z.string(), z.unknown()).nullable().optional(),
-  description: z.string().max(20_000).optional(),
+  description: storableText().max(20_000).optional(),
 });
 export type PackageInput = z.output<typeof packageInputSchema>;
 

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { buyNowButtonHtml } from '../../paypal/button-form';
 import { checkoutButtonSettings, checkoutSnippet } from '../../paypal/checkout-button';
@@ -56,7 +57,7 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
     return c.json(await packageDetail(pool, item));
   });
 
-  app.post('/api/admin/packages/:item/files', zValidator('json', z.object({ path: z.string().min(1).max(1000), name: z.string().max(200).optional() }), validationError), async (c) => {
+  app.post('/api/admin/packages/:item/files', zValidator('json', z.object({ path: storableText().min(1).max(1000), name: storableText().max(200).optional() }), validationError), async (c) => {
     const pkg = await findPackage(pool, c.req.param('item'));
     if (!pkg) return c.json(notFound(c.req.param('item')), 404);
     const { path, name } = c.req.valid('json');
@@ -71,7 +72,7 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   // Retiring a file: new buyers no longer get it; invoices keyed for it keep it (db/packages.ts invoiceKeyFiles).
   app.put(
     '/api/admin/packages/:item/files/:id',
-    zValidator('param', z.object({ item: z.string(), id: rowId('file') }), validationError),
+    zValidator('param', z.object({ item: storableText(), id: rowId('file') }), validationError),
     zValidator('json', z.object({ active: z.boolean({ error: 'must be true (on offer) or false (retired)' }) }), validationError),
     async (c) => {
       const { item, id } = c.req.valid('param');
@@ -101,7 +102,7 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
 
   app.put(
     '/api/admin/packages/:item/notifications/:id',
-    zValidator('param', z.object({ item: z.string(), id: rowId('notification') }), validationError),
+    zValidator('param', z.object({ item: storableText(), id: rowId('notification') }), validationError),
     zValidator('json', notificationInputSchema, validationError),
     async (c) => {
       const { item, id } = c.req.valid('param');
@@ -121,7 +122,7 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
     ['deactivate', false],
     ['activate', true],
   ] as const) {
-    app.post(`/api/admin/packages/:item/notifications/:id/${path}`, zValidator('param', z.object({ item: z.string(), id: rowId('notification') }), validationError), async (c) => {
+    app.post(`/api/admin/packages/:item/notifications/:id/${path}`, zValidator('param', z.object({ item: storableText(), id: rowId('notification') }), validationError), async (c) => {
       const { item, id } = c.req.valid('param');
       const pkg = await findPackage(pool, item);
       if (!pkg) return c.json(notFound(item), 404);

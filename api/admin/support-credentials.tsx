@@ -3,6 +3,7 @@
 // password (nor a single token whole); an invoice's own page shows the one it got.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
@@ -175,7 +176,7 @@ export function InvoiceCredentials(props: { rows: InvoiceCredentialRow[] }) {
 
 /** Characters one upload may hold (10,000 lines of a long login and password fit well inside). */
 const maxUploadChars = 2_000_000;
-const uploadBody = z.object({ lines: z.string() });
+const uploadBody = z.object({ lines: storableText() });
 const tooLarge = `Nothing stored: the upload is over ${maxUploadChars.toLocaleString('en')} characters; split it into several.`;
 
 export function supportCredentialRoutes({ pool }: AppDeps) {
