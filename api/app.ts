@@ -13,12 +13,15 @@ import { libraryRoutes } from './library';
 import { licenseRoutes } from './licenses';
 import { metricsRoutes } from './metrics';
 import { paypalRoutes } from './paypal';
+import { restClientFromConfig } from '../paypal/rest/client';
 import { createRateLimiter } from './rate-limit';
 import { requestLog } from './request-log';
 import { storeRoutes } from './store';
 import { thanksRoutes } from './thanks';
 
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
+  // One REST client for every route, so the admin's questions and webhook verification share a token.
+  const deps = { ...given, paypalRest: given.paypalRest ?? restClientFromConfig(given.config.paypal, (line) => given.logger?.warn(line)) };
   const app = new Hono();
   app.use(requestLog({ logger: deps.logger, draining: () => deps.shutdown?.draining === true }));
   app.route('/', healthRoutes(deps));

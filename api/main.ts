@@ -10,6 +10,7 @@ import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createLogger, routeConsoleTo, type Logger } from '../logging/logger';
+import { restClientFromConfig } from '../paypal/rest/client';
 import { createApp } from './app';
 import { collectProcessMetrics } from './metrics';
 
@@ -21,7 +22,9 @@ async function main(logger: Logger, config: Config) {
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const shutdown = { draining: false, beforeClose: [] as (() => Promise<void>)[] };
   collectProcessMetrics();
-  const app = createApp({ config, pool, temporal, logger, shutdown });
+  // One per process: every PayPal REST call of this api shares its cached OAuth token.
+  const paypalRest = restClientFromConfig(config.paypal, (line) => logger.warn(line));
+  const app = createApp({ config, pool, temporal, logger, shutdown, paypalRest });
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
     logger.info({ address: info.address, port: info.port, publicUrl: config.publicUrl }, `Keyship api listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
   }) as Server;

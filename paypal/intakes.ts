@@ -15,6 +15,7 @@ import { createIpnIntake } from './ipn-intake';
 import { createIpnVerifier, type IpnVerifier } from './ipn-postback';
 import { createPdtClient, type PdtClient } from './pdt-client';
 import { createPdtIntake } from './pdt-intake';
+import type { PayPalRestClient } from './rest/client';
 import { createWebhookIntake, type OrderApprovedHandler } from './webhook-intake';
 import { createOnlineWebhookVerifier } from './webhook-online-verifier';
 import { createOfflineWebhookVerifier, type WebhookVerifier } from './webhook-verifier';
@@ -34,7 +35,8 @@ export function webhookCertTrust(config: Config['paypal']): CertTrust {
   return payPalCertTrust({ subjects: [config.mode === 'live' ? paypalSubjects.live : paypalSubjects.sandbox] });
 }
 
-export function webhookVerifierFromConfig(config: Config['paypal'], clock?: () => Date): WebhookVerifier {
+/** `rest` is the process's REST client, which online verification asks through (its token shared). */
+export function webhookVerifierFromConfig(config: Config['paypal'], rest: PayPalRestClient | undefined, clock?: () => Date): WebhookVerifier {
   const { webhookId } = config;
   if (webhookId === undefined) {
     // Kept raw and refused with the reason; an operator can re-check it once the id is set.
@@ -42,7 +44,9 @@ export function webhookVerifierFromConfig(config: Config['paypal'], clock?: () =
     return { verify: () => Promise.resolve({ ok: false, reason }) };
   }
   if (config.webhookVerify === 'online') {
-    return createOnlineWebhookVerifier({ apiUrl: config.apiUrl, clientId: config.clientId ?? '', clientSecret: config.clientSecret ?? '', webhookId });
+    // loadConfig refuses online without the credentials, so only wiring that forgot the client gets here.
+    if (!rest) throw new Error('PAYPAL_WEBHOOK_VERIFY=online needs the process\'s PayPal REST client; pass it (AppDeps.paypalRest) where the process is wired.');
+    return createOnlineWebhookVerifier({ rest, webhookId });
   }
   const trust = webhookCertTrust(config);
   return createOfflineWebhookVerifier({ webhookId, trust, certs: createCertFetcher({ refuseUrl: trust.refuseUrl }), clock });
@@ -69,7 +73,7 @@ function orderApprovedHandler(pool: Pool, temporal: Client): OrderApprovedHandle
   };
 }
 
-export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal: Client }, options: PayPalIntakeOptions = {}) {
+export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal: Client; paypalRest?: PayPalRestClient }, options: PayPalIntakeOptions = {}) {
   const { pool } = deps;
   const paypal = deps.config.paypal;
   const signal = options.signal ?? invoiceSignaller(deps.temporal, deps.config.temporal.taskQueue);
@@ -78,7 +82,7 @@ export function createPayPalIntakes(deps: { config: Config; pool: Pool; temporal
     ipn: createIpnIntake({ pool, verifier: options.ipnVerifier ?? createIpnVerifier({ url: paypal.ipnVerifyUrl }), signal, mode: paypal.mode, receiverEmail: paypal.receiverEmail }),
     webhook: createWebhookIntake({
       pool,
-      verifier: options.webhookVerifier ?? webhookVerifierFromConfig(paypal, options.clock),
+      verifier: options.webhookVerifier ?? webhookVerifierFromConfig(paypal, deps.paypalRest, options.clock),
       signal,
       receiverEmail: paypal.receiverEmail,
       replayWindowSeconds: paypal.webhookReplayWindowSeconds,

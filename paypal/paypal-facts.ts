@@ -6,7 +6,7 @@ import type { Config } from '../config/env';
 import type { PaymentNotification } from '../workflows/notification';
 import { pdtClientFromConfig } from './intakes';
 import { createPdtStatusLookup, createRestStatusLookup } from './status-lookup';
-import { restClientFromConfig } from './rest/client';
+import type { PayPalRestClient } from './rest/client';
 
 export interface PayPalFacts {
   /** How PayPal was asked; 'none' when this configuration cannot ask. */
@@ -17,9 +17,11 @@ export interface PayPalFacts {
   problem?: string;
 }
 
-/** The one place that picks how to ask PayPal about a transaction (a REST order lookup goes here, before PDT). */
-export async function askPayPalAbout(config: Config['paypal'], txnId: string): Promise<PayPalFacts> {
-  const rest = restClientFromConfig(config, () => undefined);
+/**
+ * The one place that picks how to ask PayPal about a transaction (a REST order lookup goes here,
+ * before PDT). `rest` is the process's REST client (its token cached), absent without a REST app.
+ */
+export async function askPayPalAbout(config: Config['paypal'], rest: PayPalRestClient | undefined, txnId: string): Promise<PayPalFacts> {
   if (rest) {
     try {
       const facts = await createRestStatusLookup({ rest }).lookup(txnId);

@@ -16,6 +16,7 @@ import { invoiceSignaller } from '../paypal/invoice-signal';
 import { createPayPalIntakes } from '../paypal/intakes';
 import { createPdtStatusLookup } from '../paypal/status-lookup';
 import { createPdtClient } from '../paypal/pdt-client';
+import { restClientFromConfig } from '../paypal/rest/client';
 import { createIpnVerifier } from '../paypal/ipn-postback';
 import { ipnLoad } from '../paypal/simulator/ipn-load';
 import { startSimulator, type SentReport, type Simulator } from '../paypal/simulator/server';
@@ -496,7 +497,7 @@ describe('PayPal intake', () => {
     test('PayPal\'s online verification endpoint as the alternative', async () => {
       const { row } = await deliveredWebhook();
       const online = loadConfig({ ...configEnv(), PAYPAL_WEBHOOK_VERIFY: 'online', PAYPAL_CLIENT_ID: simulatorClientId, PAYPAL_CLIENT_SECRET: simulatorClientSecret });
-      const routes = paypalRoutes({ config: online, pool: db.pool, temporal: temporal.client });
+      const routes = paypalRoutes({ config: online, pool: db.pool, temporal: temporal.client, paypalRest: restClientFromConfig(online.paypal, () => undefined) });
       const genuine = await routes.request('/paypal/webhook', { method: 'POST', headers: paypalHeaders(row.headers), body: row.raw_body });
       const forged = await routes.request('/paypal/webhook', { method: 'POST', headers: paypalHeaders(row.headers), body: Buffer.from(row.raw_body.toString('utf8').replace('"19.95"', '"0.01"')) });
       const stored = await rows('id = ANY($1)', [[genuine, forged].map((r) => Number(r.headers.get('x-keyship-message-id')))]);

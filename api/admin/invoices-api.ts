@@ -12,7 +12,7 @@ import { validationError } from './json-errors';
 import { restConfigured } from '../../paypal/rest/client';
 import { askPayPalAbout } from '../../paypal/paypal-facts';
 
-export function invoiceApi({ config, pool, temporal }: AppDeps) {
+export function invoiceApi({ config, pool, temporal, paypalRest }: AppDeps) {
   const app = new Hono();
 
   app.get('/api/admin/invoices', zValidator('query', invoiceSearchSchema, validationError), async (c) => {
@@ -30,7 +30,7 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
   app.get('/api/admin/invoices/:ref/paypal', async (c) => {
     const invoice = await findInvoice(pool, c.req.param('ref'));
     if (!invoice) return c.json({ error: `There is no invoice ${c.req.param('ref')}; search with GET /api/admin/invoices?q=...` }, 404);
-    return c.json({ invoice, paypal: await askPayPalAbout(config.paypal, invoice.txnId) });
+    return c.json({ invoice, paypal: await askPayPalAbout(config.paypal, paypalRest, invoice.txnId) });
   });
 
   app.post(

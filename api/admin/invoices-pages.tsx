@@ -14,7 +14,7 @@ import { InvoiceDetailPage, InvoiceListPage, PayPalFactsPage, RefundConfirmPage 
 import { askPayPalAbout } from '../../paypal/paypal-facts';
 import { invoiceLicenseSection } from './license-actions';
 
-export function invoicePages({ config, pool, temporal }: AppDeps) {
+export function invoicePages({ config, pool, temporal, paypalRest }: AppDeps) {
   const app = new Hono<AdminEnv>();
 
   app.get('/admin/invoices', async (c) => {
@@ -44,7 +44,7 @@ export function invoicePages({ config, pool, temporal }: AppDeps) {
   app.get('/admin/invoices/:ref/paypal', async (c) => {
     const invoice = await findInvoice(pool, c.req.param('ref'));
     if (!invoice) return c.text(`There is no invoice ${c.req.param('ref')}; search for it at /admin/invoices.`, 404);
-    const asked = await askPayPalAbout(config.paypal, invoice.txnId);
+    const asked = await askPayPalAbout(config.paypal, paypalRest, invoice.txnId);
     return renderPage(c, <PayPalFactsPage csrf={c.var.csrf} invoice={invoice} asked={asked} />);
   });
 

@@ -5,9 +5,10 @@ import type { AppDeps } from '../deps';
 import { createPayPalIntakes } from '../../paypal/intakes';
 import { recheckMessage } from '../../paypal/recheck';
 
-export function messageApi({ config, pool, temporal }: AppDeps) {
+export function messageApi(deps: AppDeps) {
+  const { pool } = deps;
   const app = new Hono();
-  const intakes = createPayPalIntakes({ config, pool, temporal });
+  const intakes = createPayPalIntakes(deps);
   app.post('/api/admin/messages/:id{[0-9]+}/recheck', async (c) => {
     const answer = await recheckMessage({ pool, intakes }, Number(c.req.param('id')), 'admin (api)');
     if (answer.outcome === 'missing') return c.json({ error: answer.message }, 404);

@@ -8,9 +8,10 @@ import { recheckMessage } from '../../paypal/recheck';
 import type { AdminEnv } from './guards';
 import { AdminLayout, Flash } from './layout';
 
-export function messagePages({ config, pool, temporal }: AppDeps) {
+export function messagePages(deps: AppDeps) {
+  const { pool } = deps;
   const app = new Hono<AdminEnv>();
-  const intakes = createPayPalIntakes({ config, pool, temporal });
+  const intakes = createPayPalIntakes(deps);
   app.post('/admin/messages/:id{[0-9]+}/recheck', async (c) => {
     const answer = await recheckMessage({ pool, intakes }, Number(c.req.param('id')), 'admin (web)');
     const txnId = answer.workflowId ? txnIdFromWorkflowId(answer.workflowId) : undefined;

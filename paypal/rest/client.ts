@@ -40,6 +40,11 @@ export class PayPalApiError extends Error {
   }
 }
 
+/** PayPal refused the token request: the REST app's credentials are wrong or revoked. */
+export class PayPalTokenRefusedError extends PayPalApiError {
+  override name = 'PayPalTokenRefusedError';
+}
+
 interface PayPalErrorBody {
   name?: string;
   message?: string;
@@ -52,9 +57,13 @@ interface PayPalErrorBody {
 export interface RestRequest {
   method: 'GET' | 'POST';
   path: string;
+  /** Sent as JSON; a Buffer is sent as it is (bytes PayPal must see unchanged). */
   body?: unknown;
   /** Makes a write idempotent at PayPal: the same id answers the first result again. */
   requestId?: string;
+  /** This request's attempts and per-attempt timeout, where they differ from the client's. */
+  attempts?: number;
+  timeoutMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,17 +95,19 @@ export class PayPalRestClient {
   /** The JSON answer of a 2xx; PayPalApiError for a 4xx; PayPalUnavailableError when every attempt failed. */
   async request<T>(req: RestRequest): Promise<T> {
     const what = `${req.method} ${req.path}`;
+    const attempts = req.attempts ?? this.attempts;
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     let renewed = false;
     let lastProblem = '';
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
       let response: Response;
       try {
-        response = await this.send(req, await this.accessToken());
+        response = await this.send(req, await this.accessToken(timeoutMs), timeoutMs);
       } catch (error) {
         if (error instanceof PayPalApiError) throw error;
         lastProblem = `${what} failed (${(error as Error).message})`;
-        this.log(`PayPal REST: ${lastProblem}; attempt ${attempt} of ${this.attempts}${req.requestId ? `, PayPal-Request-Id ${req.requestId}` : ''}`);
+        this.log(`PayPal REST: ${lastProblem}; attempt ${attempt} of ${attempts}${req.requestId ? `, PayPal-Request-Id ${req.requestId}` : ''}`);
         continue;
       }
       const body = await this.readJson(response);
@@ -112,17 +123,22 @@ export class PayPalRestClient {
       const errorBody = body as PayPalErrorBody | undefined;
       if (response.status >= 500 || response.status === 429) {
         lastProblem = describe(response.status, errorBody, what);
-        this.log(`PayPal REST: ${lastProblem}; attempt ${attempt} of ${this.attempts}`);
+        this.log(`PayPal REST: ${lastProblem}; attempt ${attempt} of ${attempts}`);
         continue;
       }
       const error = new PayPalApiError(response.status, errorBody?.name ?? errorBody?.error ?? 'ERROR', errorBody?.details?.[0]?.issue, errorBody?.debug_id, describe(response.status, errorBody, what));
       this.log(`PayPal REST: ${error.message}`);
       throw error;
     }
-    throw new PayPalUnavailableError(`${lastProblem}; gave up after ${this.attempts} attempts`);
+    throw new PayPalUnavailableError(`${lastProblem}; gave up after ${attempts} attempts`);
   }
 
-  private async send(req: RestRequest, token: string): Promise<Response> {
+  /** The API's base URL, for callers' error sentences. */
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  private async send(req: RestRequest, token: string, timeoutMs: number): Promise<Response> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       accept: 'application/json',
@@ -135,8 +151,10 @@ export class PayPalRestClient {
     return fetch(`${this.options.baseUrl}${req.path}`, {
       method: req.method,
       headers,
-      body: req.body === undefined ? (req.method === 'POST' ? '{}' : undefined) : JSON.stringify(req.body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      body: req.body === undefined ? (req.method === 'POST' ? '{}' : undefined) : Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body),
+      // PayPal's API never redirects; following one would hand the token and the body to another host.
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
     });
   }
 
@@ -151,15 +169,15 @@ export class PayPalRestClient {
   }
 
   /** A cached token, renewed a few minutes before PayPal's expiry; concurrent callers share one renewal. */
-  private async accessToken(): Promise<string> {
+  private async accessToken(timeoutMs: number): Promise<string> {
     if (this.token && this.clock() < this.token.renewAt) return this.token.value;
-    this.pendingToken ??= this.fetchToken().finally(() => {
+    this.pendingToken ??= this.fetchToken(timeoutMs).finally(() => {
       this.pendingToken = undefined;
     });
     return this.pendingToken;
   }
 
-  private async fetchToken(): Promise<string> {
+  private async fetchToken(timeoutMs: number): Promise<string> {
     const { baseUrl, clientId, clientSecret } = this.options;
     let response: Response;
     try {
@@ -172,7 +190,8 @@ export class PayPalRestClient {
           'user-agent': keyshipUserAgent,
         },
         body: 'grant_type=client_credentials',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new PayPalUnavailableError(`PayPal's token endpoint ${baseUrl}/v1/oauth2/token could not be reached (${(error as Error).message})`);
@@ -180,7 +199,7 @@ export class PayPalRestClient {
     const body = (await this.readJson(response)) as { access_token?: string; expires_in?: number } & PayPalErrorBody;
     if (response.status >= 500) throw new PayPalUnavailableError(describe(response.status, body, 'the token request'));
     if (!response.ok || !body?.access_token) {
-      throw new PayPalApiError(
+      throw new PayPalTokenRefusedError(
         response.status,
         body?.error ?? 'TOKEN',
         undefined,
@@ -195,7 +214,10 @@ export class PayPalRestClient {
   }
 }
 
-/** The REST client the configuration allows: a REST app's credentials (the simulator's in simulator mode). */
+/**
+ * The REST client the configuration allows: a REST app's credentials (the simulator's in simulator
+ * mode). Build one per process and share it, so its cached token is asked for once, not per use.
+ */
 export function restClientFromConfig(config: { apiUrl: string; clientId?: string; clientSecret?: string }, log?: (line: string) => void): PayPalRestClient | undefined {
   if (!config.clientId || !config.clientSecret) return undefined;
   return new PayPalRestClient({ baseUrl: config.apiUrl, clientId: config.clientId, clientSecret: config.clientSecret, log });

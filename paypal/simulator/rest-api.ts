@@ -44,6 +44,8 @@ const scope = [
 export function createRestApi(deps: RestApiDeps) {
   const { ledger, flow } = deps;
   const faults: (FaultSpec & { left: number; pattern: RegExp })[] = [];
+  // PayPal rate-limits token requests, so tests count them: issued or refused, each one is a request.
+  let tokenRequests = 0;
   const app = new Hono();
 
   const tokenValid = (authorization: string | undefined): boolean => {
@@ -53,6 +55,7 @@ export function createRestApi(deps: RestApiDeps) {
   };
 
   app.post('/v1/oauth2/token', async (c) => {
+    tokenRequests += 1;
     const basic = /^Basic (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
     const [id, ...rest] = Buffer.from(basic ?? '', 'base64').toString('utf8').split(':');
     if (id !== deps.clientId || rest.join(':') !== deps.clientSecret) return c.json(oauthErrors.invalidClient, 401);
@@ -192,6 +195,8 @@ export function createRestApi(deps: RestApiDeps) {
       if (spec.status !== undefined && spec.status !== 500 && spec.status !== 503) throw new Error(`A fault answers 500 or 503, not ${String(spec.status)}.`);
       faults.push({ ...spec, left: spec.times ?? 1, pattern: new RegExp(spec.pathPattern) });
     },
+    /** POST /v1/oauth2/token requests since the simulator started, issued or refused. */
+    tokenRequests: () => tokenRequests,
     /** Every token issued so far stops working at once. */
     expireTokens(): void {
       for (const token of ledger.tokens.keys()) ledger.saveToken(token, 0);

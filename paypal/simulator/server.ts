@@ -110,6 +110,8 @@ export interface Simulator {
   failNext(spec: FaultSpec): void;
   /** Every access token issued so far stops working (the next REST call answers 401 invalid_token). */
   expireTokens(): void;
+  /** POST /v1/oauth2/token requests since this start, issued or refused (PayPal rate-limits them). */
+  tokenRequests(): number;
   close(): Promise<void>;
 }
 
@@ -547,6 +549,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resolveDispute,
     failNext: (spec) => rest.failNext(spec),
     expireTokens: () => rest.expireTokens(),
+    tokenRequests: () => rest.tokenRequests(),
     async close() {
       deliverer.stop();
       journal?.close();
