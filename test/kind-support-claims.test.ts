@@ -46,7 +46,6 @@ describe('support logins claimed by buyers at once', () => {
       `SELECT invoice_id, array_agg(unit ORDER BY unit) AS units FROM support_credentials WHERE invoice_id IS NOT NULL GROUP BY invoice_id`,
     );
     for (const u of units) assert.deepEqual(u.units, Array.from({ length: u.units.length }, (_, i) => i + 1), `invoice ${u.invoice_id}: units 1..n, each once`);
-    assert.ok(perInvoice.reduce((sum, h) => sum + h.n, 0) <= 7, 'no more given than the pool held');
     for (const h of perInvoice) {
       const b = buyers.find((x) => x.id === h.invoice_id)!;
       assert.equal(h.n, b.items[0]!.quantity, `invoice ${h.invoice_id} got all its units or none`);
@@ -64,5 +63,14 @@ describe('support logins claimed by buyers at once', () => {
     // Only buyers still waiting may now take what is left; those served keep exactly theirs.
     for (const row of before.filter((r) => r.invoice_id !== null)) assert.deepEqual(again.find((r) => r.id === row.id), row);
     assert.ok(again.filter((r) => r.invoice_id === null).length <= left);
+
+    // Claimed one after another, with nobody else claiming, no credential is left while a buyer it fits waits.
+    for (const b of buyers) await supportCredentials.reserve!(db.pool, b.id, b.items);
+    const servedAtLast = new Set((await holders()).map((h) => h.invoice_id));
+    const free = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM support_credentials WHERE invoice_id IS NULL`)).rows[0]!.n;
+    for (const b of buyers.filter((x) => !servedAtLast.has(x.id))) {
+      assert.ok(b.items[0]!.quantity > free, `invoice ${b.id} (${b.items[0]!.quantity} wanted) still waits while ${free} credentials are free`);
+    }
+    assert.equal(free, 0, 'twelve one-unit buyers take every one of the seven credentials');
   });
 });
