@@ -211,7 +211,7 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.equal(file.status, 200);
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(live.files[0]!.content));
     // Refunded: listed, no link, no button.
-    assert.match((await section(refunded).textContent()) ?? '', /refunded[\s\S]*went back through PayPal/);
+    assert.match((await section(refunded).textContent()) ?? '', /refunded[\s\S]*The payment for this order was refunded, so its links no longer work/);
     assert.equal(await section(refunded).locator('a, button').count(), 0);
     // Expired without self-service: a request to a person.
     assert.equal(await section(expired).locator('a.download').count(), 0);
