@@ -1,8 +1,8 @@
 // What a buyer's library shows for each invoice of their address: the invoice's date, packages and
-// status, and what the buyer can do with it now, judged by the invoice's standing
-// (domain/invoice-status.ts) and the same rules as a download (domain/download-keys.ts): a purchase
-// not live says the standing's sentence, as every link of it does; live keys give their links (derived again from the key secret, and
-// shown only when they match the stored hash), expired ones the self-service renewal where the
+// status, and what the buyer can do with it now. A purchase that is not live (domain/invoice-status.ts)
+// says its standing's sentence, as every link of it does; a live one is judged by the same rules as a
+// download (domain/download-keys.ts): live keys give their links (derived again from the key secret,
+// and shown only when they match the stored hash), expired ones the self-service renewal where the
 // package allows it, a request to a person otherwise.
 // What the package kinds delivered (a ticket, a login, license keys, an access link) shows as on
 // the thank-you page; once the keys expired, only what does not stop with them.

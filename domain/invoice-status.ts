@@ -43,7 +43,7 @@ export const keysLiveStatuses: readonly InvoiceStatus[] = ['fulfilled', 'reinsta
  * licenseStanding). Each thing's own expiry, limits and revocation still apply on top.
  *   live       paid and standing: everything works
  *   suspended  a dispute is open at PayPal: everything is kept but paused, and works again, with the same links, when it is settled for the seller
- *   withdrawn  refunded, reversed (a chargeback), rejected or failed: nothing works, and nothing comes back by itself
+ *   withdrawn  refunded, reversed (a chargeback), rejected or failed: nothing works (only a cancelled reversal gives back what it took)
  *   unpaid     not paid yet: nothing is delivered until the payment clears or a person approves it
  */
 export type Standing = 'live' | 'suspended' | 'withdrawn' | 'unpaid';
