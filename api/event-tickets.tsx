@@ -42,8 +42,8 @@ export function ticketRoutes({ config, pool }: Pick<AppDeps, 'config' | 'pool'>,
     const problem = ticketProblem(ticket);
     if (problem) {
       const status = problem.problem === 'suspended' || problem.problem === 'unpaid' ? 403 : 410;
-      const sentence = problem.sentence.charAt(0).toUpperCase() + problem.sentence.slice(1);
-      return refusal(c, status, 'This ticket is not valid', `${sentence}. Questions? Reply to your purchase e-mail (invoice ${ticket.invoice_number}).`, ticket);
+      const title = problem.problem === 'suspended' ? 'This ticket is paused' : 'This ticket is not valid';
+      return refusal(c, status, title, `${problem.sentence} Questions? Reply to your purchase e-mail (invoice ${ticket.invoice_number}).`, ticket);
     }
     const url = `${config.publicUrl}${ticketPath(key)}`;
     const qr = await QRCode.toDataURL(url, { errorCorrectionLevel: 'M', margin: 2, scale: 8 });

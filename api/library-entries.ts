@@ -1,19 +1,21 @@
 // What a buyer's library shows for each invoice of their address: the invoice's date, packages and
-// status, and what the buyer can do with it now, judged by the same rules as a download
-// (domain/download-keys.ts): live keys give their links (derived again from the key secret, and
-// shown only when they match the stored hash), expired ones the self-service renewal where the
-// package allows it, a request to a person otherwise; a refunded or reversed one gives nothing.
+// status, and what the buyer can do with it now. A purchase that is not live (domain/invoice-status.ts)
+// says its standing's sentence, as every link of it does; a live one is judged by the same rules as a
+// download (domain/download-keys.ts): live keys give their links (derived again from the key secret,
+// and shown only when they match the stored hash), expired ones the self-service renewal where the
+// package allows it, a request to a person otherwise.
 // What the package kinds delivered (a ticket, a login, license keys, an access link) shows as on
 // the thank-you page; once the keys expired, only what does not stop with them.
 import { deriveKey, keyHash, keyProblem, type KeyProblem } from '../domain/download-keys';
-import { downloadableStatuses, isInvoiceStatus, returnedStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import { invoiceStanding, isInvoiceStatus, revokedSentence, type InvoiceStatus } from '../domain/invoice-status';
 import type { InvoiceSettings } from '../domain/invoice-settings';
 import { deliveredParts, type DeliveryPart } from '../kinds';
 import type { Pool } from '../db/pool';
 import { libraryInvoices, libraryKeys, type LibraryInvoiceRow, type LibraryKeyRow } from '../db/library-links';
 import { selfServiceDays } from './link-requests';
 
-export type LibraryEntryState = 'live' | 'renewable' | 'ask' | 'returned' | 'unpaid' | 'failed' | 'preparing';
+/** What the buyer can do now; suspended, withdrawn and unpaid are the invoice's standing (its sentence in `notice`). */
+export type LibraryEntryState = 'live' | 'renewable' | 'ask' | 'preparing' | 'suspended' | 'withdrawn' | 'unpaid';
 
 export interface LibraryFile {
   name: string;
@@ -34,7 +36,9 @@ export interface LibraryEntry {
   currency: string;
   state: LibraryEntryState;
   files: LibraryFile[];
-  /** What the package kinds delivered, shown while the invoice is paid; empty otherwise. */
+  /** Why nothing of it works now, for suspended, withdrawn and unpaid: the standing's sentence. */
+  notice?: string;
+  /** What the package kinds delivered, shown while the invoice is live; empty otherwise. */
   parts: DeliveryPart[];
   keysExpireAt?: Date;
   /** For 'renewable': a key of the invoice the renewal form names, and the days it adds. */
@@ -43,8 +47,6 @@ export interface LibraryEntry {
   /** For 'ask' (and 'live' with a file used up): what the request to a person says was wrong; 'unknown' when links exist but cannot be shown here. */
   problem?: KeyProblem | 'unknown';
 }
-
-const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
 
 function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: DeliveryPart[], keySecret: Buffer | undefined, defaultTtlSeconds: number): LibraryEntry {
   const parts = allParts.filter((part) => !part.expiresWithKeys);
@@ -70,9 +72,13 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: D
   });
   const keysExpireAt = keys[0]?.expires_at;
 
-  if (has(returnedStatuses, invoice.status) || judged.some((j) => j.problem === 'revoked')) return { ...base, state: 'returned', files: files.map(({ downloadPath: _, ...f }) => f) };
-  if (invoice.status === 'failed' || invoice.status === 'rejected') return { ...base, state: 'failed', files: [] };
-  if (!has(downloadableStatuses, invoice.status)) return { ...base, state: 'unpaid', files: [] };
+  const standing = invoiceStanding(invoice.status);
+  const revoked = judged.find((j) => j.row.revoked_at !== null);
+  if (standing.standing === 'withdrawn' || revoked) {
+    const notice = revokedSentence(revoked?.row.revoked_reason, invoice.status) ?? 'The links of this order have been switched off.';
+    return { ...base, state: 'withdrawn', notice, files: files.map(({ downloadPath: _, ...f }) => f) };
+  }
+  if (standing.standing !== 'live') return { ...base, state: standing.standing, notice: standing.sentence, files: [] };
   if (invoice.generation === null) return { ...base, state: 'preparing', files: [] };
   // Delivered without files (a ticket, a login): what the kinds gave is the purchase.
   if (keys.length === 0) return { ...base, state: 'live', files: [], parts: allParts, keysExpireAt: invoice.keys_expire_at ?? undefined };
@@ -87,9 +93,9 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: D
   return { ...base, state: 'ask', files, parts, keysExpireAt, problem: judged.find((j) => j.problem)?.problem ?? 'unknown' };
 }
 
-/** What the kinds delivered for a paid, delivered invoice; none without the settings (no KEY_SECRET here). */
+/** What the kinds delivered for a live, delivered invoice; none without the settings (no KEY_SECRET here). */
 async function partsOf(pool: Pool, invoice: LibraryInvoiceRow, email: string, settings: InvoiceSettings | undefined): Promise<DeliveryPart[]> {
-  if (!settings || invoice.generation === null || !invoice.salt || !has(downloadableStatuses, invoice.status)) return [];
+  if (!settings || invoice.generation === null || !invoice.salt || invoiceStanding(invoice.status).standing !== 'live') return [];
   return deliveredParts(pool, settings, {
     id: invoice.id,
     number: invoice.number,

@@ -10,7 +10,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { storableText, nulRefused } from '../db/storable-text';
 import { isExhausted, keyHash, keyProblem, keyShape, type KeyFacts } from '../domain/download-keys';
-import { keysHeldStatuses, type InvoiceStatus } from '../domain/invoice-status';
+import { keysHeldStatuses, standingSentence, type InvoiceStatus } from '../domain/invoice-status';
 import { findReminderLink, spendReminderLink, type ReminderLinkRow } from '../db/reminder-links';
 import { MoreTimePage } from './pages/more-time';
 import { signalInvoiceAction } from '../domain/invoice-client';
@@ -37,7 +37,7 @@ export function maskEmail(email: string): string {
   return at < 1 ? '***' : `${email[0]}***${email.slice(at)}`;
 }
 
-const problems = ['unknown', 'expired', 'exhausted', 'revoked', 'unpaid', 'missing_file'] as const;
+const problems = ['unknown', 'expired', 'exhausted', 'revoked', 'suspended', 'unpaid', 'missing_file'] as const;
 
 const requestForm = z.object({
   email: z.email().max(254),
@@ -102,7 +102,7 @@ export function linkRequestRoutes({ config, pool, temporal }: Pick<AppDeps, 'con
           ? 'Your link still works: go back and use it to download.'
           : problem === 'expired' || problem === 'exhausted'
             ? 'All the downloads this link allows have been used.'
-            : 'This link has been withdrawn or its payment has not cleared.';
+            : (standingSentence(key.invoice_status) ?? 'This link has been withdrawn or replaced by a newer one.');
       return renderPage(c, <RenewalPage outcome="not_allowed" reason={reason} />, 409);
     }
     const requestId = await reserveRenewal(pool, key, clientAddress(c, config.downloads.trustedProxies), c.req.header('user-agent'), days);

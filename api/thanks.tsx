@@ -12,7 +12,7 @@ import { webscrUrl } from '../paypal/endpoints';
 import { invoiceSignaller } from '../paypal/invoice-signal';
 import type { IntakeResult } from '../paypal/intake-result';
 import { queryInvoiceState } from '../domain/invoice-client';
-import { isInvoiceStatus, type InvoiceStatus } from '../domain/invoice-status';
+import { invoiceStatus, isInvoiceStatus, standingSentence, type InvoiceStatus } from '../domain/invoice-status';
 import type { InvoiceStateView } from '../workflows/invoice-state';
 import type { AppDeps } from './deps';
 import { maskEmail } from './link-requests';
@@ -40,8 +40,8 @@ function defaultPdt({ config, pool, temporal }: Deps): PdtConfirmer | undefined 
 }
 
 
-/** What the buyer's page says in each status; the compiler keeps it complete when a status is added. */
-const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review' | 'failed' | 'refunded' | 'reversed'> = {
+/** What the buyer's page says in each status; the compiler keeps it complete when a status is added. Its words are the invoice's standing's (domain/invoice-status.ts). */
+const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review' | 'paused' | 'failed' | 'refunded' | 'reversed'> = {
   new: 'processing',
   awaiting_payment: 'pending',
   paid: 'keys',
@@ -53,7 +53,7 @@ const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review
   refunded: 'refunded',
   reversed: 'reversed',
   reinstated: 'keys',
-  disputed: 'review', // downloads suspended while PayPal looks at a dispute
+  disputed: 'paused',
 };
 
 function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
@@ -66,16 +66,20 @@ function fromInvoice(invoice: ThanksInvoice): ThanksModel | undefined {
       return { kind: 'pending', invoiceNumber: invoice.number, pendingReason: invoice.pendingReason, maskedEmail };
     case 'review':
       return { kind: 'review', invoiceNumber: invoice.number, maskedEmail, coming: invoice.coming };
+    case 'paused':
+      return { kind: 'paused', invoiceNumber: invoice.number, sentence: standingSentence(invoice.status)! };
     case 'failed':
-      return { kind: 'failed' };
+      return { kind: 'failed', sentence: standingSentence(invoice.status) };
     case 'refunded':
-      return { kind: 'refunded', reversed: false };
+      return refunded(false);
     case 'reversed':
-      return { kind: 'refunded', reversed: true };
+      return refunded(true);
     case 'processing':
       return undefined;
   }
 }
+
+const refunded = (reversed: boolean): ThanksModel => ({ kind: 'refunded', reversed, sentence: standingSentence(reversed ? invoiceStatus.reversed : invoiceStatus.refunded)! });
 
 function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
   const maskedEmail = view.customerEmail ? maskEmail(view.customerEmail) : undefined;
@@ -84,12 +88,14 @@ function fromWorkflow(view: InvoiceStateView): ThanksModel | undefined {
       return { kind: 'pending', invoiceNumber: view.invoiceNumber, pendingReason: view.pendingReason, maskedEmail };
     case 'review':
       return { kind: 'review', invoiceNumber: view.invoiceNumber, maskedEmail };
+    case 'paused':
+      return { kind: 'paused', invoiceNumber: view.invoiceNumber, sentence: standingSentence(view.status)! };
     case 'failed':
-      return { kind: 'failed', reason: view.failureReason };
+      return { kind: 'failed', reason: view.failureReason, sentence: standingSentence(view.status) };
     case 'refunded':
-      return { kind: 'refunded', reversed: false };
+      return refunded(false);
     case 'reversed':
-      return { kind: 'refunded', reversed: true };
+      return refunded(true);
     case 'keys':
     case 'processing':
       return undefined; // no invoice row yet, or paid without keys: processing

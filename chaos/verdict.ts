@@ -5,10 +5,13 @@ import type { Pool } from '../db/pool';
 import type { Simulator } from '../paypal/simulator/server';
 import type { CapturedMail } from '../test/harness/smtp';
 import type { Purchase } from './purchases';
-import { downloadableStatuses, invoiceStatuses, returnedStatuses, sqlList } from '../domain/invoice-status';
+import { invoiceStanding, invoiceStatuses, returnedStatuses, sqlList } from '../domain/invoice-status';
 
 /** Statuses whose payment never cleared: no key may ever have been issued for them. */
-const neverClearedStatuses = invoiceStatuses.filter((s) => !downloadableStatuses.includes(s) && !returnedStatuses.includes(s));
+const neverClearedStatuses = invoiceStatuses.filter((s) => {
+  const { standing } = invoiceStanding(s);
+  return standing === 'unpaid' || (standing === 'withdrawn' && !returnedStatuses.includes(s));
+});
 
 export interface Verdict {
   purchases: number;

@@ -3,7 +3,7 @@
 // twice finds the first record; the invoice number comes from a sequence only when the record is new.
 import type { Queryable } from './pool';
 import type { BulkScope } from '../domain/operator-actions';
-import { downloadableStatuses, invoiceStatus, keysHeldStatuses, keysLiveStatuses, sqlList, type InvoiceStatus } from '../domain/invoice-status';
+import { invoiceStatus, keysHeldStatuses, keysLiveStatuses, liveStatuses, sqlList, type InvoiceStatus } from '../domain/invoice-status';
 import type { NotificationItem, PaymentStatus } from '../workflows/notification';
 import type { DisputeState } from '../domain/money-policy';
 
@@ -449,7 +449,7 @@ export async function packageBuyers(db: Queryable, itemNumber: string): Promise<
             coalesce(a.first_name, '') AS "firstName", coalesce(a.last_name, '') AS "lastName", ii.quantity,
             i.amount::text AS amount, trim(i.currency) AS currency, i.status, i.txn_id AS "txnId"
        FROM invoice_items ii JOIN packages p ON p.id = ii.package_id JOIN invoices i ON i.id = ii.invoice_id LEFT JOIN accounts a ON a.id = i.account_id
-      WHERE p.item_number = $1 AND i.status IN (${sqlList(downloadableStatuses)})
+      WHERE p.item_number = $1 AND i.status IN (${sqlList(liveStatuses)})
       ORDER BY i.created_at, i.id`,
     [itemNumber],
   );

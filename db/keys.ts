@@ -4,7 +4,7 @@
 // domain/download-keys.ts (what may download) and api/download-usage.ts (THE COUNTING RULE).
 import type { Queryable } from './pool';
 import type { KeyFacts } from '../domain/download-keys';
-import { downloadableStatuses } from '../domain/invoice-status';
+import { liveStatuses } from '../domain/invoice-status';
 
 export interface KeyRow extends KeyFacts {
   id: number;
@@ -172,7 +172,7 @@ export async function chargeBatch(db: Queryable, columns: ChargeColumns, commit:
       columns.rangeHeader,
       columns.status,
       columns.servedBy,
-      [...downloadableStatuses],
+      [...liveStatuses],
     ],
   });
   return rows;

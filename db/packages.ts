@@ -2,7 +2,7 @@
 // payment is checked against, which files an invoice's keys open, and the admin's catalogue.
 import type { Queryable } from './pool';
 import type { PackageKind } from '../kinds/kind';
-import { downloadableStatuses, sqlList } from '../domain/invoice-status';
+import { liveStatuses, sqlList } from '../domain/invoice-status';
 import { defaultDisputePolicy, defaultRefundPolicy, type DisputePolicy, type RefundPolicy } from '../domain/money-policy';
 
 export interface PackageTermsRow {
@@ -220,7 +220,7 @@ const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.curr
   p.created_at AS "createdAt", p.updated_at AS "updatedAt",
   (SELECT count(*)::int FROM package_files f WHERE f.package_id = p.id AND f.active) AS "fileCount",
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
-    WHERE ii.package_id = p.id AND i.status IN (${sqlList(downloadableStatuses)})) AS "paidInvoices"`;
+    WHERE ii.package_id = p.id AND i.status IN (${sqlList(liveStatuses)})) AS "paidInvoices"`;
 
 
 export async function listPackages(db: Queryable): Promise<PackageRow[]> {

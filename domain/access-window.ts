@@ -1,8 +1,8 @@
 // Whether an access link (kinds/access.ts) may be used now: the one rule the /a/ route applies on
 // every request, written as a pure function so its table of cases is tested without servers.
-// Revocation and the invoice's status win over the window, so a refund or a dispute takes effect
-// at the next request, wherever the window stands.
-import { downloadableStatuses, invoiceStatus, returnedStatuses } from './invoice-status';
+// Revocation and the invoice's standing (domain/invoice-status.ts) win over the window, so a refund
+// or a dispute takes effect at the next request, wherever the window stands.
+import { invoiceStanding } from './invoice-status';
 
 /** When a link works: between fixed dates (a live event) or for the key's lifetime (a recording). */
 export type AccessWindow = { kind: 'fixed'; opensAt: Date; closesAt: Date } | { kind: 'key' };
@@ -20,13 +20,12 @@ export type AccessProblem = 'revoked' | 'suspended' | 'unpaid' | 'not_open' | 'e
 
 export type AccessVerdict = { ok: true; closesAt: Date } | { ok: false; problem: AccessProblem; opensAt?: Date; endedAt?: Date };
 
-const has = (set: readonly string[], status: string) => set.includes(status);
-
 /** The verdict on one request. The window opens at `opensAt` (inclusive) and ends at its close (exclusive). */
 export function judgeAccess(f: AccessFacts): AccessVerdict {
-  if (f.revokedAt !== null || has(returnedStatuses, f.invoiceStatus)) return { ok: false, problem: 'revoked' };
-  if (f.invoiceStatus === invoiceStatus.disputed) return { ok: false, problem: 'suspended' };
-  if (!has(downloadableStatuses, f.invoiceStatus)) return { ok: false, problem: 'unpaid' };
+  const { standing } = invoiceStanding(f.invoiceStatus);
+  if (f.revokedAt !== null || standing === 'withdrawn') return { ok: false, problem: 'revoked' };
+  if (standing === 'suspended') return { ok: false, problem: 'suspended' };
+  if (standing === 'unpaid') return { ok: false, problem: 'unpaid' };
   const t = f.now.getTime();
   if (f.window.kind === 'fixed') {
     // A fixed window ignores the key's expiry: a seat bought a month ahead still works on the day.

@@ -5,7 +5,7 @@
 // A key is HMAC-SHA256(KEY_SECRET, salt of the invoice's generation, file, generation), 256 bits,
 // base64url. Postgres keeps the salt and each key's SHA-256, never a key.
 import { createHash, createHmac } from 'node:crypto';
-import { downloadableStatuses, returnedStatuses, type InvoiceStatus } from './invoice-status';
+import { invoiceStanding } from './invoice-status';
 
 /**
  * Every keyed link of an invoice's generation (a download, an access link, a ticket, the signed
@@ -34,7 +34,8 @@ export function keyHash(key: string): Buffer {
 /** What a key looks like (base64url of 32 bytes is 43 characters); anything else is not looked up. */
 export const keyShape = /^[A-Za-z0-9_-]{16,128}$/;
 
-export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'unpaid';
+/** Why a key may not download: its invoice's standing (withdrawn is 'revoked', like a revoked row) or its own expiry and limit. */
+export type KeyProblem = 'expired' | 'exhausted' | 'revoked' | 'suspended' | 'unpaid';
 
 /** What judging a key needs: its row's rules and its invoice's status. */
 export interface KeyFacts {
@@ -61,12 +62,12 @@ export function isExhausted(key: Pick<KeyFacts, 'download_limit' | 'bytes_charge
   return key.download_limit !== null && key.bytes_charged >= key.download_limit * downloadUnit(key) + lossAllowance(key);
 }
 
-const has = (set: readonly InvoiceStatus[], status: string) => (set as readonly string[]).includes(status);
-
 /** Why this key may not download now, or undefined when it may. Revoked wins over everything. */
 export function keyProblem(key: KeyFacts): KeyProblem | undefined {
-  if (key.revoked_at !== null || has(returnedStatuses, key.invoice_status)) return 'revoked';
-  if (!has(downloadableStatuses, key.invoice_status)) return 'unpaid';
+  const { standing } = invoiceStanding(key.invoice_status);
+  if (key.revoked_at !== null || standing === 'withdrawn') return 'revoked';
+  if (standing === 'suspended') return 'suspended';
+  if (standing === 'unpaid') return 'unpaid';
   if (key.expired) return 'expired';
   if (isExhausted(key)) return 'exhausted';
   return undefined;

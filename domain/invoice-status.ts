@@ -14,7 +14,7 @@ export const invoiceStatuses = [
   'refunded',
   'reversed',
   'reinstated', // a reversal was cancelled: keys live again
-  'disputed', // a dispute is open and the package suspends access meanwhile (keys kept, downloads refused)
+  'disputed', // a dispute is open and the package suspends access meanwhile (kept, paused: see invoiceStanding)
 ] as const;
 
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
@@ -37,8 +37,72 @@ export const keysHeldStatuses: readonly InvoiceStatus[] = ['fulfilled', 'keys_ex
 /** The keys are live: the workflow times their reminder and their expiry. */
 export const keysLiveStatuses: readonly InvoiceStatus[] = ['fulfilled', 'reinstated'];
 
-/** A key of an invoice in one of these may download (its own expiry and limits still apply). */
-export const downloadableStatuses: readonly InvoiceStatus[] = ['paid', 'fulfilled', 'keys_expired', 'reinstated'];
+/**
+ * What an invoice's status means for everything it handed out: download links, checksum links,
+ * access links, tickets, support logins, the library and the thank-you page (license keys: see
+ * licenseStanding). Each thing's own expiry, limits and revocation still apply on top.
+ *   live       paid and standing: everything works
+ *   suspended  a dispute is open at PayPal: everything is kept but paused, and works again, with the same links, when it is settled for the seller
+ *   withdrawn  refunded, reversed (a chargeback), rejected or failed: nothing works (only a cancelled reversal gives back what it took)
+ *   unpaid     not paid yet: nothing is delivered until the payment clears or a person approves it
+ */
+export type Standing = 'live' | 'suspended' | 'withdrawn' | 'unpaid';
+
+/** A status's standing and, unless live, the one sentence a buyer (or the person at a door) is shown about it, whatever the link. */
+export type InvoiceStanding = { standing: 'live' } | { standing: Exclude<Standing, 'live'>; sentence: string };
+
+const standings: Record<InvoiceStatus, InvoiceStanding> = {
+  new: { standing: 'unpaid', sentence: 'Your payment is still being processed.' },
+  awaiting_payment: { standing: 'unpaid', sentence: 'PayPal has not yet told us that your payment cleared (an eCheck, for example, takes a few business days).' },
+  paid: { standing: 'live' },
+  fulfilled: { standing: 'live' },
+  keys_expired: { standing: 'live' }, // the download links' own lifetime ended, not the purchase
+  needs_review: { standing: 'unpaid', sentence: 'Your payment is being checked by a person before delivery.' },
+  rejected: { standing: 'withdrawn', sentence: 'The payment for this order was not accepted, so nothing of it was delivered.' },
+  failed: { standing: 'withdrawn', sentence: 'The payment for this order did not go through, so nothing of it was delivered.' },
+  refunded: { standing: 'withdrawn', sentence: 'The payment for this order was refunded, so its links no longer work.' },
+  reversed: { standing: 'withdrawn', sentence: 'The payment for this order was reversed through PayPal (a chargeback), so its links no longer work.' },
+  reinstated: { standing: 'live' },
+  disputed: {
+    standing: 'suspended',
+    sentence: "A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it; the same links work again once the dispute is settled in the seller's favour.",
+  },
+};
+
+const notCleared: InvoiceStanding = { standing: 'unpaid', sentence: 'The payment for this order has not cleared.' };
+
+/** The standing of an invoice in this status; a status this code does not know is not paid. */
+export function invoiceStanding(status: string): InvoiceStanding {
+  return isInvoiceStatus(status) ? standings[status] : notCleared;
+}
+
+/** The sentence a buyer is shown for an invoice in this status; undefined when it is live. */
+export function standingSentence(status: string): string | undefined {
+  const s = invoiceStanding(status);
+  return s.standing === 'live' ? undefined : s.sentence;
+}
+
+/**
+ * Why a thing an invoice handed out was revoked: a row's reason is the status that revoked it
+ * (refunded, reversed); otherwise the invoice's own sentence when it is withdrawn. Undefined for
+ * any other reason (a regeneration), which its page words itself.
+ */
+export function revokedSentence(revokedReason: string | null | undefined, status: string): string | undefined {
+  if (revokedReason && isInvoiceStatus(revokedReason)) return standingSentence(revokedReason);
+  return invoiceStanding(status).standing === 'withdrawn' ? standingSentence(status) : undefined;
+}
+
+/**
+ * The one exception: a license key holds while a dispute is open, because a buyer's installed
+ * software should not stop over a dispute the seller may still win (the buyer's win revokes it).
+ */
+export function licenseStanding(status: string): InvoiceStanding {
+  const s = invoiceStanding(status);
+  return s.standing === 'suspended' ? { standing: 'live' } : s;
+}
+
+/** The statuses in which everything handed out works: the SQL that asks "may this download" or "who holds this" filters by them. */
+export const liveStatuses: readonly InvoiceStatus[] = invoiceStatuses.filter((s) => standings[s].standing === 'live');
 
 export function isInvoiceStatus(value: string): value is InvoiceStatus {
   return (invoiceStatuses as readonly string[]).includes(value);
@@ -49,7 +113,7 @@ export function moneyTaken(status: InvoiceStatus): boolean {
   return paidStatuses.includes(status) || returnedStatuses.includes(status);
 }
 
-/** A set as an SQL list of literals, e.g. `status IN (${sqlList(keysHeldStatuses)})`; the values are this module's constants, never input. */
+/** A set as an SQL list of literals, e.g. `status IN (${sqlList(liveStatuses)})`; the values are this module's constants, never input. */
 export function sqlList(statuses: readonly InvoiceStatus[]): string {
   return statuses.map((s) => `'${s}'`).join(', ');
 }

@@ -17,6 +17,7 @@
 //          is never stored: its seed is HKDF(KEY_SECRET, label + package id). Ed25519 signs
 //          deterministically, so the same payload gives the same key again.
 import { createHash, createHmac, createPrivateKey, createPublicKey, hkdfSync, sign, type KeyObject } from 'node:crypto';
+import { licenseStanding } from './invoice-status';
 
 export const licenseFormats = ['random', 'signed'] as const;
 export type LicenseFormat = (typeof licenseFormats)[number];
@@ -173,16 +174,14 @@ export function parseLicenseKey(input: string): ParsedKey {
 
 export type LicenseStatus = 'valid' | 'revoked' | 'expired';
 
-/** The invoice statuses in which a license holds: paid and not given back. A dispute alone changes nothing (see docs/package-kinds.md). */
-const licensedStatuses: readonly string[] = ['paid', 'fulfilled', 'keys_expired', 'reinstated', 'disputed'];
-
 /**
- * Whether a key holds now, judged on every check from its row and its invoice, so a refund takes
- * effect at once (even before the worker marks the rows). Revoked wins over expired. The download
- * links' own expiry (keys_expired) is not the license's: a license outlives its download links.
+ * Whether a key holds now, judged on every check from its row and its invoice's standing (with the
+ * licenses' exception: a dispute alone changes nothing), so a refund takes effect at once (even
+ * before the worker marks the rows). Revoked wins over expired; an invoice not paid (yet) answers
+ * revoked too. The download links' own expiry (keys_expired) is not the license's.
  */
 export function licenseStatus(key: { revoked_at: Date | null; expires_at: Date | null; invoice_status: string }, now = new Date()): LicenseStatus {
-  if (key.revoked_at !== null || !licensedStatuses.includes(key.invoice_status)) return 'revoked';
+  if (key.revoked_at !== null || licenseStanding(key.invoice_status).standing !== 'live') return 'revoked';
   if (key.expires_at !== null && key.expires_at.getTime() <= now.getTime()) return 'expired';
   return 'valid';
 }

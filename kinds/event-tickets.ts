@@ -6,7 +6,7 @@
 // download key (domain/download-keys.ts) under a label of its own, so a ticket key can never be a
 // download key. Postgres keeps only its SHA-256.
 import { deriveLinkKey, keyShape } from '../domain/download-keys';
-import { downloadableStatuses, returnedStatuses } from '../domain/invoice-status';
+import { invoiceStanding, revokedSentence } from '../domain/invoice-status';
 
 export function deriveTicketKey(secret: Buffer, salt: Buffer, seatId: number, generation: number): string {
   return deriveLinkKey('event ticket', secret, salt, seatId, generation);
@@ -26,28 +26,25 @@ export function ticketKeyFrom(input: string): string | undefined {
   return keyShape.test(key) ? key : undefined;
 }
 
-/** What a seat is now: valid, revoked (refund, reversal), suspended (an open dispute) or unpaid (held for review). */
+/** What a seat is now: valid, revoked (refund, reversal), suspended (an open dispute) or unpaid (held for review): its invoice's standing, and its own revocation. */
 export type SeatStanding = 'valid' | 'revoked' | 'suspended' | 'unpaid';
 
-export function seatStanding(seat: { revoked_reason: string | null; invoice_status: string }): { standing: SeatStanding; reason: string } {
-  const status = seat.invoice_status;
-  if (seat.revoked_reason) return { standing: 'revoked', reason: seat.revoked_reason };
-  if ((returnedStatuses as readonly string[]).includes(status)) return { standing: 'revoked', reason: status };
-  if (status === 'disputed') return { standing: 'suspended', reason: 'disputed' };
-  if ((downloadableStatuses as readonly string[]).includes(status)) return { standing: 'valid', reason: '' };
-  return { standing: 'unpaid', reason: status.replace(/_/g, ' ') };
+/** The seat's standing, the reason an operator reads in the attendee list (refunded, reversed, disputed, or the invoice's status) and the sentence the buyer and the door are shown. */
+export function seatStanding(seat: { revoked_reason: string | null; invoice_status: string }): { standing: SeatStanding; reason: string; sentence: string } {
+  const reason = seat.revoked_reason ?? seat.invoice_status;
+  const invoice = invoiceStanding(seat.invoice_status);
+  if (seat.revoked_reason) return { standing: 'revoked', reason, sentence: revokedSentence(seat.revoked_reason, seat.invoice_status) ?? '' };
+  if (invoice.standing === 'live') return { standing: 'valid', reason: '', sentence: '' };
+  return { standing: invoice.standing === 'withdrawn' ? 'revoked' : invoice.standing, reason: reason.replace(/_/g, ' '), sentence: invoice.sentence };
 }
 
 export type TicketProblem = 'revoked' | 'replaced' | 'suspended' | 'unpaid';
 
-/** Why a ticket may not get in now (one sentence, for the buyer's page and the door alike), or undefined when it may. Revoked wins. */
+/** Why a ticket may not get in now (sentences for the buyer's page and the door alike), or undefined when it may. Revoked wins. */
 export function ticketProblem(ticket: { replaced_at: Date | null; revoked_reason: string | null; invoice_status: string }): { problem: TicketProblem; sentence: string } | undefined {
-  const { standing, reason } = seatStanding(ticket);
-  if (standing === 'revoked') {
-    return { problem: 'revoked', sentence: `this ticket was revoked: its payment was ${reason === 'reversed' ? 'reversed (a chargeback)' : 'refunded'}` };
-  }
-  if (ticket.replaced_at) return { problem: 'replaced', sentence: 'this ticket was replaced by a newer one when the tickets were issued again; use the link in the newest e-mail' };
-  if (standing === 'suspended') return { problem: 'suspended', sentence: 'this ticket is suspended: its payment is disputed at PayPal, until the dispute is settled' };
-  if (standing === 'unpaid') return { problem: 'unpaid', sentence: `this ticket's payment is not settled (its invoice is ${reason})` };
-  return undefined;
+  const { standing, sentence } = seatStanding(ticket);
+  if (standing === 'revoked') return { problem: 'revoked', sentence: `This ticket was revoked. ${sentence}` };
+  if (ticket.replaced_at) return { problem: 'replaced', sentence: 'This ticket was replaced by a newer one when the tickets were issued again; use the link in the newest e-mail.' };
+  if (standing === 'valid') return undefined;
+  return { problem: standing, sentence: standing === 'suspended' ? `This ticket is paused. ${sentence}` : `This ticket is not valid yet. ${sentence}` };
 }

@@ -249,12 +249,13 @@ describe('keyed downloads over HTTP', () => {
     }
   });
 
-  test('unknown, malformed, expired, revoked, replaced, refunded and unpaid keys get a page with the right status', async () => {
+  test('unknown, malformed, expired, revoked, replaced, refunded, disputed and unpaid keys get a page with the right status', async () => {
     const expired = (await buy({ expiresAt: new Date(Date.now() - 60_000), selfService: true })).files[0]!;
     const revoked = (await buy({ revokedReason: 'refunded', status: 'refunded' })).files[0]!;
     const replaced = (await buy({ revokedReason: 'regenerated' })).files[0]!;
     const unpaid = (await buy({ status: 'awaiting_payment', pendingReason: 'echeck' })).files[0]!;
     const review = (await buy({ status: 'needs_review' })).files[0]!;
+    const disputed = (await buy({ status: 'disputed' })).files[0]!;
     const cases: [string, number, RegExp][] = [
       [`/d/${randomBytes(32).toString('base64url')}`, 404, /not valid/],
       ['/d/short', 404, /not valid/],
@@ -263,6 +264,7 @@ describe('keyed downloads over HTTP', () => {
       [replaced.url, 403, /newer link/],
       [unpaid.url, 403, /not yet told us that your payment cleared/],
       [review.url, 403, /checked by a person/],
+      [disputed.url, 403, /This download is paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it/],
     ];
     for (const [url, status, text] of cases) {
       const response = await get(url);
@@ -274,12 +276,13 @@ describe('keyed downloads over HTTP', () => {
     }
     const { rows } = await db.pool.query<{ refused: string; status_code: number }>(
       'SELECT refused, status_code FROM download_events WHERE download_key_id = ANY($1) ORDER BY id',
-      [[expired.keyId, revoked.keyId, unpaid.keyId]],
+      [[expired.keyId, revoked.keyId, unpaid.keyId, disputed.keyId]],
     );
     assert.deepEqual(rows, [
       { refused: 'expired', status_code: 410 },
       { refused: 'revoked', status_code: 403 },
       { refused: 'unpaid', status_code: 403 },
+      { refused: 'suspended', status_code: 403 },
     ]);
   });
 

@@ -221,7 +221,7 @@ describe('access links, end to end', () => {
     await shop.until(txnId, (s) => s.status === 'disputed', 'disputed');
     const paused = await open(key);
     assert.equal(paused.status, 403);
-    assert.match(await paused.text(), /Access is paused/);
+    assert.match(await paused.text(), /Access is paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it/);
     await shop.sim.cancelReversal(txnId);
     await shop.until(txnId, (s) => s.status !== 'disputed', 'the dispute closed');
     assert.equal((await open(key)).status, 303);

@@ -163,7 +163,7 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.equal((await open(`/library/open/${randomBytes(32).toString('base64url')}`)).status, 404);
   });
 
-  test('in Chromium: the form, then the library of live, expired, self-service and refunded purchases, and none of another buyer', async () => {
+  test('in Chromium: the form, then the library of live, expired, self-service, refunded and disputed purchases, and none of another buyer', async () => {
     const email = `Linus-${tag()}@Example.com`;
     const dayAgo = new Date(Date.now() - 86400_000);
     const live = await purchase(email, { files: [{ name: 'guide.pdf' }, { name: 'extras.zip' }], downloadLimit: 1 });
@@ -171,6 +171,7 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     const expired = await purchase(email.toLowerCase(), { status: 'keys_expired', expiresAt: dayAgo });
     const selfService = await purchase(email, { status: 'keys_expired', expiresAt: dayAgo, selfService: true, keyTtlSeconds: 2 * 86400 });
     const refunded = await purchase(email, { status: 'refunded', revokedReason: 'refunded' });
+    const disputed = await purchase(email, { status: 'disputed' });
     // Another buyer on the same PayPal payer id, even on the same account: never in this library.
     const other = await purchase(`other-${tag()}@example.com`);
     await db.pool.query(
@@ -200,7 +201,7 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     await page.screenshot({ path: screenshotPath('library'), fullPage: true });
 
     const section = (p: Purchase) => page.locator('section', { hasText: p.number });
-    assert.equal(await page.locator('section').count(), 4);
+    assert.equal(await page.locator('section').count(), 5);
     assert.equal(await section(other).count(), 0, "another buyer's purchase is not listed");
     // Live: a working link per file that may still download; the used-up one goes to a person.
     const links = section(live).locator('a.download');
@@ -211,8 +212,13 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.equal(file.status, 200);
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(live.files[0]!.content));
     // Refunded: listed, no link, no button.
-    assert.match((await section(refunded).textContent()) ?? '', /refunded[\s\S]*went back through PayPal/);
+    assert.match((await section(refunded).textContent()) ?? '', /refunded[\s\S]*The payment for this order was refunded, so its links no longer work/);
     assert.equal(await section(refunded).locator('a, button').count(), 0);
+    // Disputed: paused, with the sentence its download link says; no link, and not "not cleared".
+    const disputedText = (await section(disputed).textContent()) ?? '';
+    assert.match(disputedText, /disputed at PayPal, paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it/);
+    assert.doesNotMatch(disputedText, /not cleared/);
+    assert.equal(await section(disputed).locator('a, button').count(), 0);
     // Expired without self-service: a request to a person.
     assert.equal(await section(expired).locator('a.download').count(), 0);
     assert.equal(await section(expired).getByRole('button', { name: 'Ask for fresh links' }).count(), 1);

@@ -64,9 +64,16 @@ describe('refunds, disputes and re-checks through the simulator and the admin', 
     const open = await shop.until(txnId, (s) => s.status === 'disputed', 'disputed');
     assert.equal(open.dispute?.state, 'open');
     assert.deepEqual(await revokedReasons(txnId), [null, null], 'suspended, not revoked');
+    // The download link says what the ticket, the access link and the thank-you page say: paused, not unpaid.
     const suspended = await fetch(`${shop.url}/d/${key}`);
     assert.equal(suspended.status, 403);
-    assert.match(await suspended.text(), /a dispute about this payment is open at PayPal, and downloads are paused/);
+    const page = await suspended.text();
+    assert.match(page, /This download is paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it; the same links work again/);
+    assert.doesNotMatch(page, /not available yet|not cleared/);
+    const refusals = await shop.db.pool.query<{ refused: string }>('SELECT e.refused FROM download_events e JOIN invoices i ON i.id = e.invoice_id WHERE i.txn_id = $1 AND e.refused IS NOT NULL', [txnId]);
+    assert.deepEqual(refusals.rows.map((r) => r.refused), ['suspended']);
+    const thanks = await fetch(`${shop.url}/thanks/${txnId}`);
+    assert.match(await thanks.text(), /This purchase is paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it/);
     const attention = await admin('GET', '/api/admin/attention');
     assert.ok((attention.body.disputes as { number: string }[]).some((i) => i.number === state.invoiceNumber), 'listed among open disputes');
     await shop.sim.cancelReversal(txnId);

@@ -88,10 +88,11 @@ describe('the thank-you page', { skip: skipWithout(chromium) }, () => {
     assert.ok(html.includes(purchase.files[0]!.sha256));
   });
 
-  test('statuses from Postgres: pending, review, failed, refunded, expired; a missing tx', async () => {
+  test('statuses from Postgres: pending, review, disputed, failed, refunded, expired; a missing tx', async () => {
     const cases: [Parameters<typeof buy>[0], number, RegExp][] = [
       [{ status: 'awaiting_payment', pendingReason: 'echeck' }, 200, /eCheck[\s\S]*e-mail your download links/],
       [{ status: 'needs_review' }, 200, /a person checks this order/],
+      [{ status: 'disputed' }, 200, /This purchase is paused[\s\S]*A dispute about this payment is open at PayPal, so this order is paused while PayPal looks at it/],
       [{ status: 'failed' }, 200, /did not go through/],
       [{ status: 'refunded', revokedReason: 'refunded' }, 200, /refunded/],
       [{ expiresAt: new Date(Date.now() - 60_000) }, 200, /links have expired[\s\S]*action="\/d\/request"/],

@@ -40,7 +40,7 @@ export async function checkInTicket(pool: Pool, event: PackageRow, input: string
     return { ok: false, refusal: 'other_event', message: `Refused: this ticket is for another event, "${ticket.package_name}" (${ticket.item_number}).`, attendee };
   }
   const problem = ticketProblem(ticket);
-  if (problem) return { ok: false, refusal: problem.problem, message: `Refused: ${problem.sentence}. ${who}.`, attendee };
+  if (problem) return { ok: false, refusal: problem.problem, message: `Refused. ${problem.sentence} ${who}.`, attendee };
   const result = await checkInSeat(pool, ticket.seat_id, by);
   const checkedInAt = result.checkedInAt.toISOString();
   if (!result.first) {

@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { AccessProblem } from '../../domain/access-window';
 import { formatTime } from '../../domain/buyer-formats';
+import { revokedSentence, standingSentence } from '../../domain/invoice-status';
 import { MessagePage } from './layout';
 import { renderPage } from './render';
 
@@ -48,13 +49,13 @@ function explain(p: AccessPageProps): { title: string; lead: string; next: strin
     case 'suspended':
       return {
         title: 'Access is paused',
-        lead: 'A dispute about this payment is open at PayPal, and access is paused until it is resolved.',
-        next: 'The same link works again once the dispute is closed in the seller\'s favour.',
+        lead: standingSentence(p.invoiceStatus ?? '') ?? '',
+        next: 'If you have questions, reply to your delivery e-mail.',
       };
     case 'unpaid':
       return {
         title: 'Access is not available yet',
-        lead: 'The payment for this order has not cleared, or is being checked by a person.',
+        lead: standingSentence(p.invoiceStatus ?? '') ?? '',
         next: 'We e-mail you as soon as that changes.',
       };
     case 'revoked':
@@ -67,10 +68,7 @@ function explain(p: AccessPageProps): { title: string; lead: string; next: strin
       }
       return {
         title: 'This access link has been withdrawn',
-        lead:
-          p.revokedReason === 'reversed' || p.invoiceStatus === 'reversed'
-            ? 'The payment for this order was reversed through PayPal, so its links no longer work.'
-            : 'The payment for this order was refunded, so its links no longer work.',
+        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? '') ?? 'The links of this order have been switched off.',
         next: 'If you think this is a mistake, reply to your delivery e-mail.',
       };
     case 'rate_limited':

@@ -2,14 +2,14 @@
 // sentences, and how to get a working link.
 import type { Context } from 'hono';
 import { formatTime } from '../../domain/buyer-formats';
-import { invoiceStatus, isInvoiceStatus, type InvoiceStatus } from '../../domain/invoice-status';
+import { revokedSentence, standingSentence } from '../../domain/invoice-status';
 import { Layout } from './layout';
 import { renderPage } from './render';
 import { LinkRequestForm, SelfServiceForm, type RequestFormValues } from './link-request-form';
 
-export type KeyPageProblem = 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'unpaid' | 'rate_limited' | 'missing_file';
+export type KeyPageProblem = 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'suspended' | 'unpaid' | 'rate_limited' | 'missing_file';
 
-export const keyPageStatus = { unknown: 404, expired: 410, exhausted: 410, revoked: 403, unpaid: 403, rate_limited: 429, missing_file: 500 } as const;
+export const keyPageStatus = { unknown: 404, expired: 410, exhausted: 410, revoked: 403, suspended: 403, unpaid: 403, rate_limited: 429, missing_file: 500 } as const;
 
 export interface KeyPageProps {
   problem: KeyPageProblem;
@@ -26,15 +26,6 @@ export interface KeyPageProps {
   formError?: string;
   formValues?: RequestFormValues;
 }
-
-const unpaidWhy: Partial<Record<InvoiceStatus, string>> = {
-  awaiting_payment: 'PayPal has not yet told us that your payment cleared (an eCheck, for example, takes a few business days)',
-  needs_review: 'your payment is being checked by a person before delivery',
-  new: 'your payment is still being processed',
-  disputed: 'a dispute about this payment is open at PayPal, and downloads are paused until it is resolved',
-  failed: 'the payment did not go through',
-  rejected: 'the payment was not accepted',
-};
 
 function explain(p: KeyPageProps): { title: string; lead: string; next: string } {
   const file = p.fileName ? `“${p.fileName}”` : 'this file';
@@ -67,18 +58,19 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
       }
       return {
         title: 'This download link has been withdrawn',
-        lead:
-          p.revokedReason === 'refunded' || p.invoiceStatus === invoiceStatus.refunded
-            ? 'The payment for this order was refunded, so its links no longer work.'
-            : p.revokedReason === 'reversed' || p.invoiceStatus === invoiceStatus.reversed
-              ? 'The payment for this order was reversed through PayPal, so its links no longer work.'
-              : 'The links of this order have been switched off.',
+        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? '') ?? 'The links of this order have been switched off.',
         next: 'If you think this is a mistake, tell us below.',
+      };
+    case 'suspended':
+      return {
+        title: 'This download is paused',
+        lead: standingSentence(p.invoiceStatus ?? '') ?? '',
+        next: 'If you have questions, ask below.',
       };
     case 'unpaid':
       return {
         title: 'This download is not available yet',
-        lead: `The link cannot be used yet: ${(p.invoiceStatus && isInvoiceStatus(p.invoiceStatus) ? unpaidWhy[p.invoiceStatus] : undefined) ?? 'the payment has not cleared'}.`,
+        lead: standingSentence(p.invoiceStatus ?? '') ?? '',
         next: 'We e-mail you as soon as that changes. If you have questions, ask below.',
       };
     case 'rate_limited':

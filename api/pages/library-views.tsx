@@ -97,7 +97,7 @@ const statusWords: Record<LibraryEntry['status'], string> = {
   refunded: 'refunded',
   reversed: 'reversed',
   reinstated: 'paid',
-  disputed: 'disputed at PayPal, downloads paused',
+  disputed: 'disputed at PayPal, paused',
   unknown: 'unknown',
 };
 
@@ -185,12 +185,11 @@ function EntryAction(props: { entry: LibraryEntry; email: string }) {
           <AskForm entry={e} email={props.email} />
         </>
       );
-    case 'returned':
-      return <p class="muted">The payment went back through PayPal, so this purchase has no download links.</p>;
-    case 'failed':
-      return <p class="muted">The payment did not go through; nothing was taken and there is nothing to download.</p>;
+    case 'withdrawn':
+    case 'suspended':
+      return <p class="muted">{e.notice}</p>;
     case 'unpaid':
-      return <p class="muted">The payment has not cleared yet. We e-mail the download links as soon as it does.</p>;
+      return <p class="muted">{e.notice} We e-mail the download links as soon as the payment clears.</p>;
     case 'preparing':
       return <p class="muted">Your download links are being prepared and e-mailed; this takes a minute.</p>;
   }

@@ -12,8 +12,9 @@ export type ThanksModel =
   | { kind: 'pending'; invoiceNumber?: string; pendingReason?: string | null; maskedEmail?: string }
   | { kind: 'processing'; checkUrl: string; refreshUrl?: string; refreshSeconds: number; paypalSays?: string }
   | { kind: 'review'; invoiceNumber?: string; maskedEmail?: string; coming?: string[] }
-  | { kind: 'failed'; reason?: string }
-  | { kind: 'refunded'; reversed: boolean }
+  | { kind: 'paused'; invoiceNumber?: string; sentence: string }
+  | { kind: 'failed'; reason?: string; sentence?: string }
+  | { kind: 'refunded'; reversed: boolean; sentence: string }
   | { kind: 'no_payment' };
 
 const pendingReasons: Record<string, string> = {
@@ -187,11 +188,20 @@ export function ThanksPage(props: { model: ThanksModel }) {
           {m.invoiceNumber && <p class="muted">Invoice {m.invoiceNumber}</p>}
         </Layout>
       );
+    case 'paused':
+      return (
+        <Layout title="Purchase paused">
+          <h1>This purchase is paused</h1>
+          <p class="lead">{m.sentence}</p>
+          <p>If you have questions, reply to any e-mail from us.</p>
+          {m.invoiceNumber && <p class="muted">Invoice {m.invoiceNumber}</p>}
+        </Layout>
+      );
     case 'failed':
       return (
         <Layout title="Payment not completed">
           <h1>The payment did not go through</h1>
-          <p class="lead">{m.reason ? `PayPal reported: ${m.reason}.` : 'PayPal did not complete the payment.'} No money was taken for this order.</p>
+          <p class="lead">{m.reason ? `PayPal reported: ${m.reason}. No money was taken for this order.` : (m.sentence ?? 'PayPal did not complete the payment. No money was taken for this order.')}</p>
           <p>You can try again from the store, or reply to any e-mail from us if you need help.</p>
         </Layout>
       );
@@ -199,7 +209,7 @@ export function ThanksPage(props: { model: ThanksModel }) {
       return (
         <Layout title="Payment refunded">
           <h1>{m.reversed ? 'This payment was reversed' : 'This payment was refunded'}</h1>
-          <p class="lead">The money went back through PayPal, so the download links of this order no longer work.</p>
+          <p class="lead">{m.sentence}</p>
         </Layout>
       );
     case 'no_payment':

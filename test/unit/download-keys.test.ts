@@ -19,7 +19,7 @@ test('a key is the same for the same inputs, different for any other, and has th
 
 const live: KeyFacts = { invoice_status: 'fulfilled', expired: false, revoked_at: null, download_limit: 3, bytes_charged: 0, size_bytes: 1000 };
 
-test('keyProblem: revoked wins, then unpaid, expired and exhausted', () => {
+test('keyProblem: revoked wins, then suspended and unpaid, expired and exhausted', () => {
   const cases: [string, Partial<KeyFacts>, KeyProblem | undefined][] = [
     ['a live key', {}, undefined],
     ['paid, keys being issued', { invoice_status: 'paid' }, undefined],
@@ -28,6 +28,8 @@ test('keyProblem: revoked wins, then unpaid, expired and exhausted', () => {
     ['revoked key', { revoked_at: new Date(), expired: true }, 'revoked'],
     ['refunded invoice', { invoice_status: 'refunded' }, 'revoked'],
     ['reversed invoice', { invoice_status: 'reversed' }, 'revoked'],
+    ['rejected', { invoice_status: 'rejected' }, 'revoked'],
+    ['a dispute is open: paused, not unpaid', { invoice_status: 'disputed', expired: true }, 'suspended'],
     ['awaiting payment', { invoice_status: 'awaiting_payment' }, 'unpaid'],
     ['needs review', { invoice_status: 'needs_review', expired: true }, 'unpaid'],
     ['an unknown status', { invoice_status: 'bogus' }, 'unpaid'],

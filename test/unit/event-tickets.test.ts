@@ -56,5 +56,8 @@ test('why a ticket may not get in: revoked wins over replaced, a dispute suspend
   assert.equal(t(true, null, 'fulfilled'), 'replaced');
   assert.equal(t(false, null, 'disputed'), 'suspended');
   assert.equal(t(false, null, 'needs_review'), 'unpaid');
-  assert.match(ticketProblem({ replaced_at: null, revoked_reason: 'reversed', invoice_status: 'reversed' })!.sentence, /reversed \(a chargeback\)/);
+  assert.equal(t(false, 'refunded', 'fulfilled'), 'revoked', 'a revoked seat, whatever its invoice says');
+  assert.match(ticketProblem({ replaced_at: null, revoked_reason: 'reversed', invoice_status: 'reversed' })!.sentence, /^This ticket was revoked\. .*reversed through PayPal \(a chargeback\)/);
+  assert.match(ticketProblem({ replaced_at: null, revoked_reason: 'refunded', invoice_status: 'fulfilled' })!.sentence, /^This ticket was revoked\. .*refunded/);
+  assert.match(ticketProblem({ replaced_at: null, revoked_reason: null, invoice_status: 'disputed' })!.sentence, /^This ticket is paused\. A dispute about this payment is open at PayPal/);
 });
