@@ -5,8 +5,8 @@
 // the first buyer gets it, the second is held (operator alerted, buyer told it is coming) until
 // the seller uploads more and the operator approves; an approval while the pool is still empty
 // answers at once that the delivery waits for a refill (JSON API and page), the delivery fails
-// (retried) instead of delivering nothing, and the refill delivers; a refund revokes; generated
-// logins differ.
+// (retried) instead of delivering nothing, and the refill delivers; a resend during an SMTP outage
+// answers at once too; a refund revokes; generated logins differ.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CapturedMail } from './harness';
@@ -217,6 +217,24 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.equal(singleLogins.length, 1, `one login: ${singleLogins.join(', ')}`);
     assert.deepEqual([...pairLogins, ...singleLogins].sort(), ['pair-one:Pw-p1', 'pair-two:Pw-p2', 'single-one:Pw-s1'], 'each uploaded login given once, with its own password');
     assert.deepEqual(await counts(pool), { left: 0, given: 5, revoked: 0, waiting: 0 });
+  });
+
+  test('a resend during an SMTP outage answers at once that the e-mail is being retried; once SMTP is back the buyer gets the same login', async () => {
+    shop.smtp.refusing = true;
+    try {
+      const asked = Date.now();
+      const resent = await shop.admin('POST', `/api/admin/invoices/${second.number}/actions/resendKeys`, {}, 40_000);
+      const took = Date.now() - asked;
+      assert.ok(took < answerWithinMs, `the resend answered after ${took} ms (status ${resent.status}); it must answer within ${answerWithinMs} ms, not wait for SMTP`);
+      assert.equal(resent.status, 202, JSON.stringify(resent.body));
+      assert.match(
+        String(resent.body.message),
+        /^Resend keys: accepted, not done yet: Temporal is retrying the keys' e-mail \(attempt \d+; the last one failed: sending the \S+ e-mail to second\.\S+ failed \(.*\); it is retried, check SMTP_URL if this repeats\)\. It finishes by itself once that succeeds\.$/,
+      );
+    } finally {
+      shop.smtp.refusing = false;
+    }
+    assert.equal(loginIn(await shop.mailTo(second.email, /links again/, 30_000)), 'bob.support');
   });
 
   test('the buyer\'s thank-you page shows the login (screenshot)', { skip: skipWithout(chromium) }, async () => {
