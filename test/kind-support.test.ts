@@ -166,7 +166,8 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
       approved.body.message,
       `Approved; the delivery waits for the support-login pool of ${pool} (Priority Support) to be refilled (2 logins needed, 0 left): upload at least 2 more at /admin/packages/${pool}/credentials. It then finishes by itself and e-mails the buyer.`,
     );
-    assert.equal((approved.body.state as { status?: string } | null)?.status, 'paid');
+    assert.equal(approved.body.pending, true);
+    assert.equal((await shop.until(pairTxn, () => true, 'its state')).status, 'paid', 'approved: paid, its delivery retrying');
 
     // What the operator sees in Temporal (and the worker's log): the delivery activity retrying with this sentence.
     const handle = shop.temporal.client.workflow.getHandle(`invoice-${pairTxn}`);

@@ -40,7 +40,7 @@ export const actionInputSchema = z.object({
  */
 export type ActionAnswer =
   | { ok: true; pending: false; state: InvoiceStateView; message: string }
-  | { ok: true; pending: true; state?: InvoiceStateView; message: string }
+  | { ok: true; pending: true; message: string }
   | { ok: false; status: 400 | 409 | 503 | 504; error: string };
 
 /** The HTTP status of an answer, the same for the pages and the JSON API. */
@@ -79,7 +79,7 @@ export async function performAction(
       const expiry = state.keys ? ` Keys ${state.keys.revoked ? 'revoked' : `live until ${state.keys.expiresAt}`}.` : '';
       return { ok: true, pending: false, state, message: `${actionLabels[kind]}: done; the invoice is ${state.status}.${expiry}` };
     }
-    return { ok: true, pending: true, state: await workflowView(temporal, invoice.txnId), message: pendingMessage(kind, settled.holdup) };
+    return { ok: true, pending: true, message: pendingMessage(kind, settled.holdup) };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return { ok: false, status: 409, error: `${actionLabels[kind]} refused: ${error.cause?.message ?? error.message}.` };
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

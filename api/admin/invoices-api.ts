@@ -41,7 +41,8 @@ export function invoiceApi({ config, pool, temporal }: AppDeps) {
       const invoice = await findInvoice(pool, ref);
       if (!invoice) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
       const answer = await performAction({ temporal, pool, taskQueue: config.temporal.taskQueue }, invoice, action, c.req.valid('json'), 'admin (api)', { refundsThroughPayPal: restConfigured(config) });
-      return answer.ok ? c.json({ message: answer.message, pending: answer.pending, state: answer.state ?? null }, answerStatus(answer)) : c.json({ error: answer.error }, answer.status);
+      if (!answer.ok) return c.json({ error: answer.error }, answer.status);
+      return c.json(answer.pending ? { message: answer.message, pending: true } : { message: answer.message, state: answer.state }, answerStatus(answer));
     },
   );
 
