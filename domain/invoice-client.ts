@@ -3,7 +3,7 @@
 // tests do all three. Each call starts the workflow when no run is open (a closed invoice is taken
 // up again from Postgres by the new run), so callers never need to know whether one is running.
 // Not workflow code: it uses @temporalio/client.
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateStage, type Client, type WorkflowUpdateHandle } from '@temporalio/client';
 import { invoiceWorkflowId, invoiceWorkflowType } from './invoice-ids';
 import type { invoice } from '../workflows/invoice';
 import type { OperatorAction } from '../domain/operator-actions';
@@ -70,6 +70,18 @@ export interface RunActionOptions {
   by?: string;
 }
 
+function actionUpdate(taskQueue: string, txnId: string, action: OperatorAction, options: RunActionOptions) {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
+    workflowId: invoiceWorkflowId(txnId),
+    taskQueue,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `PayPal ${txnId}: ${options.by ?? 'operator'} ${action.kind}`,
+  });
+  return { definition: updates[action.kind] as typeof messages.resendKeys, options: { args: [action.input] as [typeof action.input], updateId: options.updateId, startWorkflowOperation } };
+}
+
 /**
  * Runs an operator action and returns the invoice state after it. Throws a
  * WorkflowUpdateFailedError whose cause's message says why when the action makes no sense
@@ -82,19 +94,25 @@ export async function runInvoiceAction(
   action: OperatorAction,
   options: RunActionOptions = {},
 ): Promise<InvoiceStateView> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof invoice>(invoiceWorkflowType, {
-    workflowId: invoiceWorkflowId(txnId),
-    taskQueue,
-    args: [{}],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `PayPal ${txnId}: ${options.by ?? 'operator'} ${action.kind}`,
-  });
-  return client.workflow.executeUpdateWithStart(updates[action.kind] as typeof messages.resendKeys, {
-    args: [action.input],
-    updateId: options.updateId,
-    startWorkflowOperation,
-  });
+  const update = actionUpdate(taskQueue, txnId, action, options);
+  return client.workflow.executeUpdateWithStart(update.definition, update.options);
+}
+
+/**
+ * Hands an operator action to the invoice workflow and returns as soon as the workflow has
+ * accepted it (its validator passed), before the action has run: a delivery may wait for hours
+ * (an empty support pool, an SMTP outage). The handle's result() is the state after it, or throws
+ * the WorkflowUpdateFailedError that says why the action was refused.
+ */
+export async function startInvoiceAction(
+  client: Client,
+  taskQueue: string,
+  txnId: string,
+  action: OperatorAction,
+  options: RunActionOptions = {},
+): Promise<WorkflowUpdateHandle<InvoiceStateView>> {
+  const update = actionUpdate(taskQueue, txnId, action, options);
+  return client.workflow.startUpdateWithStart(update.definition, { ...update.options, waitForStage: WorkflowUpdateStage.ACCEPTED });
 }
 
 /** The invoice state of the newest run (open or closed); undefined when no run ever existed. */

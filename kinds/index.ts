@@ -82,3 +82,13 @@ export async function waitingKinds(db: Queryable, invoiceId: number): Promise<st
 }
 
 export { invoiceKindItems };
+
+/** What the invoice's delivery waits for the seller to provide, every kind in order (empty: nothing). */
+export async function deliveryBlockers(db: Queryable, invoiceId: number): Promise<string[]> {
+  const blocking = kindDeliveries.filter((k) => k.blockers);
+  if (blocking.length === 0) return [];
+  const items = await invoiceKindItems(db, invoiceId);
+  const phrases: string[] = [];
+  for (const k of blocking) phrases.push(...(await k.blockers!(db, invoiceId, items)));
+  return phrases;
+}

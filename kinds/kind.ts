@@ -10,7 +10,9 @@
 //   parts    what the buyer is shown, in the e-mail and on the thank-you page (reads only);
 //   revocable  the table of what it hands out: a refund or reversal revokes its rows, a cancelled
 //            reversal gives back what the reversal took (db/revocations.ts);
-//   waiting  while the invoice is held for what reserve lacked: what the buyer is told is coming.
+//   waiting  while the invoice is held for what reserve lacked: what the buyer is told is coming;
+//   blockers what keeps an approved delivery from finishing now (an empty pool): what the operator
+//            who just acted is told it waits for.
 //
 // Shared by the worker and the api; nothing here may import either.
 import type { z } from 'zod';
@@ -110,4 +112,10 @@ export interface KindDelivery {
    * way"). The buyer is told once by e-mail (activities/notices.ts) and on the thank-you page.
    */
   waiting?(db: Queryable, invoiceId: number, items: KindItem[]): Promise<string[]>;
+  /**
+   * What the invoice's delivery cannot get now, so that it retries until the seller acts: one
+   * phrase per thing it waits for, naming what the seller does ("the support-login pool of ... to
+   * be refilled ..."). The admin tells the operator whose action waits behind it (api/admin).
+   */
+  blockers?(db: Queryable, invoiceId: number, items: KindItem[]): Promise<string[]>;
 }

@@ -7,6 +7,7 @@
 //            the invoice for review (the operator is alerted, the buyer told the login is coming);
 //   issue    after the operator approves, claims what is still missing, or throws so the delivery
 //            is retried (with backoff) until the seller uploads more; generates generated ones;
+//   blockers meanwhile, what the operator is told the delivery waits for (how many to upload);
 //   revoke   a refund or reversal marks the credential revoked; a pool credential is never given
 //            again (the seller disables it at their end); a cancelled reversal restores it.
 import { randomInt } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
   insertGenerated,
   invoiceCredentials,
   openWaits,
+  poolCounts,
   recordWait,
 } from '../db/support-credentials';
 import type { DeliveryContext, DeliveryLine, DeliveryPart, KindDelivery, KindItem } from './kind';
@@ -201,6 +203,23 @@ export const supportCredentials: KindDelivery = {
 
   async waiting(db, invoiceId) {
     return (await openWaits(db, invoiceId)).map((w) => comingSentence(w.packageName, w.missing));
+  },
+
+  async blockers(db, invoiceId, items) {
+    const phrases: string[] = [];
+    for (const item of supportItems(items)) {
+      if (settingsOf(item).source !== 'pool') continue;
+      const missing = (await missingUnits(db, invoiceId, item)).length;
+      if (missing === 0) continue;
+      // All or none (claimFromPool): a pool holding enough is claimed at the delivery's next try.
+      const { left } = await poolCounts(db, item.packageId);
+      if (left >= missing) continue;
+      phrases.push(
+        `the support-login pool of ${item.itemNumber} (${item.packageName}) to be refilled (${missing} ${missing === 1 ? 'login' : 'logins'} needed, ${left} left): ` +
+          `upload at least ${missing - left} more at ${poolPath(item.itemNumber)}`,
+      );
+    }
+    return phrases;
   },
 
   revocable: { table: 'support_credentials' },

@@ -4,8 +4,9 @@
 // HTTP and Chromium shows the admin's pool page and the buyer's page. A pool of one bought twice:
 // the first buyer gets it, the second is held (operator alerted, buyer told it is coming) until
 // the seller uploads more and the operator approves; an approval while the pool is still empty
-// fails the delivery (retried) instead of delivering nothing; a refund revokes; generated logins
-// differ.
+// answers at once that the delivery waits for a refill (JSON API and page), the delivery fails
+// (retried) instead of delivering nothing, and the refill delivers; a resend during an SMTP outage
+// answers at once too; a refund revokes; generated logins differ.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CapturedMail } from './harness';
@@ -16,6 +17,8 @@ import { operatorEmail } from './invoice-fixtures';
 
 const pool = 'SUPPORT-1';
 const generated = 'SUPPORT-GEN';
+// An operator's approval answers within this, whatever the delivery then waits for.
+const answerWithinMs = 3_000;
 
 describe('support logins: a pool given once, held when empty, revoked by a refund; generated logins', () => {
   let shop: Shop;
@@ -37,6 +40,20 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
   const storedCopy = async (txnId: string, kind: string) =>
     (await shop.db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = $2`, [txnId, kind])).rows;
   const loginIn = (mail: CapturedMail) => /Login: (\S+)/.exec(mail.parsed.text ?? '')?.[1];
+
+  /** The admin's page session: its cookie and the CSRF token its forms carry. */
+  async function logIn(): Promise<{ cookie: string; csrf: string }> {
+    const login = await fetch(`${shop.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Origin: shop.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: shop.adminToken, next: '/admin' }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${shop.url}/admin`, { headers: { Cookie: cookie } })).text())?.[1];
+    assert.ok(csrf, 'the admin page carries a CSRF token');
+    return { cookie, csrf };
+  }
 
   async function buy(item: string, email: string, quantity = 1) {
     const sent = await shop.sim.pay({ items: [{ itemNumber: item, amount: item === pool ? '49.00' : '29.00', quantity }], payer: { email, firstName: 'Ada' } });
@@ -133,15 +150,27 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.deepEqual(await counts(pool), { left: 0, given: 2, revoked: 0, waiting: 0 });
   });
 
-  test('an approval while the pool is still empty delivers nothing: the delivery fails with a sentence and is retried until two more arrive (quantity 2)', async () => {
-    const email = shop.buyer('pair');
-    const txnId = await buy(pool, email, 2);
-    const held = await shop.until(txnId, (s) => s.status === 'needs_review', 'needs_review');
-    assert.match(held.reviewProblems.join('; '), /has fewer than the 2 credentials this payment needs/);
-    // The approval's answer waits for the delivery (up to 30 s), so it is read after the refill below.
-    const approval = shop.admin('POST', `/api/admin/invoices/${held.invoiceNumber}/actions/approve`, {}, 40_000);
+  test('an approval while the pool is still empty answers at once (JSON API and page) that the delivery waits for a refill, delivers nothing, and the refill e-mails the logins (quantity 2 and 1)', async () => {
+    const [pairEmail, singleEmail] = [shop.buyer('pair'), shop.buyer('single')];
+    const pairTxn = await buy(pool, pairEmail, 2);
+    const pair = await shop.until(pairTxn, (s) => s.status === 'needs_review', 'needs_review');
+    assert.match(pair.reviewProblems.join('; '), /has fewer than the 2 credentials this payment needs/);
+
+    // The JSON API answers before the delivery can finish, and says what it waits for.
+    let asked = Date.now();
+    const approved = await shop.admin('POST', `/api/admin/invoices/${pair.invoiceNumber}/actions/approve`, {}, 40_000);
+    let took = Date.now() - asked;
+    assert.ok(took < answerWithinMs, `the approval answered after ${took} ms (status ${approved.status}); it must answer within ${answerWithinMs} ms, not wait for the refill`);
+    assert.equal(approved.status, 202, JSON.stringify(approved.body));
+    assert.equal(
+      approved.body.message,
+      `Approved; the delivery waits for the support-login pool of ${pool} (Priority Support) to be refilled (2 logins needed, 0 left): upload at least 2 more at /admin/packages/${pool}/credentials. It then finishes by itself and e-mails the buyer.`,
+    );
+    assert.equal(approved.body.pending, true);
+    assert.equal((await shop.until(pairTxn, () => true, 'its state')).status, 'paid', 'approved: paid, its delivery retrying');
+
     // What the operator sees in Temporal (and the worker's log): the delivery activity retrying with this sentence.
-    const handle = shop.temporal.client.workflow.getHandle(`invoice-${txnId}`);
+    const handle = shop.temporal.client.workflow.getHandle(`invoice-${pairTxn}`);
     const deadline = Date.now() + 15_000;
     let failure: string | undefined;
     while (!failure && Date.now() < deadline) {
@@ -150,15 +179,63 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     }
     assert.equal(
       failure,
-      `Invoice ${held.invoiceNumber} needs 2 more support credentials for ${pool} (Priority Support), but its pool has too few left; upload more at /admin/packages/${pool}/credentials. The delivery tries again by itself until then.`,
+      `Invoice ${pair.invoiceNumber} needs 2 more support credentials for ${pool} (Priority Support), but its pool has too few left; upload more at /admin/packages/${pool}/credentials. The delivery tries again by itself until then.`,
     );
-    assert.equal(shop.smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your purchase:/.test(m.parsed.subject ?? '')).length, 0, 'nothing delivered');
-    assert.equal((await upload(pool, 'pair-one:Pw-p1\npair-two:Pw-p2')).status, 201);
-    await shop.until(txnId, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
-    const answered = await approval;
-    assert.equal(answered.status, 200, JSON.stringify(answered.body));
-    const delivery = await shop.mailTo(email, /^Your purchase:/);
-    assert.match(delivery.parsed.text ?? '', /Login 1: pair-one\n\s*Password 1: Pw-p1\n\s*Login 2: pair-two\n\s*Password 2: Pw-p2/);
+
+    // The invoice page's own Approve form answers as promptly, with the same sentence as its notice.
+    const singleTxn = await buy(pool, singleEmail);
+    const single = await shop.until(singleTxn, (s) => s.status === 'needs_review', 'needs_review');
+    const { cookie, csrf } = await logIn();
+    asked = Date.now();
+    const page = await fetch(`${shop.url}/admin/invoices/${single.invoiceNumber}/actions/approve`, {
+      method: 'POST',
+      headers: { Cookie: cookie, Origin: shop.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf }),
+      signal: AbortSignal.timeout(40_000),
+    });
+    const html = await page.text();
+    took = Date.now() - asked;
+    assert.ok(took < answerWithinMs, `the page's approval answered after ${took} ms (status ${page.status}); it must answer within ${answerWithinMs} ms`);
+    assert.equal(page.status, 202, html);
+    const notice = /<p class="flash" role="status">([^<]*)<\/p>/.exec(html)?.[1];
+    assert.equal(
+      notice,
+      `Approved; the delivery waits for the support-login pool of ${pool} (Priority Support) to be refilled (1 login needed, 0 left): upload at least 1 more at /admin/packages/${pool}/credentials. It then finishes by itself and e-mails the buyer.`,
+    );
+
+    const purchases = (email: string) => shop.smtp.messages.filter((m) => m.envelope.to.includes(email) && /^Your purchase:/.test(m.parsed.subject ?? ''));
+    assert.equal(purchases(pairEmail).length + purchases(singleEmail).length, 0, 'nothing delivered');
+    assert.deepEqual(await counts(pool), { left: 0, given: 2, revoked: 0, waiting: 2 });
+
+    // The refill: each delivery, retrying, claims its own and e-mails the buyer.
+    assert.equal((await upload(pool, 'pair-one:Pw-p1\npair-two:Pw-p2\nsingle-one:Pw-s1')).status, 201);
+    await shop.until(pairTxn, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
+    await shop.until(singleTxn, (s) => s.status === 'fulfilled', 'fulfilled once the pool was refilled', 30_000);
+    const logins = (text: string) => [...text.matchAll(/Login(?: \d)?: (\S+)\n\s*Password(?: \d)?: (\S+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    const pairLogins = logins((await shop.mailTo(pairEmail, /^Your purchase:/)).parsed.text ?? '');
+    const singleLogins = logins((await shop.mailTo(singleEmail, /^Your purchase:/)).parsed.text ?? '');
+    assert.equal(pairLogins.length, 2, `two logins for quantity 2: ${pairLogins.join(', ')}`);
+    assert.equal(singleLogins.length, 1, `one login: ${singleLogins.join(', ')}`);
+    assert.deepEqual([...pairLogins, ...singleLogins].sort(), ['pair-one:Pw-p1', 'pair-two:Pw-p2', 'single-one:Pw-s1'], 'each uploaded login given once, with its own password');
+    assert.deepEqual(await counts(pool), { left: 0, given: 5, revoked: 0, waiting: 0 });
+  });
+
+  test('a resend during an SMTP outage answers at once that the e-mail is being retried; once SMTP is back the buyer gets the same login', async () => {
+    shop.smtp.refusing = true;
+    try {
+      const asked = Date.now();
+      const resent = await shop.admin('POST', `/api/admin/invoices/${second.number}/actions/resendKeys`, {}, 40_000);
+      const took = Date.now() - asked;
+      assert.ok(took < answerWithinMs, `the resend answered after ${took} ms (status ${resent.status}); it must answer within ${answerWithinMs} ms, not wait for SMTP`);
+      assert.equal(resent.status, 202, JSON.stringify(resent.body));
+      assert.match(
+        String(resent.body.message),
+        /^Resend keys: accepted, not done yet: Temporal is retrying the keys' e-mail \(attempt \d+; the last one failed: sending the \S+ e-mail to second\.\S+ failed \(.*\); it is retried, check SMTP_URL if this repeats\)\. It finishes by itself once that succeeds\.$/,
+      );
+    } finally {
+      shop.smtp.refusing = false;
+    }
+    assert.equal(loginIn(await shop.mailTo(second.email, /links again/, 30_000)), 'bob.support');
   });
 
   test('the buyer\'s thank-you page shows the login (screenshot)', { skip: skipWithout(chromium) }, async () => {
@@ -178,7 +255,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     const thanks = await thanksPage(first.txnId);
     assert.match(thanks, /This payment was refunded/);
     assert.doesNotMatch(thanks, /alice\.support|Pw-One-111/);
-    assert.deepEqual(await counts(pool), { left: 0, given: 3, revoked: 1, waiting: 0 });
+    assert.deepEqual(await counts(pool), { left: 0, given: 4, revoked: 1, waiting: 0 });
     // A new buyer now waits: the revoked credential is not back in the pool.
     const next = await buy(pool, shop.buyer('after-refund'));
     await shop.until(next, (s) => s.status === 'needs_review', 'needs_review (the revoked one is not given again)');
@@ -193,7 +270,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     assert.match((await page.locator('#support-logins').textContent()) ?? '', /alice\.support.*Pw-One-111.*revoked .* \(refunded\); disable it in your support system/s);
 
     await page.goto(`${shop.url}/admin/packages/${pool}/credentials`);
-    assert.deepEqual(await Promise.all(['#pool-left', '#pool-given', '#pool-revoked', '#pool-waiting'].map(async (id) => (await page.locator(id).textContent())?.trim().split(' ')[0])), ['0', '3', '1', '1']);
+    assert.deepEqual(await Promise.all(['#pool-left', '#pool-given', '#pool-revoked', '#pool-waiting'].map(async (id) => (await page.locator(id).textContent())?.trim().split(' ')[0])), ['0', '4', '1', '1']);
     const list = (await page.locator('#pool-given-list').textContent()) ?? '';
     assert.match(list, /alice\.support/);
     assert.doesNotMatch(list, /Pw-One-111|Pw Two 222|Pw-p1/, 'no password in the list');

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { operatorActionKinds } from '../../domain/operator-actions';
-import { actionInputSchema, performAction, workflowView } from './invoice-actions';
+import { actionInputSchema, answerStatus, performAction, workflowView } from './invoice-actions';
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
 import { validationError } from './json-errors';
@@ -41,8 +41,9 @@ export function invoiceApi({ config, pool, temporal, paypalRest }: AppDeps) {
       const { ref, action } = c.req.valid('param');
       const invoice = await findInvoice(pool, ref);
       if (!invoice) return c.json({ error: `There is no invoice ${ref}; search with GET /api/admin/invoices?q=...` }, 404);
-      const answer = await performAction(temporal, config.temporal.taskQueue, invoice.txnId, action, c.req.valid('json'), 'admin (api)', { refundsThroughPayPal: restConfigured(config) });
-      return answer.ok ? c.json({ message: answer.message, state: answer.state }) : c.json({ error: answer.error }, answer.status);
+      const answer = await performAction({ temporal, pool, taskQueue: config.temporal.taskQueue }, invoice, action, c.req.valid('json'), 'admin (api)', { refundsThroughPayPal: restConfigured(config) });
+      if (!answer.ok) return c.json({ error: answer.error }, answer.status);
+      return c.json(answer.pending ? { message: answer.message, pending: true } : { message: answer.message, state: answer.state }, answerStatus(answer));
     },
   );
 

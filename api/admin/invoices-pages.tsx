@@ -6,7 +6,7 @@ import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { operatorActionKinds, type OperatorActionKind } from '../../domain/operator-actions';
 import { randomUUID } from 'node:crypto';
-import { actionInputSchema, performAction, refundsThroughPayPal, workflowView } from './invoice-actions';
+import { actionInputSchema, answerStatus, performAction, refundsThroughPayPal, workflowView } from './invoice-actions';
 import { restConfigured } from '../../paypal/rest/client';
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
@@ -60,10 +60,10 @@ export function invoicePages({ config, pool, temporal, paypalRest }: AppDeps) {
       return renderPage(c, <RefundConfirmPage csrf={c.var.csrf} invoice={invoice} amount={input.data.amount} reason={input.data.reason} requestId={requestId} />);
     }
     const answer = input.success
-      ? await performAction(temporal, config.temporal.taskQueue, invoice.txnId, kind, input.data, 'admin (web)', options)
+      ? await performAction({ temporal, pool, taskQueue: config.temporal.taskQueue }, invoice, kind, input.data, 'admin (web)', options)
       : ({ ok: false, status: 400, error: `The action's input was not understood: ${input.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.` } as const);
     const shown = await showInvoice(invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
-    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answer.ok ? 200 : answer.status);
+    return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answerStatus(answer));
   });
 
   return app;

@@ -161,8 +161,19 @@ export async function reissueLicense(deps: { pool: Pool; config: Config; tempora
   const replacement = licenseKeyView((await findLicenseKeyById(deps.pool, replacementId))!);
   // The e-mail goes out through the invoice workflow's resend, like every keys' e-mail; the new
   // key is committed first, so the resend's license part shows it.
-  const resend = await performAction(deps.temporal, deps.config.temporal.taskQueue, old.txn_id, 'resendKeys', {}, by, { refundsThroughPayPal: restConfigured(deps.config) });
-  const mailed = resend.ok ? `e-mailed to ${old.payer_email}` : `not e-mailed (${resend.error}); resend the invoice's keys once that is mended`;
+  const resend = await performAction(
+    { temporal: deps.temporal, pool: deps.pool, taskQueue: deps.config.temporal.taskQueue },
+    { id: old.invoice_id, txnId: old.txn_id },
+    'resendKeys',
+    {},
+    by,
+    { refundsThroughPayPal: restConfigured(deps.config) },
+  );
+  const mailed = !resend.ok
+    ? `not e-mailed (${resend.error}); resend the invoice's keys once that is mended`
+    : resend.pending
+      ? `to be e-mailed to ${old.payer_email} (${resend.message})`
+      : `e-mailed to ${old.payer_email}`;
   return { ok: true, key, replacement, message: `Key ${key.masked} is revoked and replaced by ${replacement.masked}, ${mailed}.` };
 }
 
