@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { AppDeps } from '../deps';
 import { searchAccounts } from '../../db/accounts';
 import { accountDetail, accountSearchSchema } from './account-queries';
-import { validationError } from './json-errors';
+import { validationError } from './refusals';
 
 export function accountApi({ pool }: AppDeps) {
   const app = new Hono();

@@ -7,7 +7,7 @@ import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { attendeesCsv } from './attendees-csv';
 import { attendeeCounts, attendeesOf, checkInTicket, findEvent } from './event-check-in';
-import { validationError } from './json-errors';
+import { validationError } from './refusals';
 
 export function eventApi({ pool }: AppDeps) {
   const app = new Hono();

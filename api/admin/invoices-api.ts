@@ -8,7 +8,7 @@ import { operatorActionKinds } from '../../domain/operator-actions';
 import { actionInputSchema, answerStatus, performAction, workflowView } from './invoice-actions';
 import { findInvoice, searchInvoices } from '../../db/invoices';
 import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-queries';
-import { validationError } from './json-errors';
+import { validationError } from './refusals';
 import { restConfigured } from '../../paypal/rest/client';
 import { askPayPalAbout } from '../../paypal/paypal-facts';
 

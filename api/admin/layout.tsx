@@ -1,5 +1,6 @@
 // The frame of every admin page: server-rendered HTML with inline CSS, no JavaScript, laid out to
-// read on a phone (tables scroll sideways, forms stack). Also the small pieces every page uses.
+// read on a phone (tables scroll sideways, forms stack). Also the small pieces every page uses:
+// a table of rows, a one-button form, a notice.
 import type { Child } from 'hono/jsx';
 
 const css = `
@@ -82,6 +83,39 @@ export function Flash(props: { message?: string; error?: boolean }) {
     <p class={props.error ? 'flash error' : 'flash'} role="status">
       {props.message}
     </p>
+  );
+}
+
+/** A table that scrolls sideways on a phone; `empty` is said under it when there are no rows. */
+export function Table<T>(props: { id?: string; head?: string[]; rows: T[]; row: (row: T) => Child; empty?: string }) {
+  return (
+    <div class="scroll">
+      <table id={props.id}>
+        {props.head && (
+          <thead>
+            <tr>
+              {props.head.map((h) => (
+                <th>{h}</th>
+              ))}
+            </tr>
+          </thead>
+        )}
+        <tbody>{props.rows.map(props.row)}</tbody>
+      </table>
+      {props.empty && props.rows.length === 0 && <p class="muted">{props.empty}</p>}
+    </div>
+  );
+}
+
+/** A form of one button that posts to `action` with the CSRF token. */
+export function PostButton(props: { csrf: string; action: string; label: string; danger?: boolean; ariaLabel?: string }) {
+  return (
+    <form method="post" action={props.action} class="inline">
+      <CsrfField token={props.csrf} />
+      <button type="submit" class={props.danger ? 'danger' : undefined} aria-label={props.ariaLabel}>
+        {props.label}
+      </button>
+    </form>
   );
 }
 

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import { validationError } from './json-errors';
+import { noPackageJson, validationError } from './refusals';
 import { invoiceLicenses, packageLicenses, reissueLicense, revokeLicense } from './license-actions';
 
 const idParam = z.object({ id: z.coerce.number({ error: 'must be a license key id (a whole number)' }).int().min(1) });
@@ -14,7 +14,7 @@ export function licenseApi({ config, pool, temporal }: AppDeps) {
 
   app.get('/api/admin/packages/:item/licenses', async (c) => {
     const found = await packageLicenses(pool, config, c.req.param('item'));
-    return found ? c.json(found) : c.json({ error: `There is no package ${c.req.param('item')}; list them with GET /api/admin/packages.` }, 404);
+    return found ? c.json(found) : noPackageJson(c, c.req.param('item'));
   });
 
   app.get('/api/admin/invoices/:ref/licenses', async (c) => {

@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
 import { AdminLayout, CsrfField, Flash, when } from './layout';
+import { noPackage, noPackageJson } from './refusals';
 import { poolView, uploadCredentials, type PoolView } from './support-credential-upload';
 import { maxCredentialsPerUpload } from '../../domain/support-credential-lines';
 import type { InvoiceCredentialRow } from '../../db/support-credentials';
@@ -184,7 +185,7 @@ export function supportCredentialRoutes({ pool }: AppDeps) {
 
   const show = async (c: Context<AdminEnv>, item: string, extra: { flash?: string; error?: string; lines?: string } = {}, status: 200 | 400 | 409 = 200) => {
     const view = await poolView(pool, item);
-    if (!view) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
+    if (!view) return noPackage(c, item);
     return renderPage(c, <PoolPage csrf={c.var.csrf} view={view} {...extra} />, status);
   };
 
@@ -205,7 +206,7 @@ export function supportCredentialRoutes({ pool }: AppDeps) {
 
   app.get('/api/admin/packages/:item/credentials', async (c) => {
     const view = await poolView(pool, c.req.param('item'));
-    if (!view) return c.json({ error: `There is no package ${c.req.param('item')}; list them with GET /api/admin/packages.` }, 404);
+    if (!view) return noPackageJson(c, c.req.param('item'));
     return c.json({ itemNumber: view.pkg.itemNumber, kind: view.pkg.kind, counts: view.counts, waiting: view.waiting, given: view.given.map((g) => ({ ...g, login: g.token ? masked(g.login) : g.login })) });
   });
 
