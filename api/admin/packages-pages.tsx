@@ -11,10 +11,11 @@ import type { AdminEnv } from './guards';
 import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
 import { findNotification, listPackages, setFileActive, setNotificationActive } from '../../db/packages';
-import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
+import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage, type PackageDetail } from './package-queries';
 import { packageLicenseSection } from './license-actions';
 import { formInput, formValues, postedValues } from './package-form';
 import { addNotification, editNotification, NotificationInputError, notificationInputSchema } from './notification-queries';
+import { noPackage, unlessRefused } from './refusals';
 import { NotificationFormPage, PackageDetailPage, PackageFormPage, PackageListPage, type NotificationFormValues } from './package-views';
 
 export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
@@ -27,13 +28,20 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
 
   const showPackage = async (c: Context<AdminEnv>, itemNumber: string, extra: { flash?: string; error?: string } = {}, status: 200 | 400 | 404 | 409 | 503 = 200) => {
     const found = await packageDetail(pool, itemNumber);
-    if (!found) return c.text(`There is no package ${itemNumber}; see /admin/packages.`, 404);
+    if (!found) return noPackage(c, itemNumber);
     const buttonHtml = config.paypal.checkout === 'orders' ? undefined : await buyNowButtonHtml(found.pkg, buttonSettings);
     const orders = checkoutButtonSettings(config);
     const checkoutHtml = orders ? await checkoutSnippet(found.pkg, orders) : undefined;
     const defaultDays = Math.max(1, Math.ceil((found.pkg.keyTtlSeconds ?? config.keyTtlSeconds) / 86400));
     const licenses = await packageLicenseSection(pool, config, c.var.csrf, found.pkg.itemNumber, c.req.query());
     return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} checkoutHtml={checkoutHtml} defaultDays={defaultDays} licenses={licenses} {...extra} />, status);
+  };
+
+  /** Answers with `handle` when the path's package exists, else 404. */
+  const withPackage = (handle: (c: Context<AdminEnv>, found: PackageDetail) => Promise<Response>) => async (c: Context<AdminEnv>) => {
+    const item = c.req.param('item')!;
+    const found = await packageDetail(pool, item);
+    return found ? handle(c, found) : noPackage(c, item);
   };
 
   app.get('/admin/packages', async (c) => renderPage(c, <PackageListPage csrf={c.var.csrf} packages={await listPackages(pool)} />));
@@ -45,24 +53,21 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const parsed = packageInputSchema.safeParse(formInput(body));
     const values = postedValues(body);
     if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
-    try {
-      if ((await createPackage(pool, parsed.data)) === undefined) {
-        return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: item number ${parsed.data.itemNumber} is taken; pick another.`} />, 409);
-      }
-    } catch (error) {
-      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${error.message}.`} />, 400);
-      throw error;
-    }
-    return c.redirect(`/admin/packages/${encodeURIComponent(parsed.data.itemNumber)}`, 303);
+    return unlessRefused(
+      PackageInputError,
+      async () => {
+        if ((await createPackage(pool, parsed.data)) === undefined) {
+          return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: item number ${parsed.data.itemNumber} is taken; pick another.`} />, 409);
+        }
+        return c.redirect(`/admin/packages/${encodeURIComponent(parsed.data.itemNumber)}`, 303);
+      },
+      (why) => renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${why}.`} />, 400),
+    );
   });
 
   app.get('/admin/packages/:item', (c) => showPackage(c, c.req.param('item')));
 
-  app.get('/admin/packages/:item/edit', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
-    return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={found.pkg.itemNumber} values={formValues(found.pkg)} />);
-  });
+  app.get('/admin/packages/:item/edit', withPackage(async (c, found) => renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={found.pkg.itemNumber} values={formValues(found.pkg)} />)));
 
   app.post('/admin/packages/:item', async (c) => {
     const item = c.req.param('item');
@@ -70,13 +75,11 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const parsed = packageInputSchema.safeParse({ ...formInput(body), itemNumber: item });
     const values = { ...postedValues(body), itemNumber: item };
     if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
-    try {
-      if (!(await updatePackage(pool, item, parsed.data))) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
-    } catch (error) {
-      if (error instanceof PackageInputError) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${error.message}.`} />, 400);
-      throw error;
-    }
-    return showPackage(c, item, { flash: 'Saved.' });
+    return unlessRefused(
+      PackageInputError,
+      async () => ((await updatePackage(pool, item, parsed.data)) ? showPackage(c, item, { flash: 'Saved.' }) : noPackage(c, item)),
+      (why) => renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${why}.`} />, 400),
+    );
   });
 
   // Retire a file (new buyers no longer get it; invoices keyed for it keep it) or bring it back.
@@ -84,14 +87,12 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     ['retire', false],
     ['restore', true],
   ] as const) {
-    app.post(`/admin/packages/:item/files/:id/${path}`, async (c) => {
-      const found = await packageDetail(pool, c.req.param('item'));
-      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    app.post(`/admin/packages/:item/files/:id/${path}`, withPackage(async (c, found) => {
       const file = found.files.find((f) => String(f.id) === c.req.param('id'));
       if (!file || !(await setFileActive(pool, found.pkg.id, file.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That file is not part of this package; nothing changed.' }, 404);
       const flash = active ? `${file.name} is offered again: new buyers get it.` : `${file.name} is retired: new buyers no longer get it; invoices that had it keep it.`;
       return showPackage(c, found.pkg.itemNumber, { flash });
-    });
+    }));
   }
 
   // The package's other notifications: add, edit, deactivate and activate.
@@ -106,102 +107,89 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
   });
   // A form's unticked box is absent: inactive (JSON's absent `active` means active).
   const notificationForm = (body: Record<string, unknown>) => notificationInputSchema.safeParse({ ...body, active: body.active === 'on' });
+  const noNotification = (c: Context<AdminEnv>, item: string) => c.text(`Package ${item} has no notification ${c.req.param('id')}; see /admin/packages/${item}.`, 404);
 
-  app.get('/admin/packages/:item/notifications/new', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
-    return notificationPage(c, found.pkg.itemNumber, undefined, { active: true });
-  });
+  app.get('/admin/packages/:item/notifications/new', withPackage(async (c, found) => notificationPage(c, found.pkg.itemNumber, undefined, { active: true })));
 
-  app.post('/admin/packages/:item/notifications', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+  app.post('/admin/packages/:item/notifications', withPackage(async (c, found) => {
     const body = await c.req.parseBody();
     const parsed = notificationForm(body);
-    if (!parsed.success) return notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${issues(parsed.error)}.`, 400);
-    try {
-      const row = await addNotification(pool, found.pkg.id, parsed.data);
-      return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} added.` });
-    } catch (error) {
-      if (error instanceof NotificationInputError) return notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${error.message}.`, 400);
-      throw error;
-    }
-  });
+    const notSaved = (why: string) => notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${why}.`, 400);
+    if (!parsed.success) return notSaved(issues(parsed.error));
+    return unlessRefused(
+      NotificationInputError,
+      async () => {
+        const row = await addNotification(pool, found.pkg.id, parsed.data);
+        return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} added.` });
+      },
+      notSaved,
+    );
+  }));
 
-  app.get('/admin/packages/:item/notifications/:id', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+  app.get('/admin/packages/:item/notifications/:id', withPackage(async (c, found) => {
     const id = Number(c.req.param('id'));
     const row = Number.isSafeInteger(id) ? await findNotification(pool, found.pkg.id, id) : undefined;
-    if (!row) return c.text(`Package ${found.pkg.itemNumber} has no notification ${c.req.param('id')}; see /admin/packages/${found.pkg.itemNumber}.`, 404);
+    if (!row) return noNotification(c, found.pkg.itemNumber);
     return notificationPage(c, found.pkg.itemNumber, row.id, { ...row, htmlBody: row.htmlBody ?? '' });
-  });
+  }));
 
-  app.post('/admin/packages/:item/notifications/:id', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+  app.post('/admin/packages/:item/notifications/:id', withPackage(async (c, found) => {
     const id = Number(c.req.param('id'));
     const body = await c.req.parseBody();
     const parsed = notificationForm(body);
-    if (!parsed.success) return notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${issues(parsed.error)}.`, 400);
-    try {
-      const row = Number.isSafeInteger(id) ? await editNotification(pool, found.pkg.id, id, parsed.data) : undefined;
-      if (!row) return c.text(`Package ${found.pkg.itemNumber} has no notification ${c.req.param('id')}; see /admin/packages/${found.pkg.itemNumber}.`, 404);
-      return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} saved.` });
-    } catch (error) {
-      if (error instanceof NotificationInputError) return notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${error.message}.`, 400);
-      throw error;
-    }
-  });
+    const notSaved = (why: string) => notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${why}.`, 400);
+    if (!parsed.success) return notSaved(issues(parsed.error));
+    return unlessRefused(
+      NotificationInputError,
+      async () => {
+        const row = Number.isSafeInteger(id) ? await editNotification(pool, found.pkg.id, id, parsed.data) : undefined;
+        if (!row) return noNotification(c, found.pkg.itemNumber);
+        return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} saved.` });
+      },
+      notSaved,
+    );
+  }));
 
   for (const [path, active] of [
     ['deactivate', false],
     ['activate', true],
   ] as const) {
-    app.post(`/admin/packages/:item/notifications/:id/${path}`, async (c) => {
-      const found = await packageDetail(pool, c.req.param('item'));
-      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    app.post(`/admin/packages/:item/notifications/:id/${path}`, withPackage(async (c, found) => {
       const row = found.notifications.find((n) => String(n.id) === c.req.param('id'));
       if (!row || !(await setNotificationActive(pool, found.pkg.id, row.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That notification is not part of this package; nothing changed.' }, 404);
       return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} ${active ? 'is active again' : 'is deactivated: new buyers no longer get it'}.` });
-    });
+    }));
   }
 
-  app.post('/admin/packages/:item/files', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+  app.post('/admin/packages/:item/files', withPackage(async (c, found) => {
     const body = await c.req.parseBody();
     const name = typeof body.name === 'string' ? body.name.trim() : '';
-    try {
-      const upload = body.upload instanceof File && body.upload.size > 0 ? body.upload : undefined;
-      const relative = typeof body.path === 'string' ? body.path.trim() : '';
-      if (!upload && !relative) throw new FileInputError('Choose a file to upload or give a path inside FILES_DIR.');
-      const added = upload ? await addUploadedFile(pool, config.filesDir, found.pkg, upload, name) : await addFileFromStore(pool, config.filesDir, found.pkg, relative, name);
-      return showPackage(c, found.pkg.itemNumber, { flash: `File added: ${added.size} bytes, SHA-256 ${added.sha256}.` });
-    } catch (error) {
-      if (error instanceof FileInputError) return showPackage(c, found.pkg.itemNumber, { error: error.message }, 400);
-      throw error;
-    }
-  });
+    const upload = body.upload instanceof File && body.upload.size > 0 ? body.upload : undefined;
+    const relative = typeof body.path === 'string' ? body.path.trim() : '';
+    if (!upload && !relative) return showPackage(c, found.pkg.itemNumber, { error: 'Choose a file to upload or give a path inside FILES_DIR.' }, 400);
+    return unlessRefused(
+      FileInputError,
+      async () => {
+        const added = upload ? await addUploadedFile(pool, config.filesDir, found.pkg, upload, name) : await addFileFromStore(pool, config.filesDir, found.pkg, relative, name);
+        return showPackage(c, found.pkg.itemNumber, { flash: `File added: ${added.size} bytes, SHA-256 ${added.sha256}.` });
+      },
+      (why) => showPackage(c, found.pkg.itemNumber, { error: why }, 400),
+    );
+  }));
 
-  app.get('/admin/packages/:item/buyers.csv', async (c) => {
-    const item = c.req.param('item');
-    const found = await packageDetail(pool, item);
-    if (!found) return c.text(`There is no package ${item}; see /admin/packages.`, 404);
-    return c.body(buyersCsv(await packageBuyers(pool, item)), 200, {
+  app.get('/admin/packages/:item/buyers.csv', withPackage(async (c, found) =>
+    c.body(buyersCsv(await packageBuyers(pool, c.req.param('item')!)), 200, {
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="buyers-${found.pkg.itemNumber}.csv"`,
       'Cache-Control': 'no-store',
-    });
-  });
+    }),
+  ));
 
   for (const [path, kind] of [
     ['extend', 'bulkExtendKeys'],
     ['new-version', 'bulkNewVersion'],
   ] as const) {
-    app.post(`/admin/packages/:item/bulk/${path}`, async (c) => {
-      const found = await packageDetail(pool, c.req.param('item'));
-      if (!found) return c.text(`There is no package ${c.req.param('item')}; see /admin/packages.`, 404);
+    app.post(`/admin/packages/:item/bulk/${path}`, withPackage(async (c, found) => {
       const parsed = bulkInputSchema.safeParse(await c.req.parseBody());
       if (!parsed.success) return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${issues(parsed.error)}.` }, 400);
       try {
@@ -210,7 +198,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
       } catch (error) {
         return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${error instanceof Error ? error.message : String(error)}` }, 503);
       }
-    });
+    }));
   }
 
   return app;
