@@ -6,7 +6,7 @@ import { searchAccounts, type AccountRow } from '../../db/accounts';
 import { accountDetail, accountSearchSchema } from './account-queries';
 import type { AdminEnv } from './guards';
 import { InvoiceRows } from './invoice-views';
-import { AdminLayout, when } from './layout';
+import { AdminLayout, Table, when } from './layout';
 
 function AccountListPage(props: { csrf: string; q?: string; page: number; rows: AccountRow[]; hasMore: boolean }) {
   const link = (page: number) => `/admin/accounts?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), page: String(page) }).toString()}`;
@@ -22,32 +22,21 @@ function AccountListPage(props: { csrf: string; q?: string; page: number; rows: 
           <button type="submit">Search</button>
         </div>
       </form>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>E-mail</th>
-              <th>Name</th>
-              <th>Invoices</th>
-              <th>Last</th>
-              <th>Since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((a) => (
-              <tr>
-                <td>
-                  <a href={`/admin/accounts/${a.id}`}>{a.email}</a>
-                </td>
-                <td>{a.name ?? '–'}</td>
-                <td>{a.invoiceCount}</td>
-                <td>{when(a.lastInvoiceAt)}</td>
-                <td>{when(a.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        head={['E-mail', 'Name', 'Invoices', 'Last', 'Since']}
+        rows={props.rows}
+        row={(a) => (
+          <tr>
+            <td>
+              <a href={`/admin/accounts/${a.id}`}>{a.email}</a>
+            </td>
+            <td>{a.name ?? '–'}</td>
+            <td>{a.invoiceCount}</td>
+            <td>{when(a.lastInvoiceAt)}</td>
+            <td>{when(a.createdAt)}</td>
+          </tr>
+        )}
+      />
       <p class="pager">
         {props.page > 1 && <a href={link(props.page - 1)}>← newer</a>}
         <span class="muted">page {props.page}</span>

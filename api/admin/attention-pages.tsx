@@ -6,7 +6,7 @@ import { closeLinkRequest } from '../../db/link-requests';
 import { needsAttention, pendingLongDays } from './attention-queries';
 import type { AdminEnv } from './guards';
 import { InvoiceRows, RecheckButton } from './invoice-views';
-import { AdminLayout, CsrfField, when } from './layout';
+import { AdminLayout, PostButton, Table, when } from './layout';
 
 export function attentionPages({ pool }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -38,72 +38,60 @@ export function attentionPages({ pool }: AppDeps) {
         <InvoiceRows rows={a.refundsAwaitingPayPal} />
         <h2>PayPal messages not verified ({a.unverifiedMessages.length})</h2>
         <p class="muted">Rejected, or left for PayPal's resend, before they could be verified. Once the cause is fixed (PayPal reachable, the configuration corrected), re-check one: it is verified now and routed once.</p>
-        <div class="scroll">
-          <table>
-            <tbody>
-              {a.unverifiedMessages.map((m) => (
-                <tr>
-                  <td>
-                    #{m.id} · {when(m.receivedAt)}
-                  </td>
-                  <td>
-                    {m.channel} {m.paymentStatus ?? '?'} {m.txnId ?? ''}
-                  </td>
-                  <td>
-                    {m.verification} · {m.outcome}: <span class="error">{m.outcomeDetail ?? ''}</span>
-                  </td>
-                  <td>
-                    <RecheckButton csrf={c.var.csrf} id={m.id} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={a.unverifiedMessages}
+          row={(m) => (
+            <tr>
+              <td>
+                #{m.id} · {when(m.receivedAt)}
+              </td>
+              <td>
+                {m.channel} {m.paymentStatus ?? '?'} {m.txnId ?? ''}
+              </td>
+              <td>
+                {m.verification} · {m.outcome}: <span class="error">{m.outcomeDetail ?? ''}</span>
+              </td>
+              <td>
+                <RecheckButton csrf={c.var.csrf} id={m.id} />
+              </td>
+            </tr>
+          )}
+        />
         <h2>Pending for more than {pendingLongDays} days ({a.pendingLong.length})</h2>
         <InvoiceRows rows={a.pendingLong} />
         <h2>E-mails that failed ({a.failedEmails.length})</h2>
-        <div class="scroll">
-          <table>
-            <tbody>
-              {a.failedEmails.map((e) => (
-                <tr>
-                  <td>{when(e.createdAt)}</td>
-                  <td>{invoiceLink(e.invoiceNumber)}</td>
-                  <td>
-                    {e.kind} to {e.to}
-                  </td>
-                  <td>
-                    {e.status} after {e.attempts} attempt(s): <span class="error">{e.error ?? ''}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={a.failedEmails}
+          row={(e) => (
+            <tr>
+              <td>{when(e.createdAt)}</td>
+              <td>{invoiceLink(e.invoiceNumber)}</td>
+              <td>
+                {e.kind} to {e.to}
+              </td>
+              <td>
+                {e.status} after {e.attempts} attempt(s): <span class="error">{e.error ?? ''}</span>
+              </td>
+            </tr>
+          )}
+        />
         <h2>Fresh-link requests ({a.linkRequests.length})</h2>
-        <div class="scroll">
-          <table>
-            <tbody>
-              {a.linkRequests.map((r) => (
-                <tr>
-                  <td>{when(r.createdAt)}</td>
-                  <td>{r.email}</td>
-                  <td>{r.invoiceNumber ? invoiceLink(r.invoiceNumber) : (r.invoiceRef ?? 'no invoice given')}</td>
-                  <td>
-                    {r.keyProblem ?? ''} {r.message ?? ''}
-                  </td>
-                  <td>
-                    <form method="post" action={`/admin/link-requests/${r.id}/close`} class="inline">
-                      <CsrfField token={c.var.csrf} />
-                      <button type="submit">Done</button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={a.linkRequests}
+          row={(r) => (
+            <tr>
+              <td>{when(r.createdAt)}</td>
+              <td>{r.email}</td>
+              <td>{r.invoiceNumber ? invoiceLink(r.invoiceNumber) : (r.invoiceRef ?? 'no invoice given')}</td>
+              <td>
+                {r.keyProblem ?? ''} {r.message ?? ''}
+              </td>
+              <td>
+                <PostButton csrf={c.var.csrf} action={`/admin/link-requests/${r.id}/close`} label="Done" />
+              </td>
+            </tr>
+          )}
+        />
       </AdminLayout>,
     );
   });

@@ -7,7 +7,7 @@ import { renderPage } from '../pages/render';
 import { attendeesCsv } from './attendees-csv';
 import { attendeeCounts, attendeesOf, checkInTicket, findEvent, type CheckInAnswer } from './event-check-in';
 import type { AdminEnv } from './guards';
-import { AdminLayout, CsrfField, Flash, when } from './layout';
+import { AdminLayout, CsrfField, Flash, Table, when } from './layout';
 import type { PackageRow } from '../../db/packages';
 import { eventSettings, eventWhen } from '../../kinds/event-seats';
 
@@ -98,36 +98,24 @@ export function eventPages({ pool }: AppDeps) {
           <a href={`/admin/events/${item}/check-in`}>Check-in</a> · <a href={`/admin/packages/${item}/attendees.csv`}>Download as CSV</a> ·{' '}
           <a href={`/admin/packages/${item}`}>The package</a>
         </p>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>E-mail</th>
-                <th>Invoice</th>
-                <th>Seat</th>
-                <th>Status</th>
-                <th>Checked in at</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attendees.map((a) => (
-                <tr>
-                  <td>{a.name || '–'}</td>
-                  <td>{a.email}</td>
-                  <td>
-                    <a href={`/admin/invoices/${encodeURIComponent(a.invoice)}`}>{a.invoice}</a>
-                  </td>
-                  <td>{a.seat}</td>
-                  <td>
-                    <span class="status">{a.status}</span> {a.reason && <small>{a.reason}</small>}
-                  </td>
-                  <td>{when(a.checkedInAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          head={['Name', 'E-mail', 'Invoice', 'Seat', 'Status', 'Checked in at']}
+          rows={attendees}
+          row={(a) => (
+            <tr>
+              <td>{a.name || '–'}</td>
+              <td>{a.email}</td>
+              <td>
+                <a href={`/admin/invoices/${encodeURIComponent(a.invoice)}`}>{a.invoice}</a>
+              </td>
+              <td>{a.seat}</td>
+              <td>
+                <span class="status">{a.status}</span> {a.reason && <small>{a.reason}</small>}
+              </td>
+              <td>{when(a.checkedInAt)}</td>
+            </tr>
+          )}
+        />
         {attendees.length === 0 && <p>No seats sold yet.</p>}
       </AdminLayout>,
     );

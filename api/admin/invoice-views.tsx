@@ -6,7 +6,7 @@ import { actionLabels } from './invoice-actions';
 import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
 import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
-import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+import { AdminLayout, CsrfField, Flash, PostButton, Table, bytes, when } from './layout';
 import { InvoiceCredentials } from './support-credentials';
 import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 
@@ -18,43 +18,30 @@ export function searchLink(search: Partial<InvoiceSearch>, page: number): string
 
 export function InvoiceRows(props: { rows: InvoiceListRow[] }) {
   return (
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th>Invoice</th>
-            <th>Date</th>
-            <th>Buyer</th>
-            <th>Items</th>
-            <th>Amount</th>
-            <th>Status</th>
-            <th>Keys until</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((r) => (
-            <tr>
-              <td>
-                <a href={`/admin/invoices/${encodeURIComponent(r.number)}`}>{r.number}</a>
-                <br />
-                <small>{r.txnId}</small>
-              </td>
-              <td>{when(r.createdAt)}</td>
-              <td>{r.payerEmail}</td>
-              <td>{r.items}</td>
-              <td>
-                {r.amount} {r.currency}
-              </td>
-              <td>
-                <span class="status">{r.status}</span>
-              </td>
-              <td>{when(r.keysExpireAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {props.rows.length === 0 && <p class="muted">No invoices match.</p>}
-    </div>
+    <Table
+      head={['Invoice', 'Date', 'Buyer', 'Items', 'Amount', 'Status', 'Keys until']}
+      rows={props.rows}
+      empty="No invoices match."
+      row={(r) => (
+        <tr>
+          <td>
+            <a href={`/admin/invoices/${encodeURIComponent(r.number)}`}>{r.number}</a>
+            <br />
+            <small>{r.txnId}</small>
+          </td>
+          <td>{when(r.createdAt)}</td>
+          <td>{r.payerEmail}</td>
+          <td>{r.items}</td>
+          <td>
+            {r.amount} {r.currency}
+          </td>
+          <td>
+            <span class="status">{r.status}</span>
+          </td>
+          <td>{when(r.keysExpireAt)}</td>
+        </tr>
+      )}
+    />
   );
 }
 
@@ -104,14 +91,7 @@ export function InvoiceListPage(props: { csrf: string; search: InvoiceSearch; ro
 }
 
 /** Re-checks a PayPal message that was not verified (POST /admin/messages/:id/recheck). */
-export function RecheckButton(props: { csrf: string; id: number }) {
-  return (
-    <form method="post" action={`/admin/messages/${props.id}/recheck`} class="inline">
-      <CsrfField token={props.csrf} />
-      <button type="submit">Re-check</button>
-    </form>
-  );
-}
+export const RecheckButton = (props: { csrf: string; id: number }) => <PostButton csrf={props.csrf} action={`/admin/messages/${props.id}/recheck`} label="Re-check" />;
 
 const recheckable = (m: { channel: string; verification: string; outcome: string }) =>
   (m.channel === 'ipn' || m.channel === 'webhook') && m.verification !== 'verified' && (m.outcome === 'rejected' || m.outcome === 'retry');
@@ -140,30 +120,27 @@ function MoneyFacts(props: { detail: InvoiceDetail; view?: InvoiceStateView }) {
           {dispute ? ` · case ${dispute.caseId}: ${dispute.state === 'open' ? 'open' : `resolved (${dispute.state})`}` : ''}
         </dd>
       </dl>
-      <div class="scroll">
-        <table>
-          <tbody>
-            {props.detail.moneyEvents.map((e) => (
-              <tr>
-                <td>
-                  <small>{when(e.receivedAt)}</small>
-                </td>
-                <td>
-                  #{e.id} {e.channel}
-                </td>
-                <td>
-                  {e.status}
-                  {e.disputeStage ? ` ${e.disputeStage}${e.disputeOutcome ? ` (${e.disputeOutcome})` : ''}` : ''}
-                  {e.reasonCode ? ` · ${e.reasonCode}` : ''}
-                </td>
-                <td>
-                  {e.gross ?? ''} {e.currency ?? ''}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        rows={props.detail.moneyEvents}
+        row={(e) => (
+          <tr>
+            <td>
+              <small>{when(e.receivedAt)}</small>
+            </td>
+            <td>
+              #{e.id} {e.channel}
+            </td>
+            <td>
+              {e.status}
+              {e.disputeStage ? ` ${e.disputeStage}${e.disputeOutcome ? ` (${e.disputeOutcome})` : ''}` : ''}
+              {e.reasonCode ? ` · ${e.reasonCode}` : ''}
+            </td>
+            <td>
+              {e.gross ?? ''} {e.currency ?? ''}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -273,51 +250,37 @@ export function InvoiceDetailPage(props: {
       </p>
 
       <h2>Timeline</h2>
-      <div class="scroll">
-        <table>
-          <tbody>
-            {props.timeline.map((e) => (
-              <tr>
-                <td>
-                  <small>{when(e.at)}</small>
-                </td>
-                <td>{e.kind}</td>
-                <td>{e.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        rows={props.timeline}
+        row={(e) => (
+          <tr>
+            <td>
+              <small>{when(e.at)}</small>
+            </td>
+            <td>{e.kind}</td>
+            <td>{e.detail}</td>
+          </tr>
+        )}
+      />
 
       <h2>Keys</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>File</th>
-              <th>Gen.</th>
-              <th>Expires</th>
-              <th>Uses</th>
-              <th>Revoked</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <tr>
-                <td>{k.file}</td>
-                <td>{k.generation}</td>
-                <td>{when(k.expiresAt)}</td>
-                <td>
-                  {k.downloadCount}
-                  {k.downloadLimit ? ` of ${k.downloadLimit}` : ''}
-                </td>
-                <td>{k.revokedAt ? `${when(k.revokedAt)} (${k.revokedReason ?? ''})` : '–'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {keys.length === 0 && <p class="muted">No key issued.</p>}
-      </div>
+      <Table
+        head={['File', 'Gen.', 'Expires', 'Uses', 'Revoked']}
+        rows={keys}
+        empty="No key issued."
+        row={(k) => (
+          <tr>
+            <td>{k.file}</td>
+            <td>{k.generation}</td>
+            <td>{when(k.expiresAt)}</td>
+            <td>
+              {k.downloadCount}
+              {k.downloadLimit ? ` of ${k.downloadLimit}` : ''}
+            </td>
+            <td>{k.revokedAt ? `${when(k.revokedAt)} (${k.revokedReason ?? ''})` : '–'}</td>
+          </tr>
+        )}
+      />
       {props.licenses && <LicenseKeysSection {...props.licenses} />}
 
       <InvoiceCredentials rows={props.detail.supportLogins} />
@@ -351,54 +314,48 @@ export function InvoiceDetailPage(props: {
       ))}
 
       <h2>Downloads ({downloads.length})</h2>
-      <div class="scroll">
-        <table>
-          <tbody>
-            {downloads.map((d) => (
-              <tr>
-                <td>{when(d.startedAt)}</td>
-                <td>{d.file ?? '?'}</td>
-                <td>{d.statusCode ?? ''}</td>
-                <td>
-                  {bytes(d.bytesSent)}
-                  {d.completed ? ' complete' : ''}
-                  {d.refused ? ` refused: ${d.refused}` : ''}
-                </td>
-                <td>
-                  <small>
-                    {d.remoteAddr} {d.range ?? ''} {d.userAgent ?? ''}
-                  </small>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        rows={downloads}
+        row={(d) => (
+          <tr>
+            <td>{when(d.startedAt)}</td>
+            <td>{d.file ?? '?'}</td>
+            <td>{d.statusCode ?? ''}</td>
+            <td>
+              {bytes(d.bytesSent)}
+              {d.completed ? ' complete' : ''}
+              {d.refused ? ` refused: ${d.refused}` : ''}
+            </td>
+            <td>
+              <small>
+                {d.remoteAddr} {d.range ?? ''} {d.userAgent ?? ''}
+              </small>
+            </td>
+          </tr>
+        )}
+      />
 
       {props.detail.accessUses.length > 0 && (
         <>
           <h2 id="access-uses">Access link uses ({props.detail.accessUses.length})</h2>
-          <div class="scroll">
-            <table>
-              <tbody>
-                {props.detail.accessUses.map((u) => (
-                  <tr>
-                    <td>{when(u.at)}</td>
-                    <td>
-                      {u.packageName} (generation {u.generation})
-                    </td>
-                    <td>{u.statusCode}</td>
-                    <td>{u.outcome}</td>
-                    <td>
-                      <small>
-                        {u.remoteAddr} {u.userAgent ?? ''}
-                      </small>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            rows={props.detail.accessUses}
+            row={(u) => (
+              <tr>
+                <td>{when(u.at)}</td>
+                <td>
+                  {u.packageName} (generation {u.generation})
+                </td>
+                <td>{u.statusCode}</td>
+                <td>{u.outcome}</td>
+                <td>
+                  <small>
+                    {u.remoteAddr} {u.userAgent ?? ''}
+                  </small>
+                </td>
+              </tr>
+            )}
+          />
         </>
       )}
 

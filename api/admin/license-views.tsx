@@ -1,7 +1,7 @@
 // The license keys' section of the admin's package and invoice pages: the keys, masked but for
 // their tail, with revoke and reissue buttons (CSRF-checked forms that come back to the page).
 import type { LicenseKeyView } from './license-actions';
-import { CsrfField, Flash, when } from './layout';
+import { CsrfField, Flash, Table, when } from './layout';
 
 export interface LicenseSectionProps {
   csrf: string;
@@ -36,60 +36,47 @@ export function LicenseKeysSection(props: LicenseSectionProps) {
           </p>
         </details>
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>{props.on === 'package' ? 'Invoice' : 'Package'}</th>
-              <th>Unit</th>
-              <th>Version</th>
-              <th>Expires</th>
-              <th>Status</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.keys.map((k) => (
-              <tr class="license-key">
-                <td>
-                  <code style="white-space:nowrap">{k.masked}</code>
-                </td>
-                <td>{props.on === 'package' ? <a href={`/admin/invoices/${encodeURIComponent(k.invoice)}`}>{k.invoice}</a> : k.package}</td>
-                <td>
-                  {k.unit}
-                  {k.serial > 1 ? ` (reissue ${k.serial - 1})` : ''}
-                </td>
-                <td>{k.version}</td>
-                <td>{k.expiresAt ? when(k.expiresAt) : 'never'}</td>
-                <td>
-                  <span class="status">{k.status}</span>
-                  {k.revokedReason ? ` (${k.revokedReason} ${when(k.revokedAt)})` : ''}
-                </td>
-                <td>
-                  {k.revokedAt === null && (
-                    <>
-                      <form method="post" action={`/admin/licenses/${k.id}/revoke`} style="display:inline">
-                        <CsrfField token={props.csrf} />
-                        <input type="hidden" name="back" value={props.back} />
-                        <button type="submit">Revoke</button>
-                      </form>{' '}
-                    </>
-                  )}
-                  {k.replaceable && (
-                    <form method="post" action={`/admin/licenses/${k.id}/reissue`} style="display:inline">
-                      <CsrfField token={props.csrf} />
-                      <input type="hidden" name="back" value={props.back} />
-                      <button type="submit">Reissue</button>
-                    </form>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {props.keys.length === 0 && <p class="muted">No license key issued.</p>}
-      </div>
+      <Table
+        head={['Key', props.on === 'package' ? 'Invoice' : 'Package', 'Unit', 'Version', 'Expires', 'Status', '']}
+        rows={props.keys}
+        empty="No license key issued."
+        row={(k) => (
+          <tr class="license-key">
+            <td>
+              <code style="white-space:nowrap">{k.masked}</code>
+            </td>
+            <td>{props.on === 'package' ? <a href={`/admin/invoices/${encodeURIComponent(k.invoice)}`}>{k.invoice}</a> : k.package}</td>
+            <td>
+              {k.unit}
+              {k.serial > 1 ? ` (reissue ${k.serial - 1})` : ''}
+            </td>
+            <td>{k.version}</td>
+            <td>{k.expiresAt ? when(k.expiresAt) : 'never'}</td>
+            <td>
+              <span class="status">{k.status}</span>
+              {k.revokedReason ? ` (${k.revokedReason} ${when(k.revokedAt)})` : ''}
+            </td>
+            <td>
+              {k.revokedAt === null && (
+                <>
+                  <form method="post" action={`/admin/licenses/${k.id}/revoke`} style="display:inline">
+                    <CsrfField token={props.csrf} />
+                    <input type="hidden" name="back" value={props.back} />
+                    <button type="submit">Revoke</button>
+                  </form>{' '}
+                </>
+              )}
+              {k.replaceable && (
+                <form method="post" action={`/admin/licenses/${k.id}/reissue`} style="display:inline">
+                  <CsrfField token={props.csrf} />
+                  <input type="hidden" name="back" value={props.back} />
+                  <button type="submit">Reissue</button>
+                </form>
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -6,7 +6,7 @@ import type { BulkActionRow } from '../../db/bulk-actions';
 import type { NotificationRow, PackageFileRow, PackageRow } from '../../db/packages';
 import type { EditorField } from '../../kinds';
 import { packageKinds } from '../../kinds';
-import { AdminLayout, CsrfField, Flash, bytes, when } from './layout';
+import { AdminLayout, CsrfField, Flash, PostButton, Table, bytes, when } from './layout';
 import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 import { kindEditors, kindLabels, licenseEditor, type PackageFormValues } from './package-form';
 import type { NotificationInput } from './notification-queries';
@@ -61,36 +61,24 @@ export function PackageListPage(props: { csrf: string; packages: PackageRow[] })
       <p>
         <a href="/admin/packages/new">New package</a>
       </p>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Item</th>
-              <th>Name</th>
-              <th>Price</th>
-              <th>Files</th>
-              <th>Paid invoices</th>
-              <th>On sale</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.packages.map((p) => (
-              <tr>
-                <td>
-                  <a href={`/admin/packages/${encodeURIComponent(p.itemNumber)}`}>{p.itemNumber}</a>
-                </td>
-                <td>{p.name}</td>
-                <td>
-                  {p.price} {p.currency}
-                </td>
-                <td>{p.fileCount}</td>
-                <td>{p.paidInvoices}</td>
-                <td>{p.active ? 'yes' : 'no'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        head={['Item', 'Name', 'Price', 'Files', 'Paid invoices', 'On sale']}
+        rows={props.packages}
+        row={(p) => (
+          <tr>
+            <td>
+              <a href={`/admin/packages/${encodeURIComponent(p.itemNumber)}`}>{p.itemNumber}</a>
+            </td>
+            <td>{p.name}</td>
+            <td>
+              {p.price} {p.currency}
+            </td>
+            <td>{p.fileCount}</td>
+            <td>{p.paidInvoices}</td>
+            <td>{p.active ? 'yes' : 'no'}</td>
+          </tr>
+        )}
+      />
     </AdminLayout>
   );
 }
@@ -287,47 +275,37 @@ export function PackageDetailPage(props: {
       </p>
 
       <h2>Files</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Size</th>
-              <th>Checksums</th>
-              <th>Stored at</th>
-              <th>Offered</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.files.map((f) => (
-              <tr>
-                <td>
-                  {f.name}
-                  {f.active ? '' : ' (retired)'}
-                </td>
-                <td>{bytes(f.sizeBytes)}</td>
-                <td>
-                  <code>MD5 {f.md5}</code>
-                  <br />
-                  <code>SHA-256 {f.sha256}</code>
-                </td>
-                <td>
-                  <code>{f.storagePath}</code>
-                </td>
-                <td>
-                  <form method="post" action={`${base}/files/${f.id}/${f.active ? 'retire' : 'restore'}`} class="inline">
-                    <CsrfField token={props.csrf} />
-                    <button type="submit" class={f.active ? 'danger' : undefined} aria-label={`${f.active ? 'Retire' : 'Bring back'} ${f.name}`}>
-                      {f.active ? 'Retire' : 'Bring back'}
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {props.files.length === 0 && <p class="muted">No files yet: add one below.</p>}
-      </div>
+      <Table
+        head={['Name', 'Size', 'Checksums', 'Stored at', 'Offered']}
+        rows={props.files}
+        empty="No files yet: add one below."
+        row={(f) => (
+          <tr>
+            <td>
+              {f.name}
+              {f.active ? '' : ' (retired)'}
+            </td>
+            <td>{bytes(f.sizeBytes)}</td>
+            <td>
+              <code>MD5 {f.md5}</code>
+              <br />
+              <code>SHA-256 {f.sha256}</code>
+            </td>
+            <td>
+              <code>{f.storagePath}</code>
+            </td>
+            <td>
+              <PostButton
+                csrf={props.csrf}
+                action={`${base}/files/${f.id}/${f.active ? 'retire' : 'restore'}`}
+                label={f.active ? 'Retire' : 'Bring back'}
+                danger={f.active}
+                ariaLabel={`${f.active ? 'Retire' : 'Bring back'} ${f.name}`}
+              />
+            </td>
+          </tr>
+        )}
+      />
       <form method="post" action={`${base}/files`} enctype="multipart/form-data" class="edit">
         <CsrfField token={props.csrf} />
         <div>
@@ -354,30 +332,27 @@ export function PackageDetailPage(props: {
       <h2 id="notifications">Other notifications</h2>
       <p class="muted">E-mails sent once per invoice after delivery (e.g. how to get support). Templates may use {'{{firstName}}'}, {'{{packageName}}'}, {'{{invoiceNumber}}'} and {'{{supportText}}'}.</p>
       {props.notifications.length > 0 && (
-        <div class="scroll">
-          <table>
-            <tbody>
-              {props.notifications.map((n) => (
-                <tr>
-                  <td>
-                    <a href={`${base}/notifications/${n.id}`}>{n.name}</a>
-                    {n.active ? '' : ' (inactive)'}
-                  </td>
-                  <td>{n.subject}</td>
-                  <td>{n.htmlBody ? 'text and HTML' : 'text'}</td>
-                  <td>
-                    <form method="post" action={`${base}/notifications/${n.id}/${n.active ? 'deactivate' : 'activate'}`} class="inline">
-                      <CsrfField token={props.csrf} />
-                      <button type="submit" aria-label={`${n.active ? 'Deactivate' : 'Activate'} ${n.name}`}>
-                        {n.active ? 'Deactivate' : 'Activate'}
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={props.notifications}
+          row={(n) => (
+            <tr>
+              <td>
+                <a href={`${base}/notifications/${n.id}`}>{n.name}</a>
+                {n.active ? '' : ' (inactive)'}
+              </td>
+              <td>{n.subject}</td>
+              <td>{n.htmlBody ? 'text and HTML' : 'text'}</td>
+              <td>
+                <PostButton
+                  csrf={props.csrf}
+                  action={`${base}/notifications/${n.id}/${n.active ? 'deactivate' : 'activate'}`}
+                  label={n.active ? 'Deactivate' : 'Activate'}
+                  ariaLabel={`${n.active ? 'Deactivate' : 'Activate'} ${n.name}`}
+                />
+              </td>
+            </tr>
+          )}
+        />
       )}
       <p>
         <a href={`${base}/notifications/new`}>Add a notification</a>

@@ -7,7 +7,7 @@ import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
-import { AdminLayout, CsrfField, Flash, when } from './layout';
+import { AdminLayout, CsrfField, Flash, Table, when } from './layout';
 import { noPackage, noPackageJson } from './refusals';
 import { poolView, uploadCredentials, type PoolView } from './support-credential-upload';
 import { maxCredentialsPerUpload } from '../../domain/support-credential-lines';
@@ -47,30 +47,21 @@ function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?:
             These buyers paid when the pool was empty and were told their login is on its way. Upload enough below, then approve each invoice in review; an
             approved one (status paid) retries its delivery by itself, waiting longer each time up to 10 minutes, until the pool has enough.
           </p>
-          <div class="scroll">
-            <table id="pool-waiting-list">
-              <thead>
-                <tr>
-                  <th>Invoice</th>
-                  <th>Status</th>
-                  <th>Needs</th>
-                  <th>Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {waiting.map((w) => (
-                  <tr>
-                    <td>
-                      <a href={`/admin/invoices/${encodeURIComponent(w.invoiceNumber)}`}>{w.invoiceNumber}</a>
-                    </td>
-                    <td>{w.status === 'needs_review' ? 'needs review: approve after uploading' : w.status === 'paid' ? 'approved: delivery retrying' : w.status}</td>
-                    <td>{w.missing}</td>
-                    <td>{when(w.noticedAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            id="pool-waiting-list"
+            head={['Invoice', 'Status', 'Needs', 'Since']}
+            rows={waiting}
+            row={(w) => (
+              <tr>
+                <td>
+                  <a href={`/admin/invoices/${encodeURIComponent(w.invoiceNumber)}`}>{w.invoiceNumber}</a>
+                </td>
+                <td>{w.status === 'needs_review' ? 'needs review: approve after uploading' : w.status === 'paid' ? 'approved: delivery retrying' : w.status}</td>
+                <td>{w.missing}</td>
+                <td>{when(w.noticedAt)}</td>
+              </tr>
+            )}
+          />
         </>
       )}
 
@@ -98,36 +89,26 @@ function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?:
       </p>
 
       <h2>Handed out ({given.length}, newest first)</h2>
-      <div class="scroll">
-        <table id="pool-given-list">
-          <thead>
-            <tr>
-              <th>Login</th>
-              <th>Invoice</th>
-              <th>Unit</th>
-              <th>Given</th>
-              <th>Revoked</th>
-            </tr>
-          </thead>
-          <tbody>
-            {given.map((g) => (
-              <tr>
-                <td>
-                  <code>{g.token ? masked(g.login) : g.login}</code>
-                  {g.source === 'generated' && <small> (generated)</small>}
-                </td>
-                <td>
-                  <a href={`/admin/invoices/${encodeURIComponent(g.invoiceNumber)}`}>{g.invoiceNumber}</a>
-                </td>
-                <td>{g.unit}</td>
-                <td>{when(g.claimedAt)}</td>
-                <td>{g.revokedAt ? `${when(g.revokedAt)} (${g.revokedReason ?? ''})` : '–'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {given.length === 0 && <p class="muted">None given yet. Passwords are never listed here; an invoice's page shows the one it got.</p>}
-      </div>
+      <Table
+        id="pool-given-list"
+        head={['Login', 'Invoice', 'Unit', 'Given', 'Revoked']}
+        rows={given}
+        empty="None given yet. Passwords are never listed here; an invoice's page shows the one it got."
+        row={(g) => (
+          <tr>
+            <td>
+              <code>{g.token ? masked(g.login) : g.login}</code>
+              {g.source === 'generated' && <small> (generated)</small>}
+            </td>
+            <td>
+              <a href={`/admin/invoices/${encodeURIComponent(g.invoiceNumber)}`}>{g.invoiceNumber}</a>
+            </td>
+            <td>{g.unit}</td>
+            <td>{when(g.claimedAt)}</td>
+            <td>{g.revokedAt ? `${when(g.revokedAt)} (${g.revokedReason ?? ''})` : '–'}</td>
+          </tr>
+        )}
+      />
     </AdminLayout>
   );
 }
@@ -138,39 +119,28 @@ export function InvoiceCredentials(props: { rows: InvoiceCredentialRow[] }) {
   return (
     <>
       <h2>Support logins</h2>
-      <div class="scroll">
-        <table id="support-logins">
-          <thead>
-            <tr>
-              <th>Package</th>
-              <th>Unit</th>
-              <th>Login</th>
-              <th>Password</th>
-              <th>Given</th>
-              <th>Revoked</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((r) => (
-              <tr>
-                <td>
-                  <a href={`/admin/packages/${encodeURIComponent(r.itemNumber)}/credentials`}>{r.itemNumber}</a>
-                  {r.source === 'generated' && <small> (generated)</small>}
-                </td>
-                <td>{r.unit}</td>
-                <td>
-                  <code>{r.login}</code>
-                </td>
-                <td>
-                  <code>{r.password ?? '(single token)'}</code>
-                </td>
-                <td>{when(r.claimedAt)}</td>
-                <td class={r.revokedAt ? 'error' : undefined}>{r.revokedAt ? `revoked ${when(r.revokedAt)} (${r.revokedReason ?? ''}); disable it in your support system` : '–'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        id="support-logins"
+        head={['Package', 'Unit', 'Login', 'Password', 'Given', 'Revoked']}
+        rows={props.rows}
+        row={(r) => (
+          <tr>
+            <td>
+              <a href={`/admin/packages/${encodeURIComponent(r.itemNumber)}/credentials`}>{r.itemNumber}</a>
+              {r.source === 'generated' && <small> (generated)</small>}
+            </td>
+            <td>{r.unit}</td>
+            <td>
+              <code>{r.login}</code>
+            </td>
+            <td>
+              <code>{r.password ?? '(single token)'}</code>
+            </td>
+            <td>{when(r.claimedAt)}</td>
+            <td class={r.revokedAt ? 'error' : undefined}>{r.revokedAt ? `revoked ${when(r.revokedAt)} (${r.revokedReason ?? ''}); disable it in your support system` : '–'}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }
