@@ -6,7 +6,7 @@ import { actionLabels } from './invoice-actions';
 import type { InvoiceHead, InvoiceListRow } from '../../db/invoices';
 import type { PayPalFacts } from '../../paypal/paypal-facts';
 import type { InvoiceDetail, InvoiceSearch, TimelineEntry } from './invoice-queries';
-import { AdminLayout, CsrfField, Flash, PostButton, Table, bytes, when } from './layout';
+import { AdminLayout, CsrfField, Flash, Notices, PostButton, Table, bytes, when } from './layout';
 import { InvoiceCredentials } from './support-credentials';
 import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 
@@ -196,8 +196,7 @@ export function InvoiceDetailPage(props: {
       <h1>
         Invoice {i.number} <span class="status" id="invoice-status">{view?.status ?? i.status}</span>
       </h1>
-      <Flash message={props.flash} />
-      <Flash message={props.error} error />
+      <Notices flash={props.flash} error={props.error} />
       <dl>
         <dt>Buyer</dt>
         <dd>

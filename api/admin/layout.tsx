@@ -1,6 +1,6 @@
 // The frame of every admin page: server-rendered HTML with inline CSS, no JavaScript, laid out to
 // read on a phone (tables scroll sideways, forms stack). Also the small pieces every page uses:
-// a table of rows, a one-button form, a notice.
+// notices, a table of rows, a one-button form.
 import type { Child } from 'hono/jsx';
 
 const css = `
@@ -83,6 +83,16 @@ export function Flash(props: { message?: string; error?: boolean }) {
     <p class={props.error ? 'flash error' : 'flash'} role="status">
       {props.message}
     </p>
+  );
+}
+
+/** A page's two notices: what was done, and what went wrong. */
+export function Notices(props: { flash?: string; error?: string }) {
+  return (
+    <>
+      <Flash message={props.flash} />
+      <Flash message={props.error} error />
+    </>
   );
 }
 

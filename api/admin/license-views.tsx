@@ -1,7 +1,7 @@
 // The license keys' section of the admin's package and invoice pages: the keys, masked but for
 // their tail, with revoke and reissue buttons (CSRF-checked forms that come back to the page).
 import type { LicenseKeyView } from './license-actions';
-import { CsrfField, Flash, Table, when } from './layout';
+import { CsrfField, Notices, Table, when } from './layout';
 
 export interface LicenseSectionProps {
   csrf: string;
@@ -25,8 +25,7 @@ export function LicenseKeysSection(props: LicenseSectionProps) {
     <section id="licenses">
       <h2>License keys ({props.keys.length})</h2>
       {props.settings && <p>{props.settings}</p>}
-      <Flash message={props.flash} />
-      <Flash message={props.error} error />
+      <Notices flash={props.flash} error={props.error} />
       {props.publicKey && (
         <details open={props.signed}>
           <summary>Public key (checks this package's signed keys offline)</summary>

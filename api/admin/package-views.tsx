@@ -6,7 +6,7 @@ import type { BulkActionRow } from '../../db/bulk-actions';
 import type { NotificationRow, PackageFileRow, PackageRow } from '../../db/packages';
 import type { EditorField } from '../../kinds';
 import { packageKinds } from '../../kinds';
-import { AdminLayout, CsrfField, Flash, PostButton, Table, bytes, when } from './layout';
+import { AdminLayout, CsrfField, Flash, Notices, PostButton, Table, bytes, when } from './layout';
 import { LicenseKeysSection, type LicenseSectionProps } from './license-views';
 import { kindEditors, kindLabels, licenseEditor, type PackageFormValues } from './package-form';
 import type { NotificationInput } from './notification-queries';
@@ -222,8 +222,7 @@ export function PackageDetailPage(props: {
       <h1>
         {p.name} <small>{p.itemNumber}</small>
       </h1>
-      <Flash message={props.flash} />
-      <Flash message={props.error} error />
+      <Notices flash={props.flash} error={props.error} />
       <dl>
         <dt>Price</dt>
         <dd>

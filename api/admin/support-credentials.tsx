@@ -7,7 +7,7 @@ import { storableText } from '../../db/storable-text';
 import type { AppDeps } from '../deps';
 import { renderPage } from '../pages/render';
 import type { AdminEnv } from './guards';
-import { AdminLayout, CsrfField, Flash, Table, when } from './layout';
+import { AdminLayout, CsrfField, Notices, Table, when } from './layout';
 import { noPackage, noPackageJson } from './refusals';
 import { poolView, uploadCredentials, type PoolView } from './support-credential-upload';
 import { maxCredentialsPerUpload } from '../../domain/support-credential-lines';
@@ -27,8 +27,7 @@ function PoolPage(props: { csrf: string; view: PoolView; flash?: string; error?:
       <p>
         <a href={`/admin/packages/${encodeURIComponent(pkg.itemNumber)}`}>Back to the package</a>
       </p>
-      <Flash message={props.flash} />
-      <Flash message={props.error} error />
+      <Notices flash={props.flash} error={props.error} />
       {pkg.kind !== 'support' && <p class="error">This package delivers {pkg.kind}, not support logins: set its kind to support before uploading.</p>}
       <dl id="pool-counts">
         <dt>Left to give</dt>
