@@ -75,7 +75,7 @@ function entryFor(invoice: LibraryInvoiceRow, keys: LibraryKeyRow[], allParts: D
   const standing = invoiceStanding(invoice.status);
   const revoked = judged.find((j) => j.row.revoked_at !== null);
   if (standing.standing === 'withdrawn' || revoked) {
-    const notice = revokedSentence(revoked?.row.revoked_reason, invoice.status) ?? 'The links of this order have been switched off.';
+    const notice = revokedSentence(revoked?.row.revoked_reason, invoice.status);
     return { ...base, state: 'withdrawn', notice, files: files.map(({ downloadPath: _, ...f }) => f) };
   }
   if (standing.standing !== 'live') return { ...base, state: standing.standing, notice: standing.sentence, files: [] };

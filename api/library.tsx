@@ -30,7 +30,6 @@ import {
 import { createRateLimiter } from './rate-limit';
 import { renderPage } from './pages/render';
 
-
 export function libraryRoutes(deps: Pick<AppDeps, 'config' | 'pool' | 'shutdown'>) {
   const { config, pool } = deps;
   const settings = optionalInvoiceSettings(config);

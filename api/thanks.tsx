@@ -39,7 +39,6 @@ function defaultPdt({ config, pool, temporal }: Deps): PdtConfirmer | undefined 
   return createPdtIntake({ pool, pdt, signal: invoiceSignaller(temporal, config.temporal.taskQueue), receiverEmail: config.paypal.receiverEmail });
 }
 
-
 /** What the buyer's page says in each status; the compiler keeps it complete when a status is added. Its words are the invoice's standing's (domain/invoice-status.ts). */
 const pageFor: Record<InvoiceStatus, 'processing' | 'keys' | 'pending' | 'review' | 'paused' | 'failed' | 'refunded' | 'reversed'> = {
   new: 'processing',

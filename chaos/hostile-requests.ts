@@ -188,19 +188,28 @@ export function adminLoginRequest(origin: string): fc.Arbitrary<RequestSpec> {
   );
 }
 
-/** The other keyed links a buyer is sent (/a/, /t/, /d/sums/, /d/more-time/, /library/open/) and the store's own pages. */
+/** The other keyed links a buyer is sent (/a/, /t/, /d/sums/, /d/more-time/, /library/open/) and the store's own pages, each with the methods it answers. */
+const keyedRoutes: Record<string, string[]> = {
+  '/a/': ['GET'],
+  '/t/': ['GET'],
+  '/d/sums/': ['GET', 'HEAD'],
+  '/d/more-time/': ['GET', 'POST'],
+  '/library/open/': ['GET'],
+  '/store?cancelled=': ['GET'],
+  '/checkout/cancelled?token=': ['GET'],
+  '/minisign.pub?': ['GET'],
+};
+
 export const keyedLinkRequest: fc.Arbitrary<RequestSpec> = fc
-  .record({
-    route: fc.constantFrom('/a/', '/t/', '/d/sums/', '/d/more-time/', '/library/open/', '/store?cancelled=', '/checkout/cancelled?token=', '/minisign.pub?'),
-    key: keyLike,
-    file: fc.constantFrom('SHA256SUMS', 'SHA256SUMS.minisig', ''),
-    method: fc.constantFrom('GET', 'GET', 'HEAD', 'POST'),
-  })
-  .map(({ route, key, file, method }) => ({
-    method: route === '/d/more-time/' ? method : route === '/d/sums/' ? (method === 'POST' ? 'GET' : method) : 'GET',
-    path: route === '/d/sums/' ? `${route}${key}/${file}` : `${route}${key}`,
-    headers: {},
-  }));
+  .constantFrom(...Object.keys(keyedRoutes))
+  .chain((route) =>
+    fc.record({
+      method: fc.constantFrom(...keyedRoutes[route]!),
+      key: keyLike,
+      path: route === '/d/sums/' ? fc.constantFrom('SHA256SUMS', 'SHA256SUMS.minisig', '').map((file) => (key: string) => `${route}${key}/${file}`) : fc.constant((key: string) => `${route}${key}`),
+    }),
+  )
+  .map(({ method, key, path }) => ({ method, path: path(key), headers: {} }));
 
 const jsonOf = (value: unknown) => Buffer.from(JSON.stringify(value));
 

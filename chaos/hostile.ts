@@ -151,7 +151,7 @@ export async function fuzzAll(target: HostileTarget, plan: HostilePlan, log: (li
     ['GET /thanks', thanksRequest],
     ['GET|HEAD /d/:key, POST /d/request, /d/renew', downloadRequest],
     ['GET|POST /admin/login', adminLoginRequest('http://127.0.0.1')],
-    ['GET /a/, /t/, /d/sums/, /d/more-time/, /library/open/, /store, /checkout/cancelled', keyedLinkRequest],
+    ['GET|HEAD|POST /a/, /t/, /d/sums/, /d/more-time/, /library/open/, /store, /checkout/cancelled, /minisign.pub', keyedLinkRequest],
     ['POST /api/licenses/verify, /library, /checkout/orders[/:id/capture]', buyerPostRequest],
   ];
   const results: EndpointResult[] = [];

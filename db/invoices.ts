@@ -285,7 +285,6 @@ const listColumns = `i.id, i.number, i.txn_id AS "txnId", i.status, i.payer_emai
   coalesce((SELECT string_agg(ii.item_number, ', ' ORDER BY ii.item_number) FROM invoice_items ii WHERE ii.invoice_id = i.id), '') AS items,
   i.created_at AS "createdAt", i.keys_expire_at AS "keysExpireAt"`;
 
-
 export const pageSize = 50;
 
 export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -222,7 +222,6 @@ const packageColumns = `p.id, p.item_number AS "itemNumber", p.name, trim(p.curr
   (SELECT count(*)::int FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
     WHERE ii.package_id = p.id AND i.status IN (${sqlList(liveStatuses)})) AS "paidInvoices"`;
 
-
 export async function listPackages(db: Queryable): Promise<PackageRow[]> {
   const { rows } = await db.query<PackageRow>(`SELECT ${packageColumns} FROM packages p ORDER BY p.active DESC, p.name`);
   return rows;

@@ -75,7 +75,6 @@ export interface CheckoutInput {
   lifetimeSeconds: number;
 }
 
-
 /** PayPal's invoice_id must be unique per payment in the seller's account. */
 export function paypalInvoiceId(ref: string): string {
   return `keyship-${ref}`;

@@ -84,13 +84,15 @@ export function standingSentence(status: string): string | undefined {
 
 /**
  * Why a thing an invoice handed out was revoked: a row's reason is the status that revoked it
- * (refunded, reversed); otherwise the invoice's own sentence when it is withdrawn. Undefined for
- * any other reason (a regeneration), which its page words itself.
+ * (refunded, reversed); otherwise the invoice's own sentence when it is withdrawn; for any other
+ * reason (an operator's), that the links were switched off.
  */
-export function revokedSentence(revokedReason: string | null | undefined, status: string): string | undefined {
-  if (revokedReason && isInvoiceStatus(revokedReason)) return standingSentence(revokedReason);
-  return invoiceStanding(status).standing === 'withdrawn' ? standingSentence(status) : undefined;
+export function revokedSentence(revokedReason: string | null | undefined, status: string): string {
+  if (revokedReason && isInvoiceStatus(revokedReason)) return standingSentence(revokedReason) ?? switchedOff;
+  return (invoiceStanding(status).standing === 'withdrawn' && standingSentence(status)) || switchedOff;
 }
+
+const switchedOff = 'The links of this order have been switched off.';
 
 /**
  * The one exception: a license key holds while a dispute is open, because a buyer's installed

@@ -33,7 +33,7 @@ export type SeatStanding = 'valid' | 'revoked' | 'suspended' | 'unpaid';
 export function seatStanding(seat: { revoked_reason: string | null; invoice_status: string }): { standing: SeatStanding; reason: string; sentence: string } {
   const reason = seat.revoked_reason ?? seat.invoice_status;
   const invoice = invoiceStanding(seat.invoice_status);
-  if (seat.revoked_reason) return { standing: 'revoked', reason, sentence: revokedSentence(seat.revoked_reason, seat.invoice_status) ?? '' };
+  if (seat.revoked_reason) return { standing: 'revoked', reason, sentence: revokedSentence(seat.revoked_reason, seat.invoice_status) };
   if (invoice.standing === 'live') return { standing: 'valid', reason: '', sentence: '' };
   return { standing: invoice.standing === 'withdrawn' ? 'revoked' : invoice.standing, reason: reason.replace(/_/g, ' '), sentence: invoice.sentence };
 }

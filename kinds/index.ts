@@ -17,13 +17,18 @@ export { packageKinds } from './kind';
 // Signed checksums come last: their section follows what the files and the kinds delivered.
 export const kindDeliveries: KindDelivery[] = [access, eventSeats, supportCredentials, licenseKeys, signedChecksums];
 
-/** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
-export async function reserveKinds(db: Queryable, invoiceId: number): Promise<string[]> {
+/** The sentences every kind that has `hook` gives about the invoice, in order (its items read once; none without such a kind). */
+async function kindSentences(db: Queryable, invoiceId: number, hook: 'reserve' | 'waiting' | 'blockers'): Promise<string[]> {
+  const asked = kindDeliveries.filter((k) => k[hook]);
+  if (asked.length === 0) return [];
   const items = await invoiceKindItems(db, invoiceId);
-  const problems: string[] = [];
-  for (const k of kindDeliveries) if (k.reserve) problems.push(...(await k.reserve(db, invoiceId, items)));
-  return problems;
+  const sentences: string[] = [];
+  for (const k of asked) sentences.push(...(await k[hook]!(db, invoiceId, items)));
+  return sentences;
 }
+
+/** Claims what is scarce for a cleared payment; one sentence per shortfall (the invoice is then held for review). */
+export const reserveKinds = (db: Queryable, invoiceId: number) => kindSentences(db, invoiceId, 'reserve');
 
 /** Issues every kind's rows for the context's generation (in the delivery's transaction). */
 export async function issueKinds(ctx: DeliveryContext): Promise<void> {
@@ -72,23 +77,10 @@ export async function restoreKinds(db: Queryable, invoiceId: number): Promise<nu
 }
 
 /** What the buyer of an invoice held for review is told is on its way (empty: nothing; the hold is for another reason). */
-export async function waitingKinds(db: Queryable, invoiceId: number): Promise<string[]> {
-  const waiting = kindDeliveries.filter((k) => k.waiting);
-  if (waiting.length === 0) return [];
-  const items = await invoiceKindItems(db, invoiceId);
-  const sentences: string[] = [];
-  for (const k of waiting) sentences.push(...(await k.waiting!(db, invoiceId, items)));
-  return sentences;
-}
+export const waitingKinds = (db: Queryable, invoiceId: number) => kindSentences(db, invoiceId, 'waiting');
+
+/** What the invoice's delivery waits for the seller to provide, every kind in order (empty: nothing). */
+export const deliveryBlockers = (db: Queryable, invoiceId: number) => kindSentences(db, invoiceId, 'blockers');
 
 export { invoiceKindItems };
 
-/** What the invoice's delivery waits for the seller to provide, every kind in order (empty: nothing). */
-export async function deliveryBlockers(db: Queryable, invoiceId: number): Promise<string[]> {
-  const blocking = kindDeliveries.filter((k) => k.blockers);
-  if (blocking.length === 0) return [];
-  const items = await invoiceKindItems(db, invoiceId);
-  const phrases: string[] = [];
-  for (const k of blocking) phrases.push(...(await k.blockers!(db, invoiceId, items)));
-  return phrases;
-}

@@ -57,7 +57,6 @@ export interface DeliveryPart {
   expiresWithKeys?: boolean;
 }
 
-
 /** What a kind is handed: the invoice, its newest key generation, and the items of the invoice. */
 export interface DeliveryContext {
   db: Queryable;

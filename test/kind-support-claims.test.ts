@@ -64,13 +64,17 @@ describe('support logins claimed by buyers at once', () => {
     for (const row of before.filter((r) => r.invoice_id !== null)) assert.deepEqual(again.find((r) => r.id === row.id), row);
     assert.ok(again.filter((r) => r.invoice_id === null).length <= left);
 
-    // Claimed one after another, with nobody else claiming, no credential is left while a buyer it fits waits.
+    // Claimed one after another, with nobody else claiming, no credential is left while a buyer it
+    // fits waits: three more are uploaded first, so there is something to claim.
+    assert.ok(await addToPool(db.pool, packageId, [7, 8, 9].map((i) => ({ login: `race-${i}`, password: `pw-${i}` }))));
+    const waitingBefore = buyers.filter((b) => !new Set((again as { invoice_id: number | null }[]).map((r) => r.invoice_id)).has(b.id));
+    assert.ok(waitingBefore.some((b) => b.items[0]!.quantity === 1), 'a one-unit buyer still waits, whom the three fit');
     for (const b of buyers) await supportCredentials.reserve!(db.pool, b.id, b.items);
     const servedAtLast = new Set((await holders()).map((h) => h.invoice_id));
     const free = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM support_credentials WHERE invoice_id IS NULL`)).rows[0]!.n;
     for (const b of buyers.filter((x) => !servedAtLast.has(x.id))) {
       assert.ok(b.items[0]!.quantity > free, `invoice ${b.id} (${b.items[0]!.quantity} wanted) still waits while ${free} credentials are free`);
     }
-    assert.equal(free, 0, 'twelve one-unit buyers take every one of the seven credentials');
+    assert.equal(free, 0, 'twelve one-unit buyers take every one of the ten credentials');
   });
 });

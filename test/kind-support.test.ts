@@ -41,20 +41,6 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     (await shop.db.pool.query<{ text_body: string }>(`SELECT n.text_body FROM notifications n JOIN invoices i ON i.id = n.invoice_id WHERE i.txn_id = $1 AND n.kind = $2`, [txnId, kind])).rows;
   const loginIn = (mail: CapturedMail) => /Login: (\S+)/.exec(mail.parsed.text ?? '')?.[1];
 
-  /** The admin's page session: its cookie and the CSRF token its forms carry. */
-  async function logIn(): Promise<{ cookie: string; csrf: string }> {
-    const login = await fetch(`${shop.url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { Origin: shop.url, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: shop.adminToken, next: '/admin' }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${shop.url}/admin`, { headers: { Cookie: cookie } })).text())?.[1];
-    assert.ok(csrf, 'the admin page carries a CSRF token');
-    return { cookie, csrf };
-  }
-
   async function buy(item: string, email: string, quantity = 1) {
     const sent = await shop.sim.pay({ items: [{ itemNumber: item, amount: item === pool ? '49.00' : '29.00', quantity }], payer: { email, firstName: 'Ada' } });
     return sent.txnId;
@@ -185,7 +171,7 @@ describe('support logins: a pool given once, held when empty, revoked by a refun
     // The invoice page's own Approve form answers as promptly, with the same sentence as its notice.
     const singleTxn = await buy(pool, singleEmail);
     const single = await shop.until(singleTxn, (s) => s.status === 'needs_review', 'needs_review');
-    const { cookie, csrf } = await logIn();
+    const { cookie, csrf } = await shop.adminSession();
     asked = Date.now();
     const page = await fetch(`${shop.url}/admin/invoices/${single.invoiceNumber}/actions/approve`, {
       method: 'POST',

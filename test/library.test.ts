@@ -347,6 +347,8 @@ describe('the buyer library', { skip: skipWithout(chromium) }, () => {
     assert.match(section(talk.number), /Your access link[\s\S]*\/a\/[A-Za-z0-9_-]{43}/, 'the access link, though the purchase has no files');
     assert.doesNotMatch(section(talk.number), /being prepared/);
     assert.match(section(app.number), /book\.pdf[\s\S]*Your license key[\s\S]*KS-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}/, 'the files and the license key');
+    const issued = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM license_keys WHERE invoice_id = $1', [refunded.invoiceId]);
+    assert.ok(issued.rows[0]!.n > 0, 'the refunded purchase was issued a key, which the library must hide');
     assert.doesNotMatch(section(refunded.number), /license key|KS-[0-9A-Z]{5}-/, 'a refunded purchase shows no key');
   });
 

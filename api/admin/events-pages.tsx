@@ -115,8 +115,8 @@ export function eventPages({ pool }: AppDeps) {
               <td>{when(a.checkedInAt)}</td>
             </tr>
           )}
+          empty="No seats sold yet."
         />
-        {attendees.length === 0 && <p>No seats sold yet.</p>}
       </AdminLayout>,
     );
   });

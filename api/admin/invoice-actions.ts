@@ -51,7 +51,8 @@ export const answerStatus = (answer: ActionAnswer) => (answer.ok ? (answer.pendi
 // SMTP outage), so the operator is told what it waits for instead of being kept waiting.
 const acceptWithin = 30_000;
 const settleWithin = 10_000;
-const lookEvery = 300;
+const firstLook = 300;
+const lookEvery = 1_000;
 
 export async function performAction(
   deps: { temporal: Client; pool: Queryable; taskQueue: string },
@@ -92,9 +93,9 @@ export async function performAction(
 }
 
 /**
- * The accepted action's answer, or what holds it up: looked for every `lookEvery` ms, so an action
- * that cannot finish (a refused one throws at once) is answered in well under a second, and one
- * that is merely slow after `settleWithin`.
+ * The accepted action's answer, or what holds it up: looked for after `firstLook` ms, then every
+ * `lookEvery` ms, so an action that cannot finish (a refused one throws at once) is answered in
+ * well under a second, and one that is merely slow after `settleWithin`.
  */
 async function settle(
   deps: { temporal: Client; pool: Queryable },
@@ -106,11 +107,12 @@ async function settle(
   answer.catch(() => undefined); // once stopped below, its cancellation concerns no one
   const until = Date.now() + settleWithin;
   try {
-    for (;;) {
-      const answered = await Promise.race([answer, delay(lookEvery, undefined)]);
+    for (let wait = firstLook; ; wait = lookEvery) {
+      const answered = await Promise.race([answer, delay(wait, undefined)]);
       if (answered) return answered;
-      const holdup = await invoiceHoldup(deps, invoice).catch(() => undefined);
-      if (holdup || Date.now() >= until) return { holdup };
+      // An answer that comes while we look is taken at once.
+      const looked = await Promise.race([answer, invoiceHoldup(deps, invoice).then((holdup) => ({ holdup }), () => ({ holdup: undefined }))]);
+      if ('state' in looked || looked.holdup || Date.now() >= until) return looked;
     }
   } finally {
     stop.abort();

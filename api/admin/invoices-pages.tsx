@@ -13,6 +13,7 @@ import { invoiceDetail, invoiceSearchSchema, invoiceTimeline } from './invoice-q
 import { InvoiceDetailPage, InvoiceListPage, PayPalFactsPage, RefundConfirmPage } from './invoice-views';
 import { askPayPalAbout } from '../../paypal/paypal-facts';
 import { invoiceLicenseSection } from './license-actions';
+import { issueList } from './refusals';
 
 export function invoicePages({ config, pool, temporal, paypalRest }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -21,7 +22,7 @@ export function invoicePages({ config, pool, temporal, paypalRest }: AppDeps) {
     const parsed = invoiceSearchSchema.safeParse(c.req.query());
     if (!parsed.success) {
       const search = invoiceSearchSchema.parse({});
-      return renderPage(c, <InvoiceListPage csrf={c.var.csrf} search={search} rows={[]} hasMore={false} error={`The search was not understood: ${parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.`} />, 400);
+      return renderPage(c, <InvoiceListPage csrf={c.var.csrf} search={search} rows={[]} hasMore={false} error={`The search was not understood: ${issueList(parsed.error)}.`} />, 400);
     }
     const result = await searchInvoices(pool, parsed.data);
     return renderPage(c, <InvoiceListPage csrf={c.var.csrf} search={parsed.data} rows={result.rows} hasMore={result.hasMore} />);
@@ -61,7 +62,7 @@ export function invoicePages({ config, pool, temporal, paypalRest }: AppDeps) {
     }
     const answer = input.success
       ? await performAction({ temporal, pool, taskQueue: config.temporal.taskQueue }, invoice, kind, input.data, 'admin (web)', options)
-      : ({ ok: false, status: 400, error: `The action's input was not understood: ${input.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')}.` } as const);
+      : ({ ok: false, status: 400, error: `The action's input was not understood: ${issueList(input.error)}.` } as const);
     const shown = await showInvoice(invoice.number, answer.ok ? { flash: answer.message } : { error: answer.error });
     return renderPage(c, <InvoiceDetailPage csrf={c.var.csrf} {...shown!} />, answerStatus(answer));
   });

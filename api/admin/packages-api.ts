@@ -20,7 +20,6 @@ const noNotification = (item: string, id: number) => ({ error: `Package ${item} 
 /** A row id in a path: a positive whole number. */
 export const rowId = (what: string) => z.coerce.number({ error: `must be the ${what}'s number` }).int(`must be the ${what}'s number`).positive(`must be the ${what}'s number`);
 
-
 const notSaved = (c: Context) => (why: string) => c.json({ error: `Not saved: ${why}.` }, 400);
 
 export function packageApi({ config, pool, temporal }: AppDeps) {
@@ -82,9 +81,9 @@ export function packageApi({ config, pool, temporal }: AppDeps) {
   );
 
   app.get('/api/admin/packages/:item/notifications', async (c) => {
-    const found = await packageDetail(pool, c.req.param('item'));
-    if (!found) return noPackageJson(c, c.req.param('item'));
-    return c.json({ notifications: found.notifications });
+    const pkg = await findPackage(pool, c.req.param('item'));
+    if (!pkg) return noPackageJson(c, c.req.param('item'));
+    return c.json({ notifications: await packageNotifications(pool, pkg.id) });
   });
 
   app.post('/api/admin/packages/:item/notifications', zValidator('json', notificationInputSchema, validationError), async (c) => {

@@ -10,17 +10,13 @@ import { bulkInputSchema, startBulk } from './bulk-start';
 import type { AdminEnv } from './guards';
 import { addFileFromStore, addUploadedFile, FileInputError } from './package-file-input';
 import { packageBuyers } from '../../db/invoices';
-import { findNotification, listPackages, setFileActive, setNotificationActive } from '../../db/packages';
-import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage, type PackageDetail } from './package-queries';
+import { findNotification, findPackage, listPackages, packageFiles, packageNotifications, setFileActive, setNotificationActive, type PackageRow } from '../../db/packages';
+import { createPackage, PackageInputError, packageDetail, packageInputSchema, updatePackage } from './package-queries';
 import { packageLicenseSection } from './license-actions';
 import { formInput, formValues, postedValues } from './package-form';
 import { addNotification, editNotification, NotificationInputError, notificationInputSchema } from './notification-queries';
-import { noPackage, unlessRefused } from './refusals';
+import { issueList, noPackage, unlessRefused } from './refusals';
 import { NotificationFormPage, PackageDetailPage, PackageFormPage, PackageListPage, type NotificationFormValues } from './package-views';
-
-export function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || 'input'} ${i.message}`).join('; ');
-}
 
 export function packagePages({ config, pool, temporal }: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -37,11 +33,11 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     return renderPage(c, <PackageDetailPage csrf={c.var.csrf} {...found} buttonHtml={buttonHtml} checkoutHtml={checkoutHtml} defaultDays={defaultDays} licenses={licenses} {...extra} />, status);
   };
 
-  /** Answers with `handle` when the path's package exists, else 404. */
-  const withPackage = (handle: (c: Context<AdminEnv>, found: PackageDetail) => Promise<Response>) => async (c: Context<AdminEnv>) => {
+  /** Answers with `handle` when the path's package exists (its row only: one query), else 404. */
+  const withPackage = (handle: (c: Context<AdminEnv>, found: { pkg: PackageRow }) => Promise<Response>) => async (c: Context<AdminEnv>) => {
     const item = c.req.param('item')!;
-    const found = await packageDetail(pool, item);
-    return found ? handle(c, found) : noPackage(c, item);
+    const pkg = await findPackage(pool, item);
+    return pkg ? handle(c, { pkg }) : noPackage(c, item);
   };
 
   app.get('/admin/packages', async (c) => renderPage(c, <PackageListPage csrf={c.var.csrf} packages={await listPackages(pool)} />));
@@ -52,7 +48,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const body = await c.req.parseBody();
     const parsed = packageInputSchema.safeParse(formInput(body));
     const values = postedValues(body);
-    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
+    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} values={values} error={`Not saved: ${issueList(parsed.error)}.`} />, 400);
     return unlessRefused(
       PackageInputError,
       async () => {
@@ -74,7 +70,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const body = await c.req.parseBody();
     const parsed = packageInputSchema.safeParse({ ...formInput(body), itemNumber: item });
     const values = { ...postedValues(body), itemNumber: item };
-    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${issues(parsed.error)}.`} />, 400);
+    if (!parsed.success) return renderPage(c, <PackageFormPage csrf={c.var.csrf} editing={item} values={values} error={`Not saved: ${issueList(parsed.error)}.`} />, 400);
     return unlessRefused(
       PackageInputError,
       async () => ((await updatePackage(pool, item, parsed.data)) ? showPackage(c, item, { flash: 'Saved.' }) : noPackage(c, item)),
@@ -88,7 +84,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     ['restore', true],
   ] as const) {
     app.post(`/admin/packages/:item/files/:id/${path}`, withPackage(async (c, found) => {
-      const file = found.files.find((f) => String(f.id) === c.req.param('id'));
+      const file = (await packageFiles(pool, found.pkg.id)).find((f) => String(f.id) === c.req.param('id'));
       if (!file || !(await setFileActive(pool, found.pkg.id, file.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That file is not part of this package; nothing changed.' }, 404);
       const flash = active ? `${file.name} is offered again: new buyers get it.` : `${file.name} is retired: new buyers no longer get it; invoices that had it keep it.`;
       return showPackage(c, found.pkg.itemNumber, { flash });
@@ -115,7 +111,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const body = await c.req.parseBody();
     const parsed = notificationForm(body);
     const notSaved = (why: string) => notificationPage(c, found.pkg.itemNumber, undefined, postedNotification(body), `Not saved: ${why}.`, 400);
-    if (!parsed.success) return notSaved(issues(parsed.error));
+    if (!parsed.success) return notSaved(issueList(parsed.error));
     return unlessRefused(
       NotificationInputError,
       async () => {
@@ -138,7 +134,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     const body = await c.req.parseBody();
     const parsed = notificationForm(body);
     const notSaved = (why: string) => notificationPage(c, found.pkg.itemNumber, id, postedNotification(body), `Not saved: ${why}.`, 400);
-    if (!parsed.success) return notSaved(issues(parsed.error));
+    if (!parsed.success) return notSaved(issueList(parsed.error));
     return unlessRefused(
       NotificationInputError,
       async () => {
@@ -155,7 +151,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
     ['activate', true],
   ] as const) {
     app.post(`/admin/packages/:item/notifications/:id/${path}`, withPackage(async (c, found) => {
-      const row = found.notifications.find((n) => String(n.id) === c.req.param('id'));
+      const row = (await packageNotifications(pool, found.pkg.id)).find((n) => String(n.id) === c.req.param('id'));
       if (!row || !(await setNotificationActive(pool, found.pkg.id, row.id, active))) return showPackage(c, found.pkg.itemNumber, { error: 'That notification is not part of this package; nothing changed.' }, 404);
       return showPackage(c, found.pkg.itemNumber, { flash: `Notification ${row.name} ${active ? 'is active again' : 'is deactivated: new buyers no longer get it'}.` });
     }));
@@ -191,7 +187,7 @@ export function packagePages({ config, pool, temporal }: AppDeps) {
   ] as const) {
     app.post(`/admin/packages/:item/bulk/${path}`, withPackage(async (c, found) => {
       const parsed = bulkInputSchema.safeParse(await c.req.parseBody());
-      if (!parsed.success) return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${issues(parsed.error)}.` }, 400);
+      if (!parsed.success) return showPackage(c, found.pkg.itemNumber, { error: `Not started: ${issueList(parsed.error)}.` }, 400);
       try {
         const workflowId = await startBulk({ pool, temporal, taskQueue: config.temporal.taskQueue }, kind, found.pkg, parsed.data, 'admin (web)');
         return c.redirect(`/admin/bulk/${encodeURIComponent(workflowId)}`, 303);

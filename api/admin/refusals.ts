@@ -3,10 +3,16 @@
 // package that does not exist (404, on a page or as JSON).
 import type { Context } from 'hono';
 
-export function validationError(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }, c: Context) {
+type Issues = { issues: { path: PropertyKey[]; message: string }[] };
+
+/** zod's issues as one sentence's list: "price must be an amount such as 19.95; name must not be empty". */
+export function issueList(error: Issues, whole = 'input'): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || whole} ${i.message}`).join('; ');
+}
+
+export function validationError(result: { success: boolean; error?: Issues }, c: Context) {
   if (result.success) return undefined;
-  const problems = (result.error?.issues ?? []).map((i) => `${i.path.map(String).join('.') || 'body'} ${i.message}`).join('; ');
-  return c.json({ error: `The request was not understood: ${problems}. See docs/runbook.md, Admin JSON API.` }, 400);
+  return c.json({ error: `The request was not understood: ${issueList(result.error ?? { issues: [] }, 'body')}. See docs/runbook.md, Admin JSON API.` }, 400);
 }
 
 /** Runs `work`; an error of class `refusal` becomes `refuse(its message)`, any other is thrown on. */

@@ -68,7 +68,7 @@ function explain(p: AccessPageProps): { title: string; lead: string; next: strin
       }
       return {
         title: 'This access link has been withdrawn',
-        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? '') ?? 'The links of this order have been switched off.',
+        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? ''),
         next: 'If you think this is a mistake, reply to your delivery e-mail.',
       };
     case 'rate_limited':

@@ -58,7 +58,7 @@ function explain(p: KeyPageProps): { title: string; lead: string; next: string }
       }
       return {
         title: 'This download link has been withdrawn',
-        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? '') ?? 'The links of this order have been switched off.',
+        lead: revokedSentence(p.revokedReason, p.invoiceStatus ?? ''),
         next: 'If you think this is a mistake, tell us below.',
       };
     case 'suspended':

@@ -46,11 +46,11 @@ test('a dispute is paused while PayPal looks at it, not unpaid; a status this co
   assert.deepEqual(invoiceStanding('bogus'), { standing: 'unpaid', sentence: 'The payment for this order has not cleared.' });
 });
 
-test('a revoked row is explained by the status that revoked it, else by a withdrawn invoice, else not at all', () => {
+test('a revoked row is explained by the status that revoked it, else by a withdrawn invoice, else that the links were switched off', () => {
   assert.equal(revokedSentence('reversed', 'fulfilled'), standingSentence('reversed'));
   assert.equal(revokedSentence(null, 'refunded'), standingSentence('refunded'));
-  assert.equal(revokedSentence('regenerated', 'fulfilled'), undefined);
-  assert.equal(revokedSentence(null, 'disputed'), undefined);
+  assert.equal(revokedSentence('regenerated', 'fulfilled'), 'The links of this order have been switched off.');
+  assert.equal(revokedSentence(null, 'disputed'), 'The links of this order have been switched off.');
 });
 
 // What each keyed thing's own word is for a standing (its documented vocabulary).
